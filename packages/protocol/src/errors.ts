@@ -1,0 +1,43 @@
+/**
+ * The error-code registry: every error the vault can answer with, its HTTP status and the
+ * public message. Server and SDKs share it, so a code means the same thing on both sides.
+ * Codes are API: never rename one; add a new code instead.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, message: "The request is invalid; see issues for details." },
+  invalid_json: { status: 400, message: "The request body is not valid JSON." },
+  missing_api_key: {
+    status: 401,
+    message: "An API key is required: send it as `Authorization: Bearer <api key>`.",
+  },
+  invalid_api_key: { status: 401, message: "The API key is not valid." },
+  api_key_revoked: { status: 401, message: "The API key has been revoked." },
+  not_found: { status: 404, message: "There is no such resource." },
+  route_not_found: { status: 404, message: "There is no such endpoint." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
+  unsupported_media_type: { status: 415, message: "The request body must be JSON (application/json)." },
+  internal_error: { status: 500, message: "The vault failed to handle the request." },
+  not_ready: { status: 503, message: "The vault is not ready: its database is unreachable." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One problem found while validating input: where it is and what is wrong. */
+export interface ErrorIssue {
+  /** Dotted path into the input, e.g. `grant_policy.max_ttl_seconds`; empty for the whole input. */
+  path: string;
+  message: string;
+}
+
+/** The body of every error response. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode;
+    message: string;
+    issues?: ErrorIssue[];
+  };
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}

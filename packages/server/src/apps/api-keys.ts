@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { newId } from "../ids.js";
+import type { ApiKeyRecord } from "../storage/api-keys-repository.js";
+import type { AppRecord } from "../storage/apps-repository.js";
+import type { Store } from "../storage/store.js";
+
+/** Every API key starts with this, so a leaked one is recognisable (and can be scanned for). */
+export const API_KEY_PREFIX = "gv_live_";
+/** Characters kept for display: the prefix plus 8 random ones, enough to tell keys apart in audit rows. */
+const DISPLAY_LENGTH = API_KEY_PREFIX.length + 8;
+/** last_used_at is written at most once a minute per key. */
+const TOUCH_RESOLUTION_MS = 60_000;
+
+export interface IssuedApiKey {
+  key: ApiKeyRecord;
+  /** The whole key: shown to the operator once, never stored. */
+  plaintext: string;
+}
+
+export type Authentication =
+  | { ok: true; appId: string; keyId: string; keyPrefix: string }
+  | { ok: false; reason: "invalid_api_key" | "api_key_revoked" };
+
+/** Apps and their API keys: issuing, checking, revoking. Keys are stored as SHA-256 hashes only. */
+export class ApiKeyService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
+    const app: AppRecord = { id: newId("app"), name, createdAt: this.clock.now() };
+    await this.store.apps.insert(app);
+    return { app, apiKey: await this.createKey(app.id, null) };
+  }
+
+  async createKey(appId: string, name: string | null): Promise<IssuedApiKey> {
+    // 32 random bytes: unguessable, so a fast hash is the right way to store it (no salt needed).
+    const plaintext = `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+    const key: ApiKeyRecord = {
+      id: newId("key"),
+      appId,
+      name,
+      prefix: plaintext.slice(0, DISPLAY_LENGTH),
+      createdAt: this.clock.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await this.store.apiKeys.insert({ ...key, hash: hashApiKey(plaintext) });
+    return { key, plaintext };
+  }
+
+  async authenticate(presented: string): Promise<Authentication> {
+    if (!presented.startsWith(API_KEY_PREFIX)) return { ok: false, reason: "invalid_api_key" };
+    // Looking up by hash compares digests, so response timing reveals nothing about the key.
+    const key = await this.store.apiKeys.findByHash(hashApiKey(presented));
+    if (!key) return { ok: false, reason: "invalid_api_key" };
+    if (key.revokedAt !== null) return { ok: false, reason: "api_key_revoked" };
+    await this.store.apiKeys.touch(key.id, this.clock.now(), TOUCH_RESOLUTION_MS);
+    return { ok: true, appId: key.appId, keyId: key.id, keyPrefix: key.prefix };
+  }
+
+  /** False when there is no such key or it was already revoked. */
+  revoke(keyId: string): Promise<boolean> {
+    return this.store.apiKeys.revoke(keyId, this.clock.now());
+  }
+
+  /** Revokes a key of `appId` only: another app's key is as absent as a key that never existed. */
+  async revokeOwn(appId: string, keyId: string): Promise<"revoked" | "not_found"> {
+    const key = await this.store.apiKeys.get(keyId);
+    if (!key || key.appId !== appId) return "not_found";
+    await this.revoke(keyId);
+    return "revoked";
+  }
+}
+
+export function hashApiKey(plaintext: string): string {
+  return createHash("sha256").update(plaintext, "utf8").digest("hex");
+}

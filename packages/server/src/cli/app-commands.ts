@@ -1,0 +1,104 @@
+import { ApiKeyService } from "../apps/api-keys.js";
+import { systemClock } from "../clock.js";
+import type { Runtime } from "../runtime.js";
+import { emit, isoTime, type Output, table, UsageError } from "./output.js";
+
+export interface CommandContext {
+  runtime: Runtime;
+  output: Output;
+  json: boolean;
+  positionals: string[];
+  options: Record<string, string | boolean | undefined>;
+}
+
+/** `apps create --name NAME`: the new app and its first API key, printed once. */
+export async function appsCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
+  const name = typeof options.name === "string" ? options.name.trim() : "";
+  if (!name) throw new UsageError("apps create needs --name NAME");
+  const { app, apiKey } = await new ApiKeyService(runtime.store, systemClock).createApp(name);
+  emit(
+    output,
+    json,
+    { app_id: app.id, name: app.name, api_key: apiKey.plaintext, api_key_id: apiKey.key.id },
+    [
+      `Created app "${app.name}" (${app.id}).`,
+      "Its API key, shown only this once:",
+      "",
+      `  ${apiKey.plaintext}`,
+    ].join("\n"),
+  );
+}
+
+export async function appsList({ runtime, output, json }: CommandContext): Promise<void> {
+  const apps = await runtime.store.apps.list();
+  emit(
+    output,
+    json,
+    apps.map((app) => ({ app_id: app.id, name: app.name, created_at: isoTime(app.createdAt) })),
+    apps.length === 0
+      ? "No apps yet: create one with `grantvault-server apps create --name NAME`."
+      : table([
+          ["APP ID", "NAME", "CREATED"],
+          ...apps.map((app) => [app.id, app.name, isoTime(app.createdAt)]),
+        ]),
+  );
+}
+
+/** `keys create --app ID [--name NAME]`: another API key for an app, printed once. */
+export async function keysCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
+  const appId = typeof options.app === "string" ? options.app : "";
+  if (!appId) throw new UsageError("keys create needs --app APP_ID (see `grantvault-server apps list`)");
+  if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
+  const name = typeof options.name === "string" ? options.name : null;
+  const { key, plaintext } = await new ApiKeyService(runtime.store, systemClock).createKey(appId, name);
+  emit(
+    output,
+    json,
+    { app_id: appId, api_key_id: key.id, api_key: plaintext, prefix: key.prefix },
+    [`Created API key ${key.id} for ${appId}. Shown only this once:`, "", `  ${plaintext}`].join("\n"),
+  );
+}
+
+export async function keysList({ runtime, output, json, options }: CommandContext): Promise<void> {
+  const appId = typeof options.app === "string" ? options.app : undefined;
+  const keys = await runtime.store.apiKeys.list(appId);
+  const rows = keys.map((key) => ({
+    api_key_id: key.id,
+    app_id: key.appId,
+    name: key.name,
+    prefix: key.prefix,
+    created_at: isoTime(key.createdAt),
+    last_used_at: key.lastUsedAt === null ? null : isoTime(key.lastUsedAt),
+    revoked_at: key.revokedAt === null ? null : isoTime(key.revokedAt),
+  }));
+  emit(
+    output,
+    json,
+    rows,
+    table([
+      ["KEY ID", "APP ID", "PREFIX", "LAST USED", "STATUS"],
+      ...keys.map((key) => [
+        key.id,
+        key.appId,
+        `${key.prefix}…`,
+        isoTime(key.lastUsedAt),
+        key.revokedAt === null ? "active" : `revoked ${isoTime(key.revokedAt)}`,
+      ]),
+    ]),
+  );
+}
+
+/** `keys revoke KEY_ID`: effective at once, in every server process (keys are checked per request). */
+export async function keysRevoke({ runtime, output, json, positionals }: CommandContext): Promise<void> {
+  const [keyId] = positionals;
+  if (!keyId) throw new UsageError("keys revoke needs the KEY_ID (see `grantvault-server keys list`)");
+  const existing = await runtime.store.apiKeys.get(keyId);
+  if (!existing) throw new UsageError(`there is no API key ${keyId}`);
+  const revoked = await new ApiKeyService(runtime.store, systemClock).revoke(keyId);
+  emit(
+    output,
+    json,
+    { api_key_id: keyId, revoked: true, already_revoked: !revoked },
+    revoked ? `Revoked ${keyId} (${existing.prefix}…).` : `${keyId} was already revoked.`,
+  );
+}

@@ -1,0 +1,106 @@
+import { Keyring } from "../crypto/keyring.js";
+import { formatMasterKeys, generateMasterKey, readKeyFile, writeKeyFile } from "../crypto/master-keys.js";
+import { countSealedByKey, reencryptAll } from "../crypto/reencrypt.js";
+import type { CommandContext } from "./app-commands.js";
+import { emit, type Output, UsageError } from "./output.js";
+
+/**
+ * `keys rotate`: makes a new primary key and re-encrypts every stored secret under it.
+ * With the key file, the new key is added to the file first. With GRANTVAULT_MASTER_KEY, the
+ * operator puts the new key first in the variable of every server process (`keys generate`),
+ * then runs this to move the stored secrets. Interrupted? Run it again: it finishes the job.
+ */
+export async function keysRotate({ runtime, output, json }: CommandContext): Promise<void> {
+  let keyring = runtime.keyring;
+  let added: string | null = null;
+  if (runtime.keySource.kind === "file") {
+    const current = (await readKeyFile(runtime.keySource.path)) ?? [];
+    const fresh = generateMasterKey();
+    await writeKeyFile(runtime.keySource.path, [fresh, ...current]);
+    keyring = new Keyring([fresh, ...current]);
+    added = fresh.id;
+  }
+  if (!json) output.err(`Re-encrypting stored secrets under key ${keyring.primaryId}…\n`);
+  const report = await reencryptAll(runtime.store, keyring);
+  const counts = await countSealedByKey(runtime.store);
+  const droppable = keyring.keyIds.filter((id) => id !== keyring.primaryId && !counts[id]);
+  const human = [
+    added
+      ? `Added key ${added} to ${runtime.keySource.kind === "file" ? runtime.keySource.path : ""} as primary.`
+      : "",
+    `Re-encrypted ${report.reencrypted} secret(s); primary key is ${report.primaryKeyId}.`,
+    ...report.unreadable.map((row) => `  could not read ${row.table} ${row.id}: ${row.reason}`),
+    droppable.length > 0 ? `No secret uses ${droppable.join(", ")} any more: it can be dropped.` : "",
+    !added && report.reencrypted === 0 && report.unreadable.length === 0
+      ? "Nothing to move. To rotate with GRANTVAULT_MASTER_KEY: run `grantvault-server keys generate`, put the new entry first in GRANTVAULT_MASTER_KEY of every server process, then run `keys rotate` again."
+      : "",
+  ].filter(Boolean);
+  emit(
+    output,
+    json,
+    {
+      primary_key_id: report.primaryKeyId,
+      added_key_id: added,
+      reencrypted: report.reencrypted,
+      unreadable: report.unreadable,
+      secrets_by_key: counts,
+      droppable_key_ids: droppable,
+    },
+    human.join("\n"),
+  );
+  if (report.unreadable.length > 0) process.exitCode = 1;
+}
+
+/** `keys status`: the key ring and how many stored secrets each key still protects. */
+export async function keysStatus({ runtime, output, json }: CommandContext): Promise<void> {
+  const counts = await countSealedByKey(runtime.store);
+  const source =
+    runtime.keySource.kind === "file" ? `key file ${runtime.keySource.path}` : "GRANTVAULT_MASTER_KEY";
+  emit(
+    output,
+    json,
+    {
+      source: runtime.keySource.kind,
+      primary_key_id: runtime.keyring.primaryId,
+      key_ids: runtime.keyring.keyIds,
+      secrets_by_key: counts,
+    },
+    [
+      `Keys from ${source}:`,
+      ...runtime.keyring.keyIds.map(
+        (id) =>
+          `  ${id}${id === runtime.keyring.primaryId ? " (primary)" : ""}: ${counts[id] ?? 0} secret(s)`,
+      ),
+      ...Object.keys(counts)
+        .filter((id) => !runtime.keyring.has(id))
+        .map((id) => `  ${id} (NOT IN THE KEY RING): ${counts[id]} secret(s) cannot be read`),
+    ].join("\n"),
+  );
+}
+
+/** `keys drop KEY_ID`: removes an old key from the key file, once no secret uses it. */
+export async function keysDrop({ runtime, output, json, positionals }: CommandContext): Promise<void> {
+  const [keyId] = positionals;
+  if (!keyId) throw new UsageError("keys drop needs the KEY_ID (see `grantvault-server keys status`)");
+  if (runtime.keySource.kind !== "file") {
+    throw new UsageError("keys come from GRANTVAULT_MASTER_KEY: remove the entry from that variable instead");
+  }
+  if (keyId === runtime.keyring.primaryId) throw new UsageError(`${keyId} is the primary key; rotate first`);
+  if (!runtime.keyring.has(keyId)) throw new UsageError(`there is no key ${keyId} in the key file`);
+  const inUse = (await countSealedByKey(runtime.store))[keyId] ?? 0;
+  if (inUse > 0) {
+    throw new UsageError(
+      `${inUse} secret(s) still use ${keyId}; run \`grantvault-server keys rotate\` first`,
+    );
+  }
+  const remaining = ((await readKeyFile(runtime.keySource.path)) ?? []).filter((key) => key.id !== keyId);
+  await writeKeyFile(runtime.keySource.path, remaining);
+  emit(output, json, { dropped_key_id: keyId }, `Dropped ${keyId} from ${runtime.keySource.path}.`);
+}
+
+/** `keys generate`: a new key entry for GRANTVAULT_MASTER_KEY (needs no database). */
+export function keysGenerate(output: Output, json: boolean): void {
+  const key = generateMasterKey();
+  const entry = formatMasterKeys([key]).trim();
+  emit(output, json, { key_id: key.id, entry }, entry);
+}

@@ -1,0 +1,156 @@
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, SETTINGS, type ServerConfig } from "../config.js";
+import { createLogger, type Logger } from "../logger.js";
+import { openRuntime } from "../runtime.js";
+import { serve } from "../serve.js";
+import {
+  appsCreate,
+  appsList,
+  type CommandContext,
+  keysCreate,
+  keysList,
+  keysRevoke,
+} from "./app-commands.js";
+import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
+import { emit, type Output, processOutput, UsageError } from "./output.js";
+
+const COMMANDS: Record<string, (context: CommandContext) => Promise<void>> = {
+  "apps create": appsCreate,
+  "apps list": appsList,
+  "keys create": keysCreate,
+  "keys list": keysList,
+  "keys revoke": keysRevoke,
+  "keys rotate": keysRotate,
+  "keys status": keysStatus,
+  "keys drop": keysDrop,
+  migrate: migrateCommand,
+};
+
+const USAGE = `Usage: grantvault-server <command> [options]
+
+Commands:
+  serve                          run the vault (the default command)
+  migrate                        apply pending database migrations and exit
+  apps create --name NAME        create an app and print its first API key (once)
+  apps list                      list apps
+  keys create --app APP_ID       create another API key for an app (printed once)
+  keys list [--app APP_ID]       list API keys (prefixes only)
+  keys revoke KEY_ID             revoke an API key, effective immediately
+  keys rotate                    add a new encryption key and re-encrypt every stored secret
+  keys status                    show encryption keys and how many secrets each protects
+  keys drop KEY_ID               remove an unused old encryption key from the key file
+  keys generate                  print a new encryption key entry for GRANTVAULT_MASTER_KEY
+
+Options:
+  --json                         machine-readable output
+  -h, --help                     show this help
+${Object.values(SETTINGS)
+  .map((setting) =>
+    "flag" in setting
+      ? `  --${`${setting.flag} VALUE`.padEnd(29)}${setting.description} [${setting.env}]`
+      : null,
+  )
+  .filter(Boolean)
+  .join("\n")}
+
+GRANTVAULT_MASTER_KEY is read from the environment only. See the README for every setting.
+`;
+
+const CONFIG_FLAGS = Object.values(SETTINGS).flatMap((setting) => ("flag" in setting ? [setting.flag] : []));
+
+/** Runs the CLI; resolves with the process exit code (serve keeps running and resolves at once). */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  output: Output = processOutput,
+): Promise<number> {
+  let json = argv.includes("--json");
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        name: { type: "string" },
+        app: { type: "string" },
+        ...Object.fromEntries(CONFIG_FLAGS.map((flag) => [flag, { type: "string" as const }])),
+      },
+    });
+    json = values.json === true;
+    if (values.help || positionals[0] === "help") {
+      output.out(USAGE);
+      return 0;
+    }
+    const [group = "serve", sub, ...rest] = positionals;
+    if (group === "keys" && sub === "generate") {
+      keysGenerate(output, json);
+      return 0;
+    }
+    const flags: Record<string, string> = {};
+    for (const flag of CONFIG_FLAGS) {
+      const value = values[flag as keyof typeof values];
+      if (typeof value === "string") flags[flag] = value;
+    }
+    const config = loadConfig(env, flags);
+    if (group === "serve") {
+      const logger = createLogger(config.logLevel);
+      await serve(config, logger, (text) => output.out(text));
+      return 0;
+    }
+    const key = sub === undefined ? group : `${group} ${sub}`;
+    const command = COMMANDS[key] ?? (group === "migrate" ? COMMANDS.migrate : undefined);
+    if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
+    const positionalArgs = group === "migrate" ? positionals.slice(1) : rest;
+    // Commands print results; only warnings and errors of the machinery reach stderr.
+    const logger: Logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+    return await runWith(config, logger, async (runtime) => {
+      await command({ runtime, output, json, positionals: positionalArgs, options: values });
+      return typeof process.exitCode === "number" ? process.exitCode : 0;
+    });
+  } catch (error) {
+    return reportError(error, output, json);
+  }
+}
+
+async function runWith(
+  config: ServerConfig,
+  logger: Logger,
+  body: (runtime: Awaited<ReturnType<typeof openRuntime>>) => Promise<number>,
+): Promise<number> {
+  const runtime = await openRuntime(config, logger);
+  try {
+    return await body(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function migrateCommand({ runtime, output, json }: CommandContext): Promise<void> {
+  // Opening the runtime applied them; report what it did.
+  const applied = runtime.store.appliedOnOpen;
+  emit(
+    output,
+    json,
+    { database: runtime.store.location, engine: runtime.store.engine, newly_applied: applied },
+    `Database ${runtime.store.location} (${runtime.store.engine}) is up to date.`,
+  );
+}
+
+function reportError(error: unknown, output: Output, json: boolean): number {
+  const usage = error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof ConfigError ? "invalid_config" : usage ? "usage" : "failed";
+  if (json) output.err(`${JSON.stringify({ error: { code, message } })}\n`);
+  else
+    output.err(
+      `grantvault-server: ${message}${usage ? "\nRun `grantvault-server --help` for usage." : ""}\n`,
+    );
+  return usage ? 2 : 1;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? "";
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}

@@ -1,0 +1,187 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { isPostgresUrl } from "./storage/database.js";
+
+/**
+ * Server configuration: every setting, its environment variable, its command-line flag and its
+ * default, validated in one place. Flags win over the environment. Unknown `GRANTVAULT_*`
+ * variables and unknown flags are errors, and every problem is reported at once.
+ */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** The origin users' browsers and providers reach the vault at, without a trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  /** A `postgres://` URL or an absolute SQLite file path. */
+  databaseUrl: string;
+  /** `id:base64` entries; absent means the key file in the data dir (embedded default only). */
+  masterKey: string | undefined;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+interface Setting {
+  env: string;
+  /** Omitted for secrets: a flag would show in `ps` and shell history. */
+  flag?: string;
+  description: string;
+  default: string;
+}
+
+/** The reference table (README and `--help` are written from it). */
+export const SETTINGS = {
+  host: {
+    env: "GRANTVAULT_HOST",
+    flag: "host",
+    description: "Interface to listen on.",
+    default: "127.0.0.1",
+  },
+  port: {
+    env: "GRANTVAULT_PORT",
+    flag: "port",
+    description: "TCP port (0 picks a free one).",
+    default: "7400",
+  },
+  publicUrl: {
+    env: "GRANTVAULT_PUBLIC_URL",
+    flag: "public-url",
+    description:
+      "Origin that browsers and providers use to reach the vault (redirect URIs are built from it).",
+    default: "http://<host>:<port>",
+  },
+  dataDir: {
+    env: "GRANTVAULT_DATA_DIR",
+    flag: "data-dir",
+    description: "Directory for the SQLite file and the key file (created with mode 0700).",
+    default: "./.grantvault",
+  },
+  databaseUrl: {
+    env: "GRANTVAULT_DATABASE_URL",
+    flag: "database-url",
+    description: "`postgres://user:pass@host/db`, or a SQLite file path.",
+    default: "<data dir>/grantvault.db",
+  },
+  masterKey: {
+    env: "GRANTVAULT_MASTER_KEY",
+    description:
+      "Encryption keys, `id:base64` entries (32-byte keys) separated by commas, primary first. Required with PostgreSQL.",
+    default: "key file `<data dir>/master.key` (created 0600 on first start)",
+  },
+  logLevel: {
+    env: "GRANTVAULT_LOG_LEVEL",
+    flag: "log-level",
+    description: `One of ${LOG_LEVELS.join(", ")}.`,
+    default: "info",
+  },
+} as const satisfies Record<keyof ServerConfig, Setting>;
+
+/** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
+const CLIENT_VARIABLES = new Set(["GRANTVAULT_API_KEY", "GRANTVAULT_URL"]);
+
+const hostname = z.string().min(1, "must not be empty");
+const port = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be an integer")
+  .min(0, "must be between 0 and 65535")
+  .max(65535, "must be between 0 and 65535");
+const publicUrl = z
+  .string()
+  .refine(
+    (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+    "must be an http(s) URL",
+  )
+  .refine(
+    (value) => !URL.canParse(value) || ["", "/"].includes(new URL(value).pathname),
+    "must not have a path",
+  )
+  .transform((value) => new URL(value).origin);
+
+const schema = z.object({
+  host: hostname.default(SETTINGS.host.default),
+  port: port.default(Number(SETTINGS.port.default)),
+  publicUrl: publicUrl.optional(),
+  dataDir: z.string().min(1, "must not be empty").default(SETTINGS.dataDir.default),
+  databaseUrl: z
+    .string()
+    .min(1, "must not be empty")
+    .refine((value) => !isPostgresUrl(value) || URL.canParse(value), "is not a valid postgres:// URL")
+    .optional(),
+  masterKey: z.string().min(1, "must not be empty").optional(),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Builds the configuration from the environment and parsed flags (flag name → value).
+ * Throws ConfigError listing every problem, each naming the variable or flag at fault.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: Record<string, string | undefined> = {},
+  cwd = process.cwd(),
+): ServerConfig {
+  const problems: string[] = [];
+  const known = new Map<string, keyof ServerConfig>();
+  for (const [key, setting] of Object.entries(SETTINGS)) known.set(setting.env, key as keyof ServerConfig);
+
+  for (const name of Object.keys(env).sort()) {
+    if (name.startsWith("GRANTVAULT_") && !known.has(name) && !CLIENT_VARIABLES.has(name)) {
+      problems.push(`${name}: unknown variable (known: ${[...known.keys()].join(", ")})`);
+    }
+  }
+  const flagNames = new Map<string, keyof ServerConfig>();
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    if ("flag" in setting) flagNames.set(setting.flag, key as keyof ServerConfig);
+  }
+  for (const name of Object.keys(flags)) {
+    if (!flagNames.has(name)) problems.push(`--${name}: unknown option`);
+  }
+
+  // Where each value came from, so a problem names the variable or flag the user actually set.
+  const raw: Record<string, string> = {};
+  const origin: Record<string, string> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const flag = "flag" in setting ? flags[setting.flag] : undefined;
+    const value = flag ?? env[setting.env];
+    if (value === undefined) continue;
+    raw[key] = value;
+    origin[key] = flag !== undefined && "flag" in setting ? `--${setting.flag}` : setting.env;
+  }
+
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? "");
+      problems.push(`${origin[key] ?? key}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+
+  const values = parsed.data;
+  const dataDir = resolve(cwd, values.dataDir);
+  const databaseUrl = values.databaseUrl ?? resolve(dataDir, "grantvault.db");
+  return {
+    host: values.host,
+    port: values.port,
+    publicUrl: values.publicUrl ?? defaultPublicUrl(values.host, values.port),
+    dataDir,
+    databaseUrl: isPostgresUrl(databaseUrl) ? databaseUrl : resolve(cwd, databaseUrl),
+    masterKey: values.masterKey,
+    logLevel: values.logLevel,
+  };
+}
+
+function defaultPublicUrl(host: string, port: number): string {
+  // A wildcard address is where we listen, not where anyone can reach us.
+  const reachable = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  return `http://${reachable.includes(":") ? `[${reachable}]` : reachable}:${port}`;
+}

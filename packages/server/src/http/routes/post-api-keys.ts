@@ -1,0 +1,16 @@
+import { CreateApiKeyRequest, type CreateApiKeyResponse } from "@grantvault/protocol";
+import type { FastifyInstance } from "fastify";
+import type { ApiKeyService } from "../../apps/api-keys.js";
+import { callerOf } from "../api-key-auth.js";
+import { validate } from "../validate.js";
+
+/** `POST /v1/api-keys`: mints another key for the caller's app; the whole key is in this response only. */
+export function registerPostApiKeys(scope: FastifyInstance, apiKeys: ApiKeyService): void {
+  scope.post("/api-keys", async (request, reply): Promise<CreateApiKeyResponse> => {
+    const caller = callerOf(request);
+    const body = validate(CreateApiKeyRequest, request.body ?? {});
+    const { key, plaintext } = await apiKeys.createKey(caller.appId, body.name ?? null);
+    reply.status(201);
+    return { api_key_id: key.id, app_id: key.appId, api_key: plaintext, prefix: key.prefix, name: key.name };
+  });
+}

@@ -1,0 +1,82 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+export interface ApiKeyRecord {
+  id: string;
+  appId: string;
+  name: string | null;
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export class ApiKeysRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(key: ApiKeyRecord & { hash: string }): Promise<void> {
+    await this.db
+      .insertInto("api_keys")
+      .values({
+        id: key.id,
+        app_id: key.appId,
+        name: key.name,
+        prefix: key.prefix,
+        hash: key.hash,
+        created_at: key.createdAt,
+        last_used_at: key.lastUsedAt,
+        revoked_at: key.revokedAt,
+      })
+      .execute();
+  }
+
+  async findByHash(hash: string): Promise<ApiKeyRecord | null> {
+    const row = await this.db.selectFrom("api_keys").selectAll().where("hash", "=", hash).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | null> {
+    const row = await this.db.selectFrom("api_keys").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async list(appId?: string): Promise<ApiKeyRecord[]> {
+    let query = this.db.selectFrom("api_keys").selectAll();
+    if (appId !== undefined) query = query.where("app_id", "=", appId);
+    const rows = await query.orderBy("created_at").orderBy("id").execute();
+    return rows.map(toApiKey);
+  }
+
+  /** Marks the key revoked; false when there is no such key or it was revoked already. */
+  async revoke(id: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("api_keys")
+      .set({ revoked_at: at })
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Records use, at most once per `resolution` ms, so authenticating does not write on every call. */
+  async touch(id: string, at: number, resolution: number): Promise<void> {
+    await this.db
+      .updateTable("api_keys")
+      .set({ last_used_at: at })
+      .where("id", "=", id)
+      .where((eb) => eb.or([eb("last_used_at", "is", null), eb("last_used_at", "<", at - resolution)]))
+      .execute();
+  }
+}
+
+function toApiKey(row: Database["api_keys"]): ApiKeyRecord {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}

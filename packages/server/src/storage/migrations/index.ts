@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from "kysely";
+import { initial } from "./0001-initial.js";
+
+/**
+ * Every schema migration, in order. Names sort lexically and are recorded in the database;
+ * never rename or edit a released one: add the next.
+ */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001-initial": initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return MIGRATIONS;
+  },
+};

@@ -1,0 +1,12 @@
+/**
+ * Every column that holds a sealed secret. Key rotation walks exactly this list, so a new sealed
+ * column must be added here (the rotation tests fail otherwise, as they scan every table).
+ */
+export const SEALED_FIELDS = [{ table: "credentials", idColumn: "grant_id", column: "secret" }] as const;
+
+export type SealedField = (typeof SEALED_FIELDS)[number];
+
+/** The additional authenticated data of a sealed value: where it lives, so it cannot be moved. */
+export function bindingOf(field: SealedField, rowId: string): string {
+  return `${field.table}/${rowId}/${field.column}`;
+}

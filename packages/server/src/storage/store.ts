@@ -1,0 +1,71 @@
+import type { Kysely } from "kysely";
+import { ApiKeysRepository } from "./api-keys-repository.js";
+import { AppsRepository } from "./apps-repository.js";
+import { CredentialsRepository } from "./credentials-repository.js";
+import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase, ping } from "./database.js";
+import { GrantsRepository } from "./grants-repository.js";
+import type { Database } from "./schema.js";
+import { SealedValuesRepository } from "./sealed-values-repository.js";
+
+/**
+ * The one query layer over SQLite and PostgreSQL. Services receive a Store and never see SQL.
+ */
+export class Store {
+  readonly apps: AppsRepository;
+  readonly apiKeys: ApiKeysRepository;
+  readonly grants: GrantsRepository;
+  readonly credentials: CredentialsRepository;
+  readonly sealedValues: SealedValuesRepository;
+  /** Migrations applied when this store was opened (empty when the schema was current). */
+  appliedOnOpen: string[] = [];
+
+  constructor(private readonly handle: DatabaseHandle) {
+    const { db } = handle;
+    this.apps = new AppsRepository(db);
+    this.apiKeys = new ApiKeysRepository(db);
+    this.grants = new GrantsRepository(db);
+    this.credentials = new CredentialsRepository(db);
+    this.sealedValues = new SealedValuesRepository(db);
+  }
+
+  /** Opens the database at `url` and applies pending migrations. */
+  static async open(url: string, options: { migrate?: boolean; poolSize?: number } = {}): Promise<Store> {
+    const handle = openDatabase(url, options.poolSize === undefined ? {} : { poolSize: options.poolSize });
+    const store = new Store(handle);
+    if (options.migrate !== false) {
+      try {
+        store.appliedOnOpen = await store.migrate();
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+    }
+    return store;
+  }
+
+  get engine(): Engine {
+    return this.handle.engine;
+  }
+
+  /** Where the data lives, safe to print. */
+  get location(): string {
+    return this.handle.location;
+  }
+
+  /** For tests and maintenance commands that must look below the repositories. */
+  get db(): Kysely<Database> {
+    return this.handle.db;
+  }
+
+  migrate(): Promise<string[]> {
+    return migrateToLatest(this.handle.db);
+  }
+
+  ping(): Promise<boolean> {
+    return ping(this.handle.db);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
