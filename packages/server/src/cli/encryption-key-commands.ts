@@ -10,7 +10,7 @@ import { emit, type Output, UsageError } from "./output.js";
  * operator puts the new key first in the variable of every server process (`keys generate`),
  * then runs this to move the stored secrets. Interrupted? Run it again: it finishes the job.
  */
-export async function keysRotate({ runtime, output, json }: CommandContext): Promise<void> {
+export async function keysRotate({ runtime, output, json }: CommandContext): Promise<number> {
   let keyring = runtime.keyring;
   let added: string | null = null;
   if (runtime.keySource.kind === "file") {
@@ -48,7 +48,7 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
     },
     human.join("\n"),
   );
-  if (report.unreadable.length > 0) process.exitCode = 1;
+  return report.unreadable.length > 0 ? 1 : 0;
 }
 
 /** `keys status`: the key ring and how many stored secrets each key still protects. */

@@ -14,7 +14,8 @@ import {
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
 
-const COMMANDS: Record<string, (context: CommandContext) => Promise<void>> = {
+/** Each command resolves with its exit code, or with nothing for success. */
+const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = {
   "apps create": appsCreate,
   "apps list": appsList,
   "keys create": keysCreate,
@@ -103,11 +104,13 @@ export async function main(
     const command = COMMANDS[key] ?? (group === "migrate" ? COMMANDS.migrate : undefined);
     if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
     const positionalArgs = group === "migrate" ? positionals.slice(1) : rest;
-    // Commands print results; only warnings and errors of the machinery reach stderr.
-    const logger: Logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+    // Results go to stdout (clean for --json); warnings of the machinery go to stderr.
+    const logger: Logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, {
+      write: (line: string) => output.err(line),
+    });
     return await runWith(config, logger, async (runtime) => {
-      await command({ runtime, output, json, positionals: positionalArgs, options: values });
-      return typeof process.exitCode === "number" ? process.exitCode : 0;
+      const code = await command({ runtime, output, json, positionals: positionalArgs, options: values });
+      return typeof code === "number" ? code : 0;
     });
   } catch (error) {
     return reportError(error, output, json);

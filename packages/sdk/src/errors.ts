@@ -1,0 +1,71 @@
+import type { ErrorBody, ErrorCode, ErrorIssue } from "@grantvault/protocol";
+
+const BRAND = Symbol.for("grantvault.VaultError");
+
+/**
+ * Base of every error the SDK throws. Branch on `code` (stable, from the vault's error registry)
+ * or on the class, never on the message. `isVaultError()` works even when two copies of the SDK
+ * are bundled, where `instanceof` would not.
+ */
+export class VaultError extends Error {
+  readonly [BRAND] = true;
+  /** A registry code such as `invalid_api_key`, or an SDK-side one (`network_error`, `invalid_argument`). */
+  readonly code: ErrorCode | "network_error" | "invalid_argument" | "unexpected_response";
+  /** HTTP status of the vault's answer, when there was one. */
+  readonly status: number | undefined;
+  readonly issues: ErrorIssue[] | undefined;
+
+  constructor(
+    code: VaultError["code"],
+    message: string,
+    options: { status?: number; issues?: ErrorIssue[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = options.status;
+    this.issues = options.issues;
+  }
+
+  toJSON(): { name: string; code: string; message: string; status?: number; issues?: ErrorIssue[] } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.issues === undefined ? {} : { issues: this.issues }),
+    };
+  }
+}
+
+/** The API key is missing, wrong or revoked. */
+export class AuthenticationError extends VaultError {}
+
+/** The caller passed something invalid; raised before any network call. */
+export class VaultValueError extends VaultError {}
+
+/** The vault could not be reached (connection refused, DNS, timeout). Safe to retry. */
+export class NetworkError extends VaultError {}
+
+export function isVaultError(value: unknown): value is VaultError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Rebuilds the vault's error response as the matching SDK error class. */
+export function errorFromResponse(status: number, body: unknown): VaultError {
+  const error = (body as Partial<ErrorBody> | null)?.error;
+  if (!error || typeof error.code !== "string") {
+    return new VaultError("unexpected_response", `the vault answered ${status} without an error body`, {
+      status,
+    });
+  }
+  const options = { status, ...(error.issues ? { issues: error.issues } : {}) };
+  switch (error.code) {
+    case "missing_api_key":
+    case "invalid_api_key":
+    case "api_key_revoked":
+      return new AuthenticationError(error.code, error.message, options);
+    default:
+      return new VaultError(error.code, error.message, options);
+  }
+}

@@ -1,0 +1,57 @@
+import { inspect } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestVault, type TestVault } from "../../../test/harness/vault-app.js";
+import { AuthenticationError, isVaultError, NetworkError, Vault, VaultValueError } from "./index.js";
+
+let vault: TestVault;
+let baseUrl: string;
+let apiKey: string;
+
+beforeAll(async () => {
+  vault = await startTestVault();
+  baseUrl = await vault.app.listen({ host: "127.0.0.1", port: 0 });
+  const created = await vault.apiKeys.createApp("sdk test");
+  apiKey = created.apiKey.plaintext;
+});
+afterAll(() => vault.close());
+
+describe("Vault (SDK) against a real server", () => {
+  it("resolves its app from the API key", async () => {
+    const client = new Vault({ apiKey, baseUrl: `${baseUrl}/` });
+    expect(await client.getApp()).toStrictEqual({
+      appId: expect.stringMatching(/^app_/),
+      name: "sdk test",
+      apiKeyPrefix: apiKey.slice(0, 16),
+    });
+  });
+
+  it("turns a refused key into an AuthenticationError with the registry code", async () => {
+    const client = new Vault({ apiKey: "gv_live_wrong", baseUrl });
+    const error = await client.getApp().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AuthenticationError);
+    expect(isVaultError(error)).toBe(true);
+    expect(error).toMatchObject({ code: "invalid_api_key", status: 401 });
+  });
+
+  it("reports an unreachable vault as a NetworkError", async () => {
+    const client = new Vault({ apiKey, baseUrl: "http://127.0.0.1:1" });
+    await expect(client.getApp()).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it("never shows the API key when serialised or inspected", () => {
+    const client = new Vault({ apiKey, baseUrl });
+    expect(JSON.stringify(client)).not.toContain(apiKey);
+    expect(inspect(client, { showHidden: true, depth: 5 })).not.toContain(apiKey);
+  });
+
+  it("refuses to start without a key or with a bad URL, before any network call", () => {
+    const saved = process.env.GRANTVAULT_API_KEY;
+    delete process.env.GRANTVAULT_API_KEY;
+    try {
+      expect(() => new Vault({ baseUrl })).toThrow(VaultValueError);
+    } finally {
+      if (saved !== undefined) process.env.GRANTVAULT_API_KEY = saved;
+    }
+    expect(() => new Vault({ apiKey, baseUrl: "file:///etc/passwd" })).toThrow(/http\(s\) URL/);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+function problemsOf(env: Record<string, string>, flags: Record<string, string> = {}): string[] {
+  try {
+    loadConfig(env, flags, "/srv");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  it("has working defaults for the embedded default", () => {
+    expect(loadConfig({}, {}, "/srv")).toStrictEqual({
+      host: "127.0.0.1",
+      port: 7400,
+      publicUrl: "http://127.0.0.1:7400",
+      dataDir: "/srv/.grantvault",
+      databaseUrl: "/srv/.grantvault/grantvault.db",
+      masterKey: undefined,
+      logLevel: "info",
+    });
+  });
+
+  it("takes flags over environment variables", () => {
+    const config = loadConfig(
+      { GRANTVAULT_PORT: "8000", GRANTVAULT_HOST: "0.0.0.0", GRANTVAULT_DATA_DIR: "/var/lib/gv" },
+      { port: "9000" },
+      "/srv",
+    );
+    expect(config.port).toBe(9000);
+    // A wildcard listen address is not a URL anyone can open.
+    expect(config.publicUrl).toBe("http://localhost:9000");
+    expect(config.databaseUrl).toBe("/var/lib/gv/grantvault.db");
+  });
+
+  it("keeps a postgres URL as is and normalises the public URL to an origin", () => {
+    const config = loadConfig(
+      {
+        GRANTVAULT_DATABASE_URL: "postgres://u:p@db:5432/vault",
+        GRANTVAULT_PUBLIC_URL: "https://vault.example.com/",
+      },
+      {},
+      "/srv",
+    );
+    expect(config.databaseUrl).toBe("postgres://u:p@db:5432/vault");
+    expect(config.publicUrl).toBe("https://vault.example.com");
+  });
+
+  it("rejects an unknown GRANTVAULT_ variable, but ignores the SDK's own variables", () => {
+    expect(problemsOf({ GRANTVAULT_PROT: "1" })).toStrictEqual([
+      expect.stringMatching(/^GRANTVAULT_PROT: unknown variable \(known: GRANTVAULT_HOST, /),
+    ]);
+    expect(() =>
+      loadConfig({ GRANTVAULT_API_KEY: "x", GRANTVAULT_URL: "http://x", HOME: "/root" }),
+    ).not.toThrow();
+  });
+
+  it("reports every problem at once, each naming where the value came from", () => {
+    const problems = problemsOf(
+      {
+        GRANTVAULT_PORT: "70000",
+        GRANTVAULT_PUBLIC_URL: "https://vault.example.com/base",
+        GRANTVAULT_LOG_LEVEL: "chatty",
+        GRANTVAULT_EXTRA: "1",
+      },
+      { "database-url": "postgres://[bad", color: "yes" },
+    );
+    expect(problems).toHaveLength(6);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL)",
+        "--color: unknown option",
+        "GRANTVAULT_PORT: must be between 0 and 65535",
+        "GRANTVAULT_PUBLIC_URL: must not have a path",
+        expect.stringMatching(/^GRANTVAULT_LOG_LEVEL: must be one of/),
+        "--database-url: is not a valid postgres:// URL",
+      ]),
+    );
+  });
+
+  it("never echoes the master key in a problem", () => {
+    const problems = problemsOf({ GRANTVAULT_MASTER_KEY: "", GRANTVAULT_PORT: "x" });
+    expect(problems).toContain("GRANTVAULT_MASTER_KEY: must not be empty");
+  });
+});

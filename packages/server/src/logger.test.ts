@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "./logger.js";
+
+function capture() {
+  const lines: string[] = [];
+  const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+  return { logger, text: () => lines.join("") };
+}
+
+describe("logger", () => {
+  it("redacts secrets wherever a service puts them", () => {
+    const { logger, text } = capture();
+    logger.info(
+      {
+        access_token: "tok-AAA",
+        grant: { refreshToken: "tok-BBB", provider: { client_secret: "tok-CCC" } },
+        apiKey: "gv_live_DDD",
+        authorization: "Bearer tok-EEE",
+      },
+      "event",
+    );
+    for (const secret of ["tok-AAA", "tok-BBB", "tok-CCC", "gv_live_DDD", "tok-EEE"]) {
+      expect(text()).not.toContain(secret);
+    }
+    expect(text()).toContain("[redacted]");
+  });
+
+  it("logs requests by method and path only: no query string, no headers", () => {
+    const { logger, text } = capture();
+    logger.info({
+      req: {
+        id: "req-1",
+        method: "GET",
+        url: "/v1/oauth/callback/github?code=SECRETCODE&state=SECRETSTATE",
+        headers: { authorization: "Bearer gv_live_X" },
+      },
+    });
+    expect(text()).toContain('"path":"/v1/oauth/callback/github"');
+    expect(text()).not.toContain("SECRETCODE");
+    expect(text()).not.toContain("gv_live_X");
+  });
+});

@@ -1,0 +1,67 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "../../packages/server/src/app.js";
+import { ApiKeyService } from "../../packages/server/src/apps/api-keys.js";
+import type { Clock } from "../../packages/server/src/clock.js";
+import { loadConfig } from "../../packages/server/src/config.js";
+import { Keyring } from "../../packages/server/src/crypto/keyring.js";
+import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
+import { createLogger } from "../../packages/server/src/logger.js";
+import { Store } from "../../packages/server/src/storage/store.js";
+
+/** A settable clock for tests: time moves only when the test says so. */
+export class FakeClock implements Clock {
+  constructor(public current = Date.UTC(2026, 10, 30, 12)) {}
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+export interface TestVault {
+  app: FastifyInstance;
+  store: Store;
+  apiKeys: ApiKeyService;
+  clock: FakeClock;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** The vault's HTTP app in-process over a fresh SQLite file (or `databaseUrl`), for `inject()`. */
+export async function startTestVault(options: { databaseUrl?: string } = {}): Promise<TestVault> {
+  const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
+  const config = loadConfig(
+    {
+      GRANTVAULT_DATA_DIR: dataDir,
+      ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
+    },
+    {},
+  );
+  const store = await Store.open(config.databaseUrl);
+  const keyring = new Keyring([{ id: "test", key: randomBytes(32) }]);
+  const clock = new FakeClock();
+  const app = await buildApp({
+    config,
+    store,
+    keys: new KeyringHolder(keyring, { kind: "env" }),
+    clock,
+    logger: createLogger("silent"),
+  });
+  return {
+    app,
+    store,
+    apiKeys: new ApiKeyService(store, clock),
+    clock,
+    dataDir,
+    async close() {
+      await app.close();
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

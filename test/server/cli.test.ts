@@ -1,0 +1,168 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { main } from "../../packages/server/src/cli/main.js";
+import { systemClock } from "../../packages/server/src/clock.js";
+import { loadConfig } from "../../packages/server/src/config.js";
+import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
+import { createLogger } from "../../packages/server/src/logger.js";
+import { openRuntime } from "../../packages/server/src/runtime.js";
+
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "gv-cli-"));
+  env = { GRANTVAULT_DATA_DIR: dataDir };
+});
+afterEach(() => rm(dataDir, { recursive: true, force: true }));
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, env, {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+  });
+  return { code, out, err };
+}
+
+async function runJson(...argv: string[]) {
+  const result = await run(...argv, "--json");
+  expect(result.code, result.err).toBe(0);
+  expect(result.err).not.toContain('"error"');
+  return JSON.parse(result.out);
+}
+
+describe("grantvault-server apps and keys", () => {
+  it("creates an app and prints its key once, as JSON", async () => {
+    const created = await runJson("apps", "create", "--name", "billing");
+    expect(created).toMatchObject({ app_id: expect.stringMatching(/^app_/), name: "billing" });
+    expect(created.api_key).toMatch(/^gv_live_/);
+    const listed = await runJson("apps", "list");
+    expect(listed).toStrictEqual([
+      { app_id: created.app_id, name: "billing", created_at: expect.any(String) },
+    ]);
+    // The key appears nowhere after creation: not in listings, not in the database.
+    const keys = await run("keys", "list", "--app", created.app_id);
+    expect(keys.out).not.toContain(created.api_key);
+    expect(keys.out).toContain(created.api_key.slice(0, 16));
+    expect((await readFile(join(dataDir, "grantvault.db"))).includes(created.api_key)).toBe(false);
+  });
+
+  it("creates, lists and revokes keys", async () => {
+    const app = await runJson("apps", "create", "--name", "a");
+    const key = await runJson("keys", "create", "--app", app.app_id, "--name", "deploy");
+    expect(key.app_id).toBe(app.app_id);
+    const revoked = await runJson("keys", "revoke", key.api_key_id);
+    expect(revoked).toStrictEqual({ api_key_id: key.api_key_id, revoked: true, already_revoked: false });
+    expect((await runJson("keys", "revoke", key.api_key_id)).already_revoked).toBe(true);
+    const listed = await runJson("keys", "list");
+    const entry = listed.find((row: { api_key_id: string }) => row.api_key_id === key.api_key_id);
+    expect(entry.revoked_at).toEqual(expect.any(String));
+  });
+
+  it("explains usage mistakes with exit code 2", async () => {
+    const noName = await run("apps", "create");
+    expect(noName.code).toBe(2);
+    expect(noName.err).toContain("--name");
+    const unknown = await run("frobnicate");
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('unknown command "frobnicate"');
+    const badFlag = await run("apps", "list", "--colour");
+    expect(badFlag.code).toBe(2);
+    const missingApp = await run("keys", "create", "--app", "app_000000000000000000000000");
+    expect(missingApp.code).toBe(2);
+    expect(missingApp.err).toContain("no app");
+  });
+
+  it("reports every configuration problem at once, naming each variable", async () => {
+    env = { ...env, GRANTVAULT_PORT: "99999", GRANTVAULT_PROT: "1", GRANTVAULT_LOG_LEVEL: "loud" };
+    const result = await run("apps", "list", "--json");
+    expect(result.code).toBe(2);
+    const { error } = JSON.parse(result.err);
+    expect(error.code).toBe("invalid_config");
+    expect(error.message).toContain("GRANTVAULT_PORT");
+    expect(error.message).toContain("GRANTVAULT_PROT: unknown variable");
+    expect(error.message).toContain("GRANTVAULT_LOG_LEVEL");
+  });
+
+  it("prints help", async () => {
+    const help = await run("--help");
+    expect(help.code).toBe(0);
+    expect(help.out).toContain("keys rotate");
+    expect(help.out).toContain("GRANTVAULT_DATABASE_URL");
+  });
+
+  it("migrates and says so", async () => {
+    const first = await runJson("migrate");
+    expect(first.newly_applied).toContain("0001-initial");
+    expect((await runJson("migrate")).newly_applied).toStrictEqual([]);
+  });
+});
+
+describe("grantvault-server keys rotate (key file)", () => {
+  it("adds a primary key, moves every secret to it, then lets the old key be dropped", async () => {
+    // Store secrets under the first key.
+    const config = loadConfig(env);
+    const runtime = await openRuntime(config, createLogger("silent"));
+    const firstKeyId = runtime.keyring.primaryId;
+    const app = "app_rot";
+    await runtime.store.apps.insert({ id: app, name: "rot", createdAt: Date.now() });
+    const credentials = new CredentialStore(runtime.store, runtime.keys, systemClock);
+    const secrets = new Map<string, string>();
+    for (let i = 0; i < 5; i++) {
+      const grantId = `grant_${i}`;
+      await runtime.store.grants.insert({
+        id: grantId,
+        appId: app,
+        providerId: "github",
+        accountIdentifier: `user${i}`,
+        scopes: [],
+        status: "active",
+        expiresAt: null,
+        lastUsedAt: null,
+        createdAt: 1,
+        updatedAt: 1,
+      });
+      const token = `tok-${randomBytes(8).toString("hex")}`;
+      secrets.set(grantId, token);
+      await credentials.save(grantId, { accessToken: token });
+    }
+    await runtime.close();
+
+    const dropTooEarly = await run("keys", "drop", firstKeyId);
+    expect(dropTooEarly.code).toBe(2);
+
+    const rotated = await runJson("keys", "rotate");
+    expect(rotated.reencrypted).toBe(5);
+    expect(rotated.added_key_id).not.toBe(firstKeyId);
+    expect(rotated.secrets_by_key).toStrictEqual({ [rotated.added_key_id]: 5 });
+    expect(rotated.droppable_key_ids).toStrictEqual([firstKeyId]);
+    expect((await stat(join(dataDir, "master.key"))).mode & 0o777).toBe(0o600);
+
+    expect((await runJson("keys", "drop", firstKeyId)).dropped_key_id).toBe(firstKeyId);
+    const status = await runJson("keys", "status");
+    expect(status.key_ids).toStrictEqual([rotated.added_key_id]);
+
+    // Everything still opens with only the new key.
+    const after = await openRuntime(config, createLogger("silent"));
+    const reader = new CredentialStore(after.store, after.keys, systemClock);
+    for (const [grantId, token] of secrets) expect((await reader.load(grantId))?.accessToken).toBe(token);
+    await after.close();
+  });
+
+  it("generates key entries for GRANTVAULT_MASTER_KEY", async () => {
+    const generated = await runJson("keys", "generate");
+    expect(generated.entry).toMatch(/^k\d{8}-[0-9a-f]{4}:[A-Za-z0-9+/]{43}=$/);
+    env = { ...env, GRANTVAULT_MASTER_KEY: generated.entry };
+    const status = await runJson("keys", "status");
+    expect(status).toMatchObject({ source: "env", primary_key_id: generated.key_id });
+  });
+});
