@@ -14,7 +14,8 @@ const FILE_CHECK_INTERVAL_MS = 1_000;
 export class KeyringHolder {
   #keyring: Keyring;
   #checkedAt = 0;
-  #mtimeMs = 0;
+  /** Modification time of the key file the ring was last read from; null until first checked. */
+  #mtimeMs: number | null = null;
 
   constructor(
     keyring: Keyring,
@@ -35,7 +36,7 @@ export class KeyringHolder {
   async #reloadIfChanged(path: string): Promise<void> {
     try {
       const { mtimeMs } = await stat(path);
-      if (this.#mtimeMs === 0) this.#mtimeMs = mtimeMs;
+      // The first check reads the file again: it may have changed since the ring was loaded.
       if (mtimeMs === this.#mtimeMs) return;
       const keys = await readKeyFile(path);
       if (keys) this.#keyring = new Keyring(keys);
