@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run against the TypeScript sources of sibling packages, not their build output.
     alias: {
       "@grantvault/protocol": src("protocol"),
+      "@grantvault/providers": src("providers"),
       "@grantvault/server": src("server"),
       grantvault: src("sdk"),
     },
