@@ -53,6 +53,12 @@ describe("parseMasterKeys", () => {
     expect(keys[3]?.key.equals(d)).toBe(true);
   });
 
+  it("skips whole-line comments, words and all", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    const keys = parseMasterKeys(`# rotated 2026-01-01: old key below\nk1:${key}\n  # note: spare\n`, "file");
+    expect(keys.map((entry) => entry.id)).toStrictEqual(["k1"]);
+  });
+
   it("parses a single entry and what formatMasterKeys writes", () => {
     const single = randomBytes(32);
     expect(parseMasterKeys(`only:${b64(single)}`, "env")).toEqual([{ id: "only", key: single }]);

@@ -14,9 +14,10 @@ export const KEY_FILE_NAME = "master.key";
 
 export function parseMasterKeys(text: string, origin: string): MasterKey[] {
   const entries = text
-    .split(/[\s,]+/)
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "" && !entry.startsWith("#"));
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("#"))
+    .flatMap((line) => line.split(/[\s,]+/))
+    .filter((entry) => entry !== "");
   if (entries.length === 0)
     throw new Error(`${origin}: no key found; expected one or more \`id:base64\` entries`);
   return entries.map((entry, index) => {

@@ -62,17 +62,25 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   return { db, engine: "postgres", location: redactUrl(url), close: () => db.destroy() };
 }
 
-/** Applies every pending migration. Safe to run from several processes at once (Kysely takes a lock). */
-export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+/**
+ * Applies every pending migration. Safe to run from several processes at once: PostgreSQL
+ * serialises them under Kysely's lock; SQLite's lock is per connection only, so a process that
+ * loses the race (another one created the tables first) simply tries again and finds them applied.
+ */
+export async function migrateToLatest(db: Kysely<Database>, attempts = 3): Promise<string[]> {
   const migrator = new Migrator({ db, provider: migrationProvider });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results.find((result) => result.status === "Error");
-    throw new Error(`migration ${failed?.migrationName ?? "(unknown)"} failed: ${String(error)}`, {
-      cause: error,
-    });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (!error)
+      return results.filter((result) => result.status === "Success").map((result) => result.migrationName);
+    if (attempt >= attempts) {
+      const failed = results.find((result) => result.status === "Error");
+      throw new Error(`migration ${failed?.migrationName ?? "(unknown)"} failed: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
   }
-  return results.filter((result) => result.status === "Success").map((result) => result.migrationName);
 }
 
 /** True when the database answers a trivial query. */
