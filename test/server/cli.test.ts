@@ -130,6 +130,7 @@ describe("grantvault-server keys rotate (key file)", () => {
         lastUsedAt: null,
         createdAt: 1,
         updatedAt: 1,
+        grantPolicy: null,
       });
       const token = `tok-${randomBytes(8).toString("hex")}`;
       secrets.set(grantId, token);

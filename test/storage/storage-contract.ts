@@ -66,6 +66,7 @@ function grantRecord(appId: string, overrides: Partial<GrantRecord> = {}): Grant
     lastUsedAt: null,
     createdAt: T0,
     updatedAt: T0,
+    grantPolicy: null,
     ...overrides,
   };
 }

@@ -29,7 +29,10 @@ export const github: CatalogEntry = {
     });
     const login = pickString(user, "login");
     if (login === undefined) {
-      throw missingIdentifier("GitHub", isRecord(user) ? "GET /user has no `login`" : "GET /user is not an object");
+      throw missingIdentifier(
+        "GitHub",
+        isRecord(user) ? "GET /user has no `login`" : "GET /user is not an object",
+      );
     }
     return login;
   },

@@ -22,7 +22,8 @@ export const gitlab: CatalogEntry = {
   apiBaseUrls: [API, `${BASE}/api/graphql`],
   async accountIdentifier(context) {
     const claimed =
-      pickString(context.idTokenClaims, "nickname") ?? pickString(context.idTokenClaims, "preferred_username");
+      pickString(context.idTokenClaims, "nickname") ??
+      pickString(context.idTokenClaims, "preferred_username");
     if (claimed !== undefined) return claimed;
     const user = await context.fetchJson(`${API}/user`);
     const username = pickString(user, "username");

@@ -33,7 +33,10 @@ export const google: CatalogEntry = {
     const userinfo = await context.fetchJson(USERINFO);
     const email = pickString(userinfo, "email");
     if (email === undefined) {
-      throw missingIdentifier("Google", "neither the ID token nor userinfo has an `email` (is the email scope granted?)");
+      throw missingIdentifier(
+        "Google",
+        "neither the ID token nor userinfo has an `email` (is the email scope granted?)",
+      );
     }
     return email;
   },

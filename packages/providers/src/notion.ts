@@ -21,7 +21,9 @@ export const notion: CatalogEntry = {
   async accountIdentifier(context) {
     const body = context.tokenResponse;
     const workspace = pickString(body, "workspace_id");
-    if (workspace === undefined) throw missingIdentifier("Notion", "the token response has no `workspace_id`");
+    if (workspace === undefined) {
+      throw missingIdentifier("Notion", "the token response has no `workspace_id`");
+    }
     const user =
       pickString(body, "owner", "user", "person", "email") ?? pickString(body, "owner", "user", "id");
     // Notion: a workspace-owned token has no user; the workspace is then the account.

@@ -56,7 +56,10 @@ export interface CatalogEntry {
    * Rewrites a token endpoint answer into a standard one (RFC 6749 §5.1 success or §5.2 error)
    * before it is validated, e.g. an error delivered with status 200, or a token nested elsewhere.
    */
-  normalizeTokenResponse?(body: TokenResponseBody, status: number): { status: number; body: TokenResponseBody };
+  normalizeTokenResponse?(
+    body: TokenResponseBody,
+    status: number,
+  ): { status: number; body: TokenResponseBody };
   /** Finds the stable, human-readable identifier of the connected account (an email, a login…). */
   accountIdentifier(context: IdentityContext): Promise<string>;
 }

@@ -14,7 +14,19 @@ export interface DatabaseHandle {
   engine: Engine;
   /** Where it is, safe to print (no password). */
   location: string;
+  /**
+   * Cross-process notifications (PostgreSQL LISTEN/NOTIFY); absent for SQLite, whose single
+   * server process notifies itself in memory.
+   */
+  pubsub?: PubSub;
   close(): Promise<void>;
+}
+
+export interface PubSub {
+  /** Calls `onMessage` with each payload sent on `channel` by any process; resolves once listening. */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  /** Sends `payload` to every listener of `channel`, in every process. */
+  notify(channel: string, payload: string): Promise<void>;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -59,7 +71,79 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, engine: "postgres", location: redactUrl(url), close: () => db.destroy() };
+  const pubsub = new PostgresPubSub(url, pool);
+  return {
+    db,
+    engine: "postgres",
+    location: redactUrl(url),
+    pubsub,
+    close: async () => {
+      await pubsub.close();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * LISTEN on one dedicated connection (a pooled one would be handed to other queries); NOTIFY
+ * through the pool. When the listening connection drops, it reconnects and listens again; a
+ * notification sent while it was down is lost, which is why waiters also re-read on timeout.
+ */
+class PostgresPubSub implements PubSub {
+  readonly #handlers = new Map<string, Set<(payload: string) => void>>();
+  #client: pg.Client | null = null;
+  #connecting: Promise<pg.Client> | null = null;
+  #closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<void> {
+    const handlers = this.#handlers.get(channel) ?? new Set();
+    const first = handlers.size === 0;
+    handlers.add(onMessage);
+    this.#handlers.set(channel, handlers);
+    const client = await this.#connect();
+    if (first) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.pool.query("SELECT pg_notify($1, $2)", [channel, payload]);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const client = this.#client;
+    this.#client = null;
+    await client?.end().catch(() => {});
+  }
+
+  #connect(): Promise<pg.Client> {
+    if (this.#client) return Promise.resolve(this.#client);
+    this.#connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.url });
+      client.on("notification", (message) => {
+        for (const handler of this.#handlers.get(message.channel) ?? []) handler(message.payload ?? "");
+      });
+      client.on("error", () => this.#reconnectSoon(client));
+      client.on("end", () => this.#reconnectSoon(client));
+      await client.connect();
+      for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      this.#client = client;
+      return client;
+    })().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  #reconnectSoon(client: pg.Client): void {
+    if (this.#closed || this.#client !== client) return;
+    this.#client = null;
+    setTimeout(() => void this.#connect().catch(() => this.#reconnectSoon(client)), 1_000).unref();
+  }
 }
 
 /**

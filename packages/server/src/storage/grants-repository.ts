@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { GrantPolicyRecord } from "./connect-sessions-repository.js";
 import type { Database } from "./schema.js";
 
 export interface GrantRecord {
@@ -12,6 +13,7 @@ export interface GrantRecord {
   lastUsedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  grantPolicy: GrantPolicyRecord | null;
 }
 
 export class GrantsRepository {
@@ -31,7 +33,37 @@ export class GrantsRepository {
         last_used_at: grant.lastUsedAt,
         created_at: grant.createdAt,
         updated_at: grant.updatedAt,
+        grant_policy: grant.grantPolicy ? JSON.stringify(grant.grantPolicy) : null,
       })
+      .execute();
+  }
+
+  async findByAccount(appId: string, providerId: string, accountIdentifier: string): Promise<GrantRecord | null> {
+    const row = await this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("provider_id", "=", providerId)
+      .where("account_identifier", "=", accountIdentifier)
+      .executeTakeFirst();
+    return row ? toGrant(row) : null;
+  }
+
+  /** Re-authorization: the same grant id gets fresh scopes, status, expiry and policy. */
+  async reauthorize(
+    id: string,
+    changes: Pick<GrantRecord, "scopes" | "status" | "expiresAt" | "grantPolicy" | "updatedAt">,
+  ): Promise<void> {
+    await this.db
+      .updateTable("grants")
+      .set({
+        scopes: JSON.stringify(changes.scopes),
+        status: changes.status,
+        expires_at: changes.expiresAt,
+        grant_policy: changes.grantPolicy ? JSON.stringify(changes.grantPolicy) : null,
+        updated_at: changes.updatedAt,
+      })
+      .where("id", "=", id)
       .execute();
   }
 
@@ -59,5 +91,6 @@ function toGrant(row: Database["grants"]): GrantRecord {
     lastUsedAt: row.last_used_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
   };
 }

@@ -9,6 +9,8 @@ export interface Database {
   api_keys: ApiKeysTable;
   grants: GrantsTable;
   credentials: CredentialsTable;
+  connect_sessions: ConnectSessionsTable;
+  oauth_states: OAuthStatesTable;
 }
 
 export interface AppsTable {
@@ -42,6 +44,8 @@ export interface GrantsTable {
   last_used_at: number | null;
   created_at: number;
   updated_at: number;
+  /** JSON of the grant policy it was made under, or null. */
+  grant_policy: string | null;
 }
 
 export interface CredentialsTable {
@@ -49,6 +53,39 @@ export interface CredentialsTable {
   /** The sealed token set (see crypto/keyring.ts); never plaintext. */
   secret: string;
   updated_at: number;
+}
+
+export interface ConnectSessionsTable {
+  id: string;
+  app_id: string;
+  /** SHA-256 of the session token (the secret in the Connect URL). */
+  token_hash: string;
+  confirmation_code: string;
+  /** pending | completed | denied | failed (expiry is derived from expires_at). */
+  status: string;
+  /** JSON array of provider ids. */
+  allowed_providers: string;
+  grant_policy: string | null;
+  /** JSON array of connect results once completed. */
+  results: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  expires_at: number;
+  updated_at: number;
+}
+
+export interface OAuthStatesTable {
+  /** SHA-256 of the `state` sent to the provider: a database reader cannot forge a callback. */
+  state_hash: string;
+  session_id: string;
+  provider_id: string;
+  /** PKCE verifier (RFC 7636), or null when the provider does not support PKCE. */
+  code_verifier: string | null;
+  /** OIDC nonce, or null for plain OAuth 2.0. */
+  nonce: string | null;
+  created_at: number;
+  expires_at: number;
 }
 
 /** Kysely's marker for columns the database fills in; re-exported so tables can use it later. */

@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
 import { ApiKeysRepository } from "./api-keys-repository.js";
 import { AppsRepository } from "./apps-repository.js";
+import { ConnectSessionsRepository } from "./connect-sessions-repository.js";
 import { CredentialsRepository } from "./credentials-repository.js";
 import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase, ping } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
+import { OAuthStatesRepository } from "./oauth-states-repository.js";
 import type { Database } from "./schema.js";
 import { SealedValuesRepository } from "./sealed-values-repository.js";
 
@@ -16,6 +18,8 @@ export class Store {
   readonly grants: GrantsRepository;
   readonly credentials: CredentialsRepository;
   readonly sealedValues: SealedValuesRepository;
+  readonly connectSessions: ConnectSessionsRepository;
+  readonly oauthStates: OAuthStatesRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -26,6 +30,16 @@ export class Store {
     this.grants = new GrantsRepository(db);
     this.credentials = new CredentialsRepository(db);
     this.sealedValues = new SealedValuesRepository(db);
+    this.connectSessions = new ConnectSessionsRepository(db);
+    this.oauthStates = new OAuthStatesRepository(db);
+  }
+
+  /**
+   * Runs `work` in one transaction: every repository of the store it receives writes in it, and
+   * nothing is kept unless `work` resolves.
+   */
+  transaction<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    return this.handle.db.transaction().execute((trx) => work(new Store({ ...this.handle, db: trx })));
   }
 
   /** Opens the database at `url` and applies pending migrations. */
@@ -55,6 +69,11 @@ export class Store {
   /** For tests and maintenance commands that must look below the repositories. */
   get db(): Kysely<Database> {
     return this.handle.db;
+  }
+
+  /** Cross-process notifications, when the engine has them (PostgreSQL). */
+  get pubsub(): DatabaseHandle["pubsub"] {
+    return this.handle.pubsub;
   }
 
   migrate(): Promise<string[]> {

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
+import { connectSessions } from "./0002-connect-sessions.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -7,6 +8,7 @@ import { initial } from "./0001-initial.js";
  */
 const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-connect-sessions": connectSessions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,122 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+export type StoredSessionStatus = "pending" | "completed" | "denied" | "failed";
+
+export interface ConnectSessionRecord {
+  id: string;
+  appId: string;
+  confirmationCode: string;
+  status: StoredSessionStatus;
+  allowedProviders: string[];
+  grantPolicy: GrantPolicyRecord | null;
+  results: ConnectResultRecord[] | null;
+  error: { code: string; message: string } | null;
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+}
+
+export interface GrantPolicyRecord {
+  maxTtlSeconds?: number;
+  defaultTtlSeconds?: number;
+}
+
+export interface ConnectResultRecord {
+  grantId: string;
+  providerId: string;
+  accountIdentifier: string;
+  scopes: string[];
+  grantPolicy: GrantPolicyRecord | null;
+}
+
+export type SessionOutcome =
+  | { status: "completed"; results: ConnectResultRecord[] }
+  | { status: "denied" | "failed"; error: { code: string; message: string } };
+
+export class ConnectSessionsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(session: ConnectSessionRecord, tokenHash: string): Promise<void> {
+    await this.db
+      .insertInto("connect_sessions")
+      .values({
+        id: session.id,
+        app_id: session.appId,
+        token_hash: tokenHash,
+        confirmation_code: session.confirmationCode,
+        status: session.status,
+        allowed_providers: JSON.stringify(session.allowedProviders),
+        grant_policy: session.grantPolicy ? JSON.stringify(session.grantPolicy) : null,
+        results: null,
+        error_code: null,
+        error_message: null,
+        created_at: session.createdAt,
+        expires_at: session.expiresAt,
+        updated_at: session.updatedAt,
+      })
+      .execute();
+  }
+
+  /** The session of `appId` with this id; another app's session does not exist for the caller. */
+  async get(appId: string, id: string): Promise<ConnectSessionRecord | null> {
+    const row = await this.db
+      .selectFrom("connect_sessions")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async getById(id: string): Promise<ConnectSessionRecord | null> {
+    const row = await this.db.selectFrom("connect_sessions").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  async findByTokenHash(tokenHash: string): Promise<ConnectSessionRecord | null> {
+    const row = await this.db
+      .selectFrom("connect_sessions")
+      .selectAll()
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  /**
+   * Ends a pending, unexpired session with `outcome`. False when it had already ended or expired:
+   * a session completes once.
+   */
+  async finish(id: string, outcome: SessionOutcome, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("connect_sessions")
+      .set({
+        status: outcome.status,
+        results: outcome.status === "completed" ? JSON.stringify(outcome.results) : null,
+        error_code: outcome.status === "completed" ? null : outcome.error.code,
+        error_message: outcome.status === "completed" ? null : outcome.error.message,
+        updated_at: at,
+      })
+      .where("id", "=", id)
+      .where("status", "=", "pending")
+      .where("expires_at", ">", at)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}
+
+function toSession(row: Database["connect_sessions"]): ConnectSessionRecord {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    confirmationCode: row.confirmation_code,
+    status: row.status as StoredSessionStatus,
+    allowedProviders: JSON.parse(row.allowed_providers) as string[],
+    grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
+    results: row.results ? (JSON.parse(row.results) as ConnectResultRecord[]) : null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    updatedAt: row.updated_at,
+  };
+}
