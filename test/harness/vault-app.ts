@@ -10,6 +10,8 @@ import { loadConfig } from "../../packages/server/src/config.js";
 import { Keyring } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
 import { createLogger } from "../../packages/server/src/logger.js";
+import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
+import { ProviderRegistry } from "../../packages/server/src/providers/provider-registry.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 
 /** A settable clock for tests: time moves only when the test says so. */
@@ -33,12 +35,15 @@ export interface TestVault {
 }
 
 /** The vault's HTTP app in-process over a fresh SQLite file (or `databaseUrl`), for `inject()`. */
-export async function startTestVault(options: { databaseUrl?: string } = {}): Promise<TestVault> {
+export async function startTestVault(
+  options: { databaseUrl?: string; providers?: ProviderConfig[]; publicUrl?: string } = {},
+): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
   const config = loadConfig(
     {
       GRANTVAULT_DATA_DIR: dataDir,
       ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
+      ...(options.publicUrl ? { GRANTVAULT_PUBLIC_URL: options.publicUrl } : {}),
     },
     {},
   );
@@ -51,6 +56,7 @@ export async function startTestVault(options: { databaseUrl?: string } = {}): Pr
     keys: new KeyringHolder(keyring, { kind: "env" }),
     clock,
     logger: createLogger("silent"),
+    providers: ProviderRegistry.fromConfigs(options.providers ?? []),
   });
   return {
     app,

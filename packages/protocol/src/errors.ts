@@ -12,6 +12,11 @@ export const ERROR_CODES = {
   },
   invalid_api_key: { status: 401, message: "The API key is not valid." },
   api_key_revoked: { status: 401, message: "The API key has been revoked." },
+  unknown_provider: { status: 400, message: "The request names a provider this vault does not have." },
+  no_providers_configured: {
+    status: 400,
+    message: "No provider is configured: add one to the providers file (GRANTVAULT_PROVIDERS_FILE).",
+  },
   not_found: { status: 404, message: "There is no such resource." },
   route_not_found: { status: 404, message: "There is no such endpoint." },
   payload_too_large: { status: 413, message: "The request body is too large." },

@@ -2,16 +2,26 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApiKeyService } from "./apps/api-keys.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { ConnectFlow } from "./connect/connect-flow.js";
+import { ConnectSessionService } from "./connect/connect-sessions.js";
+import { OAuthClient } from "./connect/oauth-client.js";
+import { SessionEvents } from "./connect/session-events.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
+import { CredentialStore } from "./grants/credential-store.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { installErrorHandling } from "./http/error-handler.js";
+import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
 import { registerGetApp } from "./http/routes/get-app.js";
+import { registerGetConnectSession } from "./http/routes/get-connect-session.js";
 import { registerGetHealthz } from "./http/routes/get-healthz.js";
+import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
+import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
 import type { Logger } from "./logger.js";
+import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { Store } from "./storage/store.js";
 
 /** What the HTTP app is built from; tests pass their own (a temp SQLite file, a fake clock...). */
@@ -21,6 +31,9 @@ export interface AppDependencies {
   keys: KeyringHolder;
   clock: Clock;
   logger: Logger;
+  providers: ProviderRegistry;
+  /** How the vault reaches providers; tests may wrap it to observe or disturb traffic. */
+  fetch?: typeof fetch;
 }
 
 /** Request bodies larger than this are refused with `payload_too_large`. */
@@ -41,16 +54,34 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   installErrorHandling(app);
   installSecurityHeaders(app);
 
-  const apiKeys = new ApiKeyService(deps.store, deps.clock);
+  const { config, store, clock, logger, providers } = deps;
+  const apiKeys = new ApiKeyService(store, clock);
+  const events = new SessionEvents(store.pubsub);
+  await events.start();
+  const sessions = new ConnectSessionService(store, providers, events, clock);
+  const flow = new ConnectFlow({
+    store,
+    providers,
+    oauth: new OAuthClient(deps.fetch ?? fetch, () => clock.now()),
+    sessions,
+    credentials: new CredentialStore(store, deps.keys, clock),
+    clock,
+    logger,
+    publicUrl: config.publicUrl,
+  });
 
   registerGetHealthz(app);
-  registerGetReadyz(app, deps.store);
+  registerGetReadyz(app, store);
+  registerGetOAuthCallback(app, flow, config.publicUrl);
+  await registerConnectPages(app, { flow, providers, store, publicUrl: config.publicUrl });
   await app.register(
     async (v1) => {
       requireApiKey(v1, apiKeys);
-      registerGetApp(v1, deps.store);
+      registerGetApp(v1, store);
       registerPostApiKeys(v1, apiKeys);
       registerDeleteApiKey(v1, apiKeys);
+      registerPostConnectSessions(v1, sessions, config.publicUrl);
+      registerGetConnectSession(v1, sessions);
     },
     { prefix: "/v1" },
   );

@@ -21,6 +21,8 @@ describe("loadConfig", () => {
       databaseUrl: "/srv/.grantvault/grantvault.db",
       masterKey: undefined,
       logLevel: "info",
+      providersFile: undefined,
+      demo: false,
     });
   });
 
@@ -71,7 +73,7 @@ describe("loadConfig", () => {
     expect(problems).toHaveLength(6);
     expect(problems).toEqual(
       expect.arrayContaining([
-        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL)",
+        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO)",
         "--color: unknown option",
         "GRANTVAULT_PORT: must be between 0 and 65535",
         "GRANTVAULT_PUBLIC_URL: must not have a path",

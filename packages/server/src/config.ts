@@ -18,6 +18,10 @@ export interface ServerConfig {
   /** `id:base64` entries; absent means the key file in the data dir (embedded default only). */
   masterKey: string | undefined;
   logLevel: LogLevel;
+  /** JSON file of the providers the vault offers. */
+  providersFile: string | undefined;
+  /** Also run the built-in local demo OAuth provider (`demo`). */
+  demo: boolean;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -27,6 +31,8 @@ interface Setting {
   env: string;
   /** Omitted for secrets: a flag would show in `ps` and shell history. */
   flag?: string;
+  /** A flag without a value (`--demo`); the variable takes `true` or `false`. */
+  boolean?: true;
   description: string;
   default: string;
 }
@@ -76,6 +82,20 @@ export const SETTINGS = {
     description: `One of ${LOG_LEVELS.join(", ")}.`,
     default: "info",
   },
+  providersFile: {
+    env: "GRANTVAULT_PROVIDERS_FILE",
+    flag: "providers",
+    description: "JSON file of the OAuth providers the vault offers (see the README).",
+    default: "none",
+  },
+  demo: {
+    env: "GRANTVAULT_DEMO",
+    flag: "demo",
+    boolean: true,
+    description:
+      "Also run a local demo OAuth provider (`demo`, any user name signs in). Never for production.",
+    default: "false",
+  },
 } as const satisfies Record<keyof ServerConfig, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
@@ -111,6 +131,11 @@ const schema = z.object({
     .optional(),
   masterKey: z.string().min(1, "must not be empty").optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  providersFile: z.string().min(1, "must not be empty").optional(),
+  demo: z
+    .enum(["true", "false", "1", "0"], { error: "must be true or false" })
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
 });
 
 export class ConfigError extends Error {
@@ -177,6 +202,8 @@ export function loadConfig(
     databaseUrl: isPostgresUrl(databaseUrl) ? databaseUrl : resolve(cwd, databaseUrl),
     masterKey: values.masterKey,
     logLevel: values.logLevel,
+    providersFile: values.providersFile === undefined ? undefined : resolve(cwd, values.providersFile),
+    demo: values.demo,
   };
 }
 

@@ -1,8 +1,12 @@
+import { createServer } from "node:net";
 import { buildApp } from "./app.js";
 import { ApiKeyService, type IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { type DemoProvider, startDemoProvider } from "./demo/demo-provider.js";
 import type { Logger } from "./logger.js";
+import type { ProviderConfig } from "./providers/provider-config.js";
+import { loadProvidersFile, ProviderRegistry, ProvidersFileError } from "./providers/provider-registry.js";
 import { openRuntime } from "./runtime.js";
 import type { Store } from "./storage/store.js";
 
@@ -14,10 +18,18 @@ export const FIRST_APP_NAME = "default";
  * finish, and closes the database. `print` receives the human-readable banner.
  */
 export async function serve(
-  config: ServerConfig,
+  input: ServerConfig,
   logger: Logger,
   print: (text: string) => void,
 ): Promise<void> {
+  const config = await withConcretePort(input);
+  const providerConfigs: ProviderConfig[] = config.providersFile
+    ? await loadProvidersFile(config.providersFile)
+    : [];
+  const demo = config.demo ? await startDemo(config, providerConfigs) : null;
+  if (demo) providerConfigs.push(demo.config);
+  const providers = ProviderRegistry.fromConfigs(providerConfigs);
+
   const runtime = await openRuntime(config, logger);
   const firstKey = await createFirstAppIfEmpty(runtime.store, new ApiKeyService(runtime.store, systemClock));
   const app = await buildApp({
@@ -26,11 +38,10 @@ export async function serve(
     keys: runtime.keys,
     clock: systemClock,
     logger,
+    providers,
   });
   await app.listen({ host: config.host, port: config.port });
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
-  print(banner(config, runtime.store, port, firstKey));
+  print(banner(config, runtime.store, providers, firstKey));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -43,6 +54,7 @@ export async function serve(
     try {
       await app.close();
       await runtime.close();
+      await demo?.stop();
       logger.info("stopped");
       process.exit(0);
     } catch (error) {
@@ -54,19 +66,59 @@ export async function serve(
   process.once("SIGINT", () => void stop("SIGINT"));
 }
 
+/**
+ * With `--port 0`, picks the free port now: redirect URIs (and the demo provider's client) are
+ * built from the public URL, which must be known before the server starts.
+ */
+async function withConcretePort(config: ServerConfig): Promise<ServerConfig> {
+  if (config.port !== 0) return config;
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, config.host, () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+  const publicUrl = config.publicUrl.replace(/:0$/, `:${port}`);
+  return { ...config, port, publicUrl };
+}
+
+async function startDemo(config: ServerConfig, configs: readonly ProviderConfig[]): Promise<DemoProvider> {
+  if (configs.some((provider) => provider.id === "demo")) {
+    throw new ProvidersFileError(config.providersFile ?? "", [
+      'the id "demo" is reserved for the demo provider (--demo)',
+    ]);
+  }
+  return startDemoProvider({ host: "127.0.0.1", port: 0, publicUrl: config.publicUrl });
+}
+
 /** Only for the embedded default: with PostgreSQL, several processes would race to create it. */
 async function createFirstAppIfEmpty(store: Store, apiKeys: ApiKeyService): Promise<IssuedApiKey | null> {
   if (store.engine !== "sqlite" || (await store.apps.count()) > 0) return null;
   return (await apiKeys.createApp(FIRST_APP_NAME)).apiKey;
 }
 
-function banner(config: ServerConfig, store: Store, port: number, firstKey: IssuedApiKey | null): string {
-  const url = config.port === 0 ? config.publicUrl.replace(/:0$/, `:${port}`) : config.publicUrl;
+function banner(
+  config: ServerConfig,
+  store: Store,
+  providers: ProviderRegistry,
+  firstKey: IssuedApiKey | null,
+): string {
   const lines = [
-    `Grantvault is listening on http://${config.host}:${port} (public URL ${url})`,
+    `Grantvault is listening on http://${config.host}:${config.port} (public URL ${config.publicUrl})`,
     `  database: ${store.location} (${store.engine})`,
     `  data dir: ${config.dataDir}`,
   ];
+  const list = providers.list();
+  if (list.length === 0) {
+    lines.push("  providers: none yet (GRANTVAULT_PROVIDERS_FILE, or --demo for a local demo provider)");
+  } else {
+    lines.push("  providers (register each redirect URI at the provider):");
+    for (const provider of list) {
+      lines.push(`    ${provider.id.padEnd(12)} ${config.publicUrl}/v1/oauth/callback/${provider.id}`);
+    }
+  }
   if (firstKey) {
     lines.push(
       "",
@@ -74,7 +126,7 @@ function banner(config: ServerConfig, store: Store, port: number, firstKey: Issu
       "The key is shown only this once; store it now:",
       "",
       `  export GRANTVAULT_API_KEY=${firstKey.plaintext}`,
-      `  export GRANTVAULT_URL=${url}`,
+      `  export GRANTVAULT_URL=${config.publicUrl}`,
     );
   }
   return `${lines.join("\n")}\n`;

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, SETTINGS, type ServerConfig } from "../config.js";
 import { createLogger, type Logger } from "../logger.js";
+import { ProvidersFileError } from "../providers/provider-registry.js";
 import { openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import {
@@ -58,6 +59,9 @@ GRANTVAULT_MASTER_KEY is read from the environment only. See the README for ever
 `;
 
 const CONFIG_FLAGS = Object.values(SETTINGS).flatMap((setting) => ("flag" in setting ? [setting.flag] : []));
+const BOOLEAN_FLAGS = new Set<string>(
+  Object.values(SETTINGS).flatMap((setting) => ("boolean" in setting ? [setting.flag] : [])),
+);
 
 /** Runs the CLI; resolves with the process exit code (serve keeps running and resolves at once). */
 export async function main(
@@ -76,7 +80,12 @@ export async function main(
         help: { type: "boolean", short: "h" },
         name: { type: "string" },
         app: { type: "string" },
-        ...Object.fromEntries(CONFIG_FLAGS.map((flag) => [flag, { type: "string" as const }])),
+        ...Object.fromEntries(
+          CONFIG_FLAGS.map((flag) => [
+            flag,
+            { type: BOOLEAN_FLAGS.has(flag) ? ("boolean" as const) : ("string" as const) },
+          ]),
+        ),
       },
     });
     json = values.json === true;
@@ -93,6 +102,7 @@ export async function main(
     for (const flag of CONFIG_FLAGS) {
       const value = values[flag as keyof typeof values];
       if (typeof value === "string") flags[flag] = value;
+      if (value === true) flags[flag] = "true";
     }
     const config = loadConfig(env, flags);
     if (group === "serve") {
@@ -142,9 +152,10 @@ async function migrateCommand({ runtime, output, json }: CommandContext): Promis
 }
 
 function reportError(error: unknown, output: Output, json: boolean): number {
-  const usage = error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error);
+  const badConfig = error instanceof ConfigError || error instanceof ProvidersFileError;
+  const usage = badConfig || error instanceof UsageError || isParseArgsError(error);
   const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof ConfigError ? "invalid_config" : usage ? "usage" : "failed";
+  const code = badConfig ? "invalid_config" : usage ? "usage" : "failed";
   if (json) output.err(`${JSON.stringify({ error: { code, message } })}\n`);
   else
     output.err(

@@ -23,10 +23,11 @@ export class CredentialStore {
     private readonly clock: Clock,
   ) {}
 
-  async save(grantId: string, tokens: TokenSet): Promise<void> {
+  /** Seals and stores the tokens; pass `store` to write inside a transaction. */
+  async save(grantId: string, tokens: TokenSet, store: Store = this.store): Promise<void> {
     const keyring = await this.keys.current();
     const sealed = keyring.seal(JSON.stringify(tokens), bindingOf(FIELD, grantId));
-    await this.store.credentials.put(grantId, sealed, this.clock.now());
+    await store.credentials.put(grantId, sealed, this.clock.now());
   }
 
   async load(grantId: string): Promise<TokenSet | null> {

@@ -5,7 +5,7 @@ export function installSecurityHeaders(app: FastifyInstance): void {
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("x-content-type-options", "nosniff");
     reply.header("x-frame-options", "DENY");
-    reply.header("referrer-policy", "no-referrer");
+    if (!reply.hasHeader("referrer-policy")) reply.header("referrer-policy", "no-referrer");
     reply.header("cache-control", "no-store");
     if (!reply.hasHeader("content-security-policy")) {
       reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");

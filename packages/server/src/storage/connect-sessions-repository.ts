@@ -70,7 +70,11 @@ export class ConnectSessionsRepository {
   }
 
   async getById(id: string): Promise<ConnectSessionRecord | null> {
-    const row = await this.db.selectFrom("connect_sessions").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("connect_sessions")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst();
     return row ? toSession(row) : null;
   }
 

@@ -130,7 +130,8 @@ class PostgresPubSub implements PubSub {
       client.on("error", () => this.#reconnectSoon(client));
       client.on("end", () => this.#reconnectSoon(client));
       await client.connect();
-      for (const channel of this.#handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const channel of this.#handlers.keys())
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       this.#client = client;
       return client;
     })().finally(() => {

@@ -38,7 +38,11 @@ export class GrantsRepository {
       .execute();
   }
 
-  async findByAccount(appId: string, providerId: string, accountIdentifier: string): Promise<GrantRecord | null> {
+  async findByAccount(
+    appId: string,
+    providerId: string,
+    accountIdentifier: string,
+  ): Promise<GrantRecord | null> {
     const row = await this.db
       .selectFrom("grants")
       .selectAll()

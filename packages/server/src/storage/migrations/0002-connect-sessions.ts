@@ -24,7 +24,9 @@ export const connectSessions: Migration = {
     await db.schema
       .createTable("oauth_states")
       .addColumn("state_hash", "text", (c) => c.primaryKey())
-      .addColumn("session_id", "text", (c) => c.notNull().references("connect_sessions.id").onDelete("cascade"))
+      .addColumn("session_id", "text", (c) =>
+        c.notNull().references("connect_sessions.id").onDelete("cascade"),
+      )
       .addColumn("provider_id", "text", (c) => c.notNull())
       .addColumn("code_verifier", "text")
       .addColumn("nonce", "text")

@@ -1,0 +1,93 @@
+import { z } from "zod";
+
+const TEN_YEARS_SECONDS = 10 * 365 * 24 * 3600;
+const ttl = z
+  .number()
+  .int()
+  .min(60, "must be at least 60 seconds")
+  .max(TEN_YEARS_SECONDS, "must be at most 10 years");
+
+/** Limits on the grant a connect session creates. */
+export const GrantPolicy = z
+  .object({
+    /** The grant may not live longer than this. */
+    max_ttl_seconds: ttl.optional(),
+    /** The grant's lifetime when nothing else is asked (at most max_ttl_seconds). */
+    default_ttl_seconds: ttl.optional(),
+  })
+  .strict()
+  .refine(
+    (policy) =>
+      policy.max_ttl_seconds === undefined ||
+      policy.default_ttl_seconds === undefined ||
+      policy.default_ttl_seconds <= policy.max_ttl_seconds,
+    { error: "default_ttl_seconds must not exceed max_ttl_seconds", path: ["default_ttl_seconds"] },
+  );
+export type GrantPolicy = z.infer<typeof GrantPolicy>;
+
+export const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "not a provider id");
+
+/** `POST /v1/connect/sessions` */
+export const CreateConnectSessionRequest = z
+  .object({
+    /** Providers the user may choose from; all configured providers when omitted. */
+    allowed_providers: z.array(ProviderId).min(1).max(50).optional(),
+    grant_policy: GrantPolicy.optional(),
+  })
+  .strict();
+export type CreateConnectSessionRequest = z.infer<typeof CreateConnectSessionRequest>;
+
+export interface CreateConnectSessionResponse {
+  session_id: string;
+  /** Bearer secret of the Connect page; it is inside connect_url. */
+  session_token: string;
+  connect_url: string;
+  /** Shown on the Connect page too, so the user can check the link came from their own terminal. */
+  confirmation_code: string;
+  /** ISO 8601. */
+  expires_at: string;
+}
+
+export const CONNECT_SESSION_STATUSES = ["pending", "completed", "denied", "failed", "expired"] as const;
+export type ConnectSessionStatus = (typeof CONNECT_SESSION_STATUSES)[number];
+
+/**
+ * Why a session ended without a grant: `access_denied` (the user said no), `provider_config`
+ * (the provider rejected the vault's OAuth client), `provider_error`, `invalid_callback`.
+ */
+export type ConnectFailureCode = "access_denied" | "provider_config" | "provider_error" | "invalid_callback";
+
+export interface ConnectResultBody {
+  grant_id: string;
+  provider_id: string;
+  account_identifier: string;
+  scopes: string[];
+  grant_policy: GrantPolicy | null;
+}
+
+/** `GET /v1/connect/sessions/<id>` */
+export interface ConnectSessionResponse {
+  session_id: string;
+  status: ConnectSessionStatus;
+  expires_at: string;
+  /** Present once completed. */
+  results: ConnectResultBody[] | null;
+  /** Present when denied or failed. */
+  error: { code: ConnectFailureCode; message: string } | null;
+}
+
+export const ConnectSessionParams = z
+  .object({ id: z.string().regex(/^cs_[0-9a-f]{24}$/, "not a session id") })
+  .strict();
+
+/** Long-poll: hold the request up to `wait` seconds while the session is pending. */
+export const MAX_WAIT_SECONDS = 30;
+export const GetConnectSessionQuery = z
+  .object({
+    wait: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .min(0)
+      .max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`)
+      .optional(),
+  })
+  .strict();

@@ -1,0 +1,136 @@
+import { createHash, randomBytes, randomInt } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { VaultError } from "../errors.js";
+import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type {
+  ConnectSessionRecord,
+  GrantPolicyRecord,
+  SessionOutcome,
+} from "../storage/connect-sessions-repository.js";
+import type { Store } from "../storage/store.js";
+import type { SessionEvents } from "./session-events.js";
+
+/** A connect session lives this long: enough to sign in, short enough that a leaked link goes stale. */
+export const SESSION_TTL_MS = 10 * 60 * 1000; // 10 minutes
+/** Session tokens are bearer secrets in the Connect URL; recognisable when leaked. */
+export const SESSION_TOKEN_PREFIX = "gvcs_";
+/** No 0/O, 1/I/L: the code is read from one screen and compared with another. */
+const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+export type SessionStatus = ConnectSessionRecord["status"] | "expired";
+
+export interface CreateSessionInput {
+  allowedProviders?: string[] | undefined;
+  grantPolicy?: GrantPolicyRecord | undefined;
+}
+
+/** Connect sessions: created by an app, completed once by the OAuth callback, watched by long-polls. */
+export class ConnectSessionService {
+  constructor(
+    private readonly store: Store,
+    private readonly providers: ProviderRegistry,
+    private readonly events: SessionEvents,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(
+    appId: string,
+    input: CreateSessionInput,
+  ): Promise<{ session: ConnectSessionRecord; token: string }> {
+    const configured = this.providers.ids();
+    if (configured.length === 0) throw new VaultError("no_providers_configured");
+    const allowed = input.allowedProviders ?? configured;
+    const unknown = allowed.filter((id) => !configured.includes(id));
+    if (unknown.length > 0) {
+      throw new VaultError("unknown_provider", {
+        message: `Unknown provider(s): ${unknown.join(", ")}. Configured: ${configured.join(", ")}.`,
+        issues: unknown.map((id) => ({ path: "allowed_providers", message: `${id} is not configured` })),
+      });
+    }
+    const now = this.clock.now();
+    const token = `${SESSION_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+    const session: ConnectSessionRecord = {
+      id: `cs_${randomBytes(12).toString("hex")}`,
+      appId,
+      confirmationCode: confirmationCode(),
+      status: "pending",
+      allowedProviders: [...new Set(allowed)],
+      grantPolicy: input.grantPolicy ?? null,
+      results: null,
+      error: null,
+      createdAt: now,
+      expiresAt: now + SESSION_TTL_MS,
+      updatedAt: now,
+    };
+    await this.store.connectSessions.insert(session, hashSessionToken(token));
+    return { session, token };
+  }
+
+  statusOf(session: ConnectSessionRecord): SessionStatus {
+    return session.status === "pending" && this.clock.now() >= session.expiresAt ? "expired" : session.status;
+  }
+
+  get(appId: string, id: string): Promise<ConnectSessionRecord | null> {
+    return this.store.connectSessions.get(appId, id);
+  }
+
+  /** The session a Connect URL token opens, whatever its state (pages explain expired ones). */
+  findByToken(token: string): Promise<ConnectSessionRecord | null> {
+    if (!token.startsWith(SESSION_TOKEN_PREFIX)) return Promise.resolve(null);
+    return this.store.connectSessions.findByTokenHash(hashSessionToken(token));
+  }
+
+  /**
+   * Long-poll: answers at once unless the session is pending, else when it changes, expires, or
+   * `waitMs` passes (or `signal` aborts: the client went away).
+   */
+  async wait(
+    appId: string,
+    id: string,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ConnectSessionRecord | null> {
+    const initial = await this.get(appId, id);
+    if (!initial || waitMs <= 0 || this.statusOf(initial) !== "pending") return initial;
+    const subscription = this.events.subscribe(id);
+    try {
+      // Read again after subscribing: a change between the first read and the subscription is not lost.
+      const current = await this.get(appId, id);
+      if (!current || this.statusOf(current) !== "pending") return current;
+      const until = Math.min(waitMs, current.expiresAt - this.clock.now());
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, until));
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        void subscription.changed.then(done);
+        signal?.addEventListener("abort", done, { once: true });
+      });
+      return await this.get(appId, id);
+    } finally {
+      subscription.cancel();
+    }
+  }
+
+  /** Ends a pending session once, then wakes its waiters (in every process). */
+  async finish(sessionId: string, outcome: SessionOutcome, store: Store = this.store): Promise<boolean> {
+    return store.connectSessions.finish(sessionId, outcome, this.clock.now());
+  }
+
+  /** Call after the transaction that finished the session has committed. */
+  announce(sessionId: string): Promise<void> {
+    return this.events.publish(sessionId);
+  }
+}
+
+export function hashSessionToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+function confirmationCode(): string {
+  const pick = () => CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  const part = () => Array.from({ length: 4 }, pick).join("");
+  return `${part()}-${part()}`;
+}

@@ -1,0 +1,313 @@
+import * as oauth from "oauth4webapi";
+import type { TokenSet } from "../grants/credential-store.js";
+import type { ResolvedProvider } from "../providers/resolved-provider.js";
+import { ConnectFailure } from "./connect-failure.js";
+
+/** How long any single call to a provider may take. */
+const PROVIDER_TIMEOUT_MS = 10_000;
+
+/** Errors the provider may return that mean our client registration or request is wrong (RFC 6749 §4.1.2.1, §5.2). */
+const CONFIG_ERRORS = new Set([
+  "invalid_client",
+  "unauthorized_client",
+  "invalid_scope",
+  "unsupported_response_type",
+  "unsupported_grant_type",
+  "invalid_request",
+  "redirect_uri_mismatch",
+]);
+
+export interface AuthorizationRequest {
+  redirectUri: string;
+  state: string;
+  codeVerifier: string | null;
+  nonce: string | null;
+}
+
+export interface CodeExchange {
+  tokens: TokenSet;
+  scopes: string[];
+  accountIdentifier: string;
+}
+
+/**
+ * The OAuth 2.0 / OpenID Connect client side of the vault, on oauth4webapi. Provider quirks are
+ * applied at the HTTP layer (a custom fetch rewrites the token endpoint's answer), so the
+ * protocol checks themselves stay the library's.
+ */
+export class OAuthClient {
+  readonly #discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+
+  constructor(
+    private readonly fetchImpl: typeof fetch = fetch,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The provider's metadata: static, or from OpenID discovery (cached; a failure is retried next time). */
+  authorizationServer(provider: ResolvedProvider): Promise<oauth.AuthorizationServer> {
+    const { endpoints } = provider;
+    if (!("discoverFrom" in endpoints)) {
+      return Promise.resolve({
+        issuer: endpoints.issuer,
+        authorization_endpoint: endpoints.authorizationUrl,
+        token_endpoint: endpoints.tokenUrl,
+        ...(endpoints.userinfoUrl ? { userinfo_endpoint: endpoints.userinfoUrl } : {}),
+        ...(endpoints.revocationUrl ? { revocation_endpoint: endpoints.revocationUrl } : {}),
+      });
+    }
+    const cached = this.#discovered.get(provider.id);
+    if (cached) return cached;
+    const issuer = new URL(endpoints.discoverFrom);
+    const discovery = (async () => {
+      try {
+        const response = await oauth.discoveryRequest(issuer, {
+          algorithm: "oidc",
+          ...this.#options(provider),
+        });
+        return await oauth.processDiscoveryResponse(issuer, response);
+      } catch (error) {
+        this.#discovered.delete(provider.id);
+        throw new ConnectFailure(
+          "provider_config",
+          `${provider.displayName} could not be reached or its OpenID configuration is invalid.`,
+          String(error),
+        );
+      }
+    })();
+    this.#discovered.set(provider.id, discovery);
+    return discovery;
+  }
+
+  /** The URL to send the user to: code flow with state, PKCE S256 and (OIDC) nonce. */
+  async authorizationUrl(provider: ResolvedProvider, request: AuthorizationRequest): Promise<string> {
+    const as = await this.authorizationServer(provider);
+    if (!as.authorization_endpoint)
+      throw new ConnectFailure("provider_config", "The provider has no authorize endpoint.");
+    const url = new URL(as.authorization_endpoint);
+    const params = url.searchParams;
+    params.set("response_type", "code");
+    params.set("client_id", provider.clientId);
+    params.set("redirect_uri", request.redirectUri);
+    if (provider.scopes.length > 0)
+      params.set(provider.scopeParameter, provider.scopes.join(provider.scopeSeparator));
+    params.set("state", request.state);
+    if (request.codeVerifier) {
+      params.set("code_challenge", await oauth.calculatePKCECodeChallenge(request.codeVerifier));
+      params.set("code_challenge_method", "S256");
+    }
+    if (request.nonce) params.set("nonce", request.nonce);
+    // OpenID Connect issues a refresh token for offline_access only after explicit consent (Core §11).
+    if (provider.scopes.includes("offline_access")) params.set("prompt", "consent");
+    for (const [key, value] of Object.entries(provider.authorizeParams)) params.set(key, value);
+    return url.toString();
+  }
+
+  /**
+   * Checks the callback (state, `iss` per RFC 9207, error), exchanges the code (with the PKCE
+   * verifier), validates the token response (ID token and nonce for OIDC) and finds the account.
+   */
+  async exchangeCode(
+    provider: ResolvedProvider,
+    callbackUrl: URL,
+    request: AuthorizationRequest,
+  ): Promise<CodeExchange> {
+    const as = await this.authorizationServer(provider);
+    const client: oauth.Client = { client_id: provider.clientId };
+    let parameters: URLSearchParams;
+    try {
+      parameters = oauth.validateAuthResponse(as, client, callbackUrl, request.state);
+    } catch (error) {
+      throw classifyAuthorizationError(provider, error);
+    }
+
+    let result: oauth.TokenEndpointResponse;
+    try {
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth(provider),
+        parameters,
+        request.redirectUri,
+        request.codeVerifier ?? oauth.nopkce,
+        this.#options(provider),
+      );
+      result = await oauth.processAuthorizationCodeResponse(as, client, response, {
+        expectedNonce: request.nonce ?? oauth.expectNoNonce,
+        requireIdToken: provider.kind === "oidc",
+      });
+    } catch (error) {
+      throw classifyTokenError(provider, error);
+    }
+
+    const idTokenClaims = await this.#identityClaims(provider, as, client, result);
+    const tokens: TokenSet = {
+      accessToken: result.access_token,
+      tokenType: result.token_type,
+      ...(result.refresh_token ? { refreshToken: result.refresh_token } : {}),
+      ...(result.id_token ? { idToken: result.id_token } : {}),
+      ...(typeof result.expires_in === "number" ? { expiresAt: this.now() + result.expires_in * 1000 } : {}),
+    };
+    const scopes =
+      typeof result.scope === "string" && result.scope.trim() !== ""
+        ? result.scope.split(/[\s,]+/)
+        : provider.scopes;
+
+    let accountIdentifier: string;
+    try {
+      accountIdentifier = await provider.accountIdentifier({
+        tokenResponse: result as unknown as Record<string, unknown>,
+        accessToken: result.access_token,
+        idTokenClaims,
+        fetchJson: (url, headers) => this.#fetchJson(provider, url, result.access_token, headers),
+      });
+    } catch (error) {
+      throw new ConnectFailure(
+        "provider_error",
+        `${provider.displayName} did not tell us which account you connected.`,
+        String(error),
+      );
+    }
+    return { tokens, scopes: [...new Set(scopes.filter(Boolean))], accountIdentifier };
+  }
+
+  /**
+   * The ID token's claims, completed from the userinfo endpoint when they lack the email and
+   * preferred_username (many providers put only `sub` in the ID token). Userinfo must be about
+   * the same `sub` (OIDC Core §5.3.2).
+   */
+  async #identityClaims(
+    provider: ResolvedProvider,
+    as: oauth.AuthorizationServer,
+    client: oauth.Client,
+    result: oauth.TokenEndpointResponse,
+  ): Promise<Record<string, unknown> | undefined> {
+    const claims = oauth.getValidatedIdTokenClaims(result) as Record<string, unknown> | undefined;
+    if (!claims || claims.email || claims.preferred_username || !as.userinfo_endpoint) return claims;
+    try {
+      const response = await oauth.userInfoRequest(as, client, result.access_token, this.#options(provider));
+      const userinfo = await oauth.processUserInfoResponse(as, client, String(claims.sub), response);
+      return { ...userinfo, ...claims };
+    } catch {
+      // The identifier falls back to `sub`, which the ID token always has.
+      return claims;
+    }
+  }
+
+  #options(provider: ResolvedProvider) {
+    return {
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+      [oauth.customFetch]: (url: string, options: ProviderFetchOptions) =>
+        this.#providerFetch(provider, url, options),
+      // Plain http only when every URL of the provider is loopback (tests, the demo provider).
+      ...(provider.allowInsecureRequests ? { [oauth.allowInsecureRequests]: true } : {}),
+    };
+  }
+
+  /** Applies the provider's quirks to its token endpoint: JSON request bodies, non-standard answers. */
+  async #providerFetch(
+    provider: ResolvedProvider,
+    url: string,
+    options: ProviderFetchOptions,
+  ): Promise<Response> {
+    const isTokenEndpoint = !("discoverFrom" in provider.endpoints) && url === provider.endpoints.tokenUrl;
+    const { body: requestBody, ...rest } = options;
+    const init = { ...rest, ...(requestBody === undefined ? {} : { body: requestBody }) } as RequestInit;
+    if (isTokenEndpoint && provider.tokenRequestFormat === "json" && requestBody instanceof URLSearchParams) {
+      // Notion's token endpoint takes JSON, not a form.
+      init.headers = { ...options.headers, "content-type": "application/json" };
+      init.body = JSON.stringify(Object.fromEntries(requestBody));
+    }
+    const response = await this.fetchImpl(url, init);
+    if (!isTokenEndpoint || !provider.normalizeTokenResponse) return response;
+    const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return new Response("not JSON", { status: 502 });
+    }
+    const normalized = provider.normalizeTokenResponse(body, response.status);
+    return new Response(JSON.stringify(normalized.body), {
+      status: normalized.status,
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
+
+  async #fetchJson(
+    provider: ResolvedProvider,
+    url: string,
+    accessToken: string,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
+    const response = await this.fetchImpl(url, {
+      headers: { accept: "application/json", ...headers, authorization: `Bearer ${accessToken}` },
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+    });
+    if (!response.ok) throw new Error(`${provider.displayName} answered ${response.status} at ${url}`);
+    return response.json();
+  }
+}
+
+type ProviderFetchOptions = oauth.CustomFetchOptions<string, unknown>;
+
+export function clientAuth(provider: ResolvedProvider): oauth.ClientAuth {
+  return provider.tokenAuthMethod === "client_secret_post"
+    ? oauth.ClientSecretPost(provider.clientSecret)
+    : oauth.ClientSecretBasic(provider.clientSecret);
+}
+
+function classifyAuthorizationError(provider: ResolvedProvider, error: unknown): ConnectFailure {
+  if (error instanceof oauth.AuthorizationResponseError) {
+    const detail = `${error.error}: ${error.error_description ?? ""}`;
+    if (error.error === "access_denied") {
+      return new ConnectFailure("access_denied", `You declined access at ${provider.displayName}.`, detail);
+    }
+    if (CONFIG_ERRORS.has(error.error)) {
+      return new ConnectFailure(
+        "provider_config",
+        `${provider.displayName} refused the request (${error.error}): the vault's OAuth app for it is misconfigured.`,
+        detail,
+      );
+    }
+    return new ConnectFailure(
+      "provider_error",
+      `${provider.displayName} reported an error (${error.error}).`,
+      detail,
+    );
+  }
+  // State or issuer mismatch, missing parameters: not a genuine answer to our request.
+  return new ConnectFailure(
+    "invalid_callback",
+    "This sign-in response does not match the request the vault made.",
+    String(error),
+  );
+}
+
+function classifyTokenError(provider: ResolvedProvider, error: unknown): ConnectFailure {
+  if (error instanceof ConnectFailure) return error;
+  if (error instanceof oauth.ResponseBodyError) {
+    const detail = `${error.error}: ${error.error_description ?? ""} (HTTP ${error.status})`;
+    if (CONFIG_ERRORS.has(error.error)) {
+      return new ConnectFailure(
+        "provider_config",
+        `${provider.displayName} rejected the vault's client credentials or request (${error.error}).`,
+        detail,
+      );
+    }
+    return new ConnectFailure(
+      "provider_error",
+      `${provider.displayName} did not accept the sign-in (${error.error}). Please try again.`,
+      detail,
+    );
+  }
+  const name = (error as Error | null)?.name;
+  if (name === "TimeoutError" || name === "TypeError" || name === "AbortError") {
+    return new ConnectFailure(
+      "provider_error",
+      `${provider.displayName} could not be reached.`,
+      String(error),
+    );
+  }
+  return new ConnectFailure(
+    "provider_error",
+    `${provider.displayName} answered with something the vault could not use.`,
+    String(error),
+  );
+}

@@ -1,0 +1,133 @@
+import { parse as parseQueryString } from "node:querystring";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { ConnectFailure } from "../../connect/connect-failure.js";
+import type { ConnectFlow, UnusableSession } from "../../connect/connect-flow.js";
+import type { ProviderRegistry } from "../../providers/provider-registry.js";
+import type { ConnectSessionRecord } from "../../storage/connect-sessions-repository.js";
+import type { Store } from "../../storage/store.js";
+import { connectPage } from "../pages/connect-page.js";
+import { resultPage } from "../pages/result-page.js";
+import { sendPage } from "../pages/send-page.js";
+
+interface TokenParams {
+  token: string;
+}
+
+const UNUSABLE: Record<UnusableSession, { status: number; heading: string; message: string }> = {
+  not_found: {
+    status: 404,
+    heading: "This link is not valid",
+    message: "Check that you opened the whole link, or start again from your app.",
+  },
+  expired: {
+    status: 410,
+    heading: "This link has expired",
+    message: "Connect links are valid for 10 minutes. Start again from your app.",
+  },
+  finished: {
+    status: 410,
+    heading: "This link was already used",
+    message: "This connection request is finished. Start again from your app to connect another account.",
+  },
+};
+
+/**
+ * The hosted Connect page (`/connect/<session token>`): the provider picker, and the two form
+ * posts it makes — start OAuth with a provider, or cancel.
+ */
+export async function registerConnectPages(
+  app: FastifyInstance,
+  deps: { flow: ConnectFlow; providers: ProviderRegistry; store: Store; publicUrl: string },
+): Promise<void> {
+  await app.register(async (pages) => {
+    // HTML forms post urlencoded bodies; only these routes accept them.
+    pages.addContentTypeParser(
+      "application/x-www-form-urlencoded",
+      { parseAs: "string", bodyLimit: 4096 },
+      (_request, body, done) => done(null, parseQueryString(body as string)),
+    );
+
+    pages.get<{ Params: TokenParams }>("/connect/:token", async (request, reply) => {
+      const session = await deps.flow.usableSession(request.params.token);
+      if (typeof session === "string") return unusable(reply, session);
+      const app = await deps.store.apps.get(session.appId);
+      const providers = session.allowedProviders.flatMap((id) => {
+        const provider = deps.providers.get(id);
+        return provider ? [{ id, displayName: provider.displayName, provider }] : [];
+      });
+      return sendPage(
+        reply,
+        200,
+        connectPage({
+          appName: app?.name ?? "your app",
+          confirmationCode: session.confirmationCode,
+          actionBase: `/connect/${request.params.token}`,
+          providers,
+          providerOrigins: providers.flatMap(({ provider }) =>
+            "discoverFrom" in provider.endpoints
+              ? [new URL(provider.endpoints.discoverFrom).origin]
+              : [new URL(provider.endpoints.authorizationUrl).origin],
+          ),
+        }),
+      );
+    });
+
+    pages.post<{ Params: TokenParams; Body: Record<string, unknown> }>(
+      "/connect/:token/start",
+      async (request, reply) => {
+        const session = await formSession(request, reply);
+        if (!session) return reply;
+        const provider = request.body?.provider;
+        try {
+          if (typeof provider !== "string")
+            throw new ConnectFailure("provider_config", "Choose a service to connect.");
+          return reply.redirect(await deps.flow.begin(session, provider), 303);
+        } catch (error) {
+          const message =
+            error instanceof ConnectFailure ? error.message : "The connection could not be started.";
+          request.log.warn({ err: error }, "could not start OAuth");
+          return sendPage(reply, 400, resultPage("error", "Could not start the connection", message));
+        }
+      },
+    );
+
+    pages.post<{ Params: TokenParams }>("/connect/:token/cancel", async (request, reply) => {
+      const session = await formSession(request, reply);
+      if (!session) return reply;
+      await deps.flow.cancel(session);
+      return sendPage(
+        reply,
+        200,
+        resultPage("denied", "Connection cancelled", "Nothing was connected. You can close this tab."),
+      );
+    });
+  });
+
+  /** The session a form post acts on; answers the request itself (and returns null) when it cannot. */
+  async function formSession(
+    request: FastifyRequest<{ Params: TokenParams }>,
+    reply: FastifyReply,
+  ): Promise<ConnectSessionRecord | null> {
+    // A browser always sends Origin on a form post; another site's page must not drive this one.
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== new URL(deps.publicUrl).origin) {
+      sendPage(
+        reply,
+        403,
+        resultPage("error", "Request refused", "This form was sent from another website."),
+      );
+      return null;
+    }
+    const session = await deps.flow.usableSession(request.params.token);
+    if (typeof session === "string") {
+      unusable(reply, session);
+      return null;
+    }
+    return session;
+  }
+}
+
+function unusable(reply: FastifyReply, reason: UnusableSession): FastifyReply {
+  const page = UNUSABLE[reason];
+  return sendPage(reply, page.status, resultPage("error", page.heading, page.message));
+}

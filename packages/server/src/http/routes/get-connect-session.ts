@@ -1,0 +1,35 @@
+import {
+  ConnectSessionParams,
+  type ConnectSessionResponse,
+  GetConnectSessionQuery,
+} from "@grantvault/protocol";
+import type { FastifyInstance } from "fastify";
+import type { ConnectSessionService } from "../../connect/connect-sessions.js";
+import { VaultError } from "../../errors.js";
+import { callerOf } from "../api-key-auth.js";
+import { connectSessionBody } from "../connect-session-body.js";
+import { validate } from "../validate.js";
+
+/**
+ * `GET /v1/connect/sessions/<id>[?wait=N]`: the session's status and results. With `wait`, a
+ * pending session is held up to N seconds and answered the moment it changes (long-poll).
+ */
+export function registerGetConnectSession(scope: FastifyInstance, sessions: ConnectSessionService): void {
+  scope.get("/connect/sessions/:id", async (request, reply): Promise<ConnectSessionResponse> => {
+    const caller = callerOf(request);
+    const { id } = validate(ConnectSessionParams, request.params);
+    const { wait = 0 } = validate(GetConnectSessionQuery, request.query);
+    // Stop waiting when the client goes away, so an abandoned poll holds nothing. (The response's
+    // "close" fires on disconnect; the request's fires as soon as its body was read.)
+    const abandoned = new AbortController();
+    const onClose = () => abandoned.abort();
+    reply.raw.once("close", onClose);
+    try {
+      const session = await sessions.wait(caller.appId, id, wait * 1000, abandoned.signal);
+      if (!session) throw new VaultError("not_found");
+      return connectSessionBody(session, sessions.statusOf(session));
+    } finally {
+      reply.raw.off("close", onClose);
+    }
+  });
+}

@@ -1,0 +1,121 @@
+import { catalogNames } from "@grantvault/providers";
+import { z } from "zod";
+
+/**
+ * One provider as the operator configures it (providers file, or the built-in demo provider):
+ * the OAuth client registered at the provider plus a catalog name, an OIDC issuer, or explicit
+ * OAuth 2.0 endpoints.
+ */
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, - or _ (at most 63)");
+const url = z.string().refine(isAcceptableUrl, "must be an https URL (http only for localhost/127.0.0.1)");
+const scopes = z.array(z.string().regex(/^[^\s,]+$/, "a scope has no spaces or commas")).max(100);
+const common = {
+  id,
+  displayName: z.string().min(1).max(60).optional(),
+  clientId: z.string().min(1, "is required"),
+  clientSecret: z.string().min(1, "is required"),
+  /** Replaces the default scopes. */
+  scopes: scopes.optional(),
+  /** Extra authorize parameters (e.g. `{"hd": "example.com"}` for Google). */
+  authorizeParams: z.record(z.string(), z.string()).optional(),
+  /** API base URLs tokens may be sent to (in addition to the catalog's). */
+  apiBaseUrls: z.array(url).optional(),
+};
+
+const catalogProvider = z
+  .object({
+    ...common,
+    catalog: z.string().refine((name) => catalogNames().includes(name), {
+      error: `must be one of ${catalogNames().join(", ")}`,
+    }),
+  })
+  .strict();
+
+const oidcProvider = z
+  .object({
+    ...common,
+    type: z.literal("oidc"),
+    issuer: url,
+    tokenAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
+  })
+  .strict();
+
+const oauth2Provider = z
+  .object({
+    ...common,
+    type: z.literal("oauth2"),
+    authorizationUrl: url,
+    tokenUrl: url,
+    userinfoUrl: url,
+    /** Dotted path of the identifier in the userinfo JSON; default: email, login, preferred_username, username, sub, id. */
+    accountIdentifierField: z.string().min(1).optional(),
+    revocationUrl: url.optional(),
+    /** Checked against `iss` in authorization responses (RFC 9207) when the provider sends one. */
+    issuer: url.optional(),
+    scopeSeparator: z.enum([" ", ","]).optional(),
+    pkce: z.boolean().optional(),
+    tokenAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
+  })
+  .strict();
+
+export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Provider]);
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+export type CatalogProviderConfig = z.infer<typeof catalogProvider>;
+export type OidcProviderConfig = z.infer<typeof oidcProvider>;
+export type OAuth2ProviderConfig = z.infer<typeof oauth2Provider>;
+
+/** Loopback hosts, where plain http is acceptable (local development and tests). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function isAcceptableUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const parsed = new URL(value);
+  return parsed.protocol === "https:" || (parsed.protocol === "http:" && isLoopbackHost(parsed.hostname));
+}
+
+/**
+ * Validates a parsed providers file: `{"providers": [...]}` or a bare array. Every problem is
+ * reported, each with its place (`providers[2].issuer: ...`); ids must be unique.
+ */
+export function parseProviderConfigs(
+  input: unknown,
+): { providers: ProviderConfig[] } | { problems: string[] } {
+  const list = Array.isArray(input) ? input : (input as { providers?: unknown } | null)?.providers;
+  if (!Array.isArray(list))
+    return { problems: ['must be a JSON array of providers, or {"providers": [...]}'] };
+  const problems: string[] = [];
+  const providers: ProviderConfig[] = [];
+  const seen = new Set<string>();
+  list.forEach((entry, index) => {
+    const result = (entryKind(entry) ?? ProviderConfig).safeParse(
+      entry,
+    ) as z.ZodSafeParseResult<ProviderConfig>;
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const path = issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
+        problems.push(`providers[${index}]${path}: ${issue.message}`);
+      }
+      return;
+    }
+    if (seen.has(result.data.id)) problems.push(`providers[${index}].id: "${result.data.id}" is used twice`);
+    seen.add(result.data.id);
+    providers.push(result.data);
+  });
+  return problems.length > 0 ? { problems } : { providers };
+}
+
+/** Picks the schema from the discriminating key, so problems are reported against the right shape. */
+function entryKind(entry: unknown): z.ZodType | null {
+  if (typeof entry !== "object" || entry === null) return null;
+  if ("catalog" in entry) return catalogProvider;
+  const type = (entry as { type?: unknown }).type;
+  if (type === "oidc") return oidcProvider;
+  if (type === "oauth2") return oauth2Provider;
+  return z.object({}).refine(() => false, {
+    error: 'needs "catalog": "<name>", or "type": "oidc" or "oauth2"',
+  });
+}

@@ -1,0 +1,59 @@
+import { readFile } from "node:fs/promises";
+import { type ProviderConfig, parseProviderConfigs } from "./provider-config.js";
+import { resolveProvider } from "./resolve-provider.js";
+import type { ResolvedProvider } from "./resolved-provider.js";
+
+/** A providers file that cannot be used: every problem, each with its place. */
+export class ProvidersFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid providers file ${path}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ProvidersFileError";
+  }
+}
+
+/** The providers this server offers, by id. */
+export class ProviderRegistry {
+  readonly #providers: ReadonlyMap<string, ResolvedProvider>;
+
+  constructor(providers: readonly ResolvedProvider[]) {
+    this.#providers = new Map(providers.map((provider) => [provider.id, provider]));
+  }
+
+  static fromConfigs(configs: readonly ProviderConfig[]): ProviderRegistry {
+    return new ProviderRegistry(configs.map(resolveProvider));
+  }
+
+  get(id: string): ResolvedProvider | undefined {
+    return this.#providers.get(id);
+  }
+
+  list(): ResolvedProvider[] {
+    return [...this.#providers.values()];
+  }
+
+  ids(): string[] {
+    return [...this.#providers.keys()];
+  }
+}
+
+/** Reads and validates a providers file (JSON). */
+export async function loadProvidersFile(path: string): Promise<ProviderConfig[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ProvidersFileError(path, [`cannot be read: ${(error as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ProvidersFileError(path, [`is not valid JSON: ${(error as Error).message}`]);
+  }
+  const result = parseProviderConfigs(parsed);
+  if ("problems" in result) throw new ProvidersFileError(path, result.problems);
+  return result.providers;
+}

@@ -1,0 +1,40 @@
+import type {
+  CatalogEntry,
+  IdentityContext,
+  TokenAuthMethod,
+  TokenResponseBody,
+} from "@grantvault/providers";
+
+/** Everything the OAuth engine needs about one configured provider. */
+export interface ResolvedProvider {
+  id: string;
+  displayName: string;
+  kind: "oauth2" | "oidc";
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+  scopeSeparator: " " | ",";
+  scopeParameter: string;
+  pkce: boolean;
+  tokenAuthMethod: TokenAuthMethod;
+  tokenRequestFormat: "form" | "json";
+  authorizeParams: Record<string, string>;
+  apiBaseUrls: string[];
+  /** Static endpoints, or an issuer whose endpoints come from OpenID discovery. */
+  endpoints: StaticEndpoints | { discoverFrom: string };
+  /** Every URL is loopback http (tests, the demo provider): the only case http is allowed. */
+  allowInsecureRequests: boolean;
+  normalizeTokenResponse?: CatalogEntry["normalizeTokenResponse"];
+  accountIdentifier(context: IdentityContext): Promise<string>;
+}
+
+export interface StaticEndpoints {
+  /** Expected `iss` (RFC 9207) and ID-token issuer; for plain OAuth 2.0, the authorize URL's origin. */
+  issuer: string;
+  authorizationUrl: string;
+  tokenUrl: string;
+  userinfoUrl?: string;
+  revocationUrl?: string;
+}
+
+export type { IdentityContext, TokenResponseBody };

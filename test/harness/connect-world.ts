@@ -1,0 +1,84 @@
+import { randomBytes } from "node:crypto";
+import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
+import { freePort } from "./free-port.js";
+import { type OAuthProvider, startOAuthProvider } from "./oauth-provider.js";
+import { type ResourceApi, startResourceApi } from "./resource-api.js";
+import { startTestVault, type TestVault } from "./vault-app.js";
+
+/**
+ * Everything a connect flow needs, for real, on loopback: one node-oidc-provider standing in for
+ * an OpenID provider (`idp`, discovered from its issuer) and for a GitHub-style plain OAuth 2.0
+ * provider (`octo`: explicit endpoints, identity from a resource API's `/user`), and a vault
+ * listening on HTTP with both configured, plus an app and its API key.
+ */
+export interface ConnectWorld {
+  vault: TestVault;
+  baseUrl: string;
+  apiKey: string;
+  appId: string;
+  oauth: OAuthProvider;
+  api: ResourceApi;
+  stop(): Promise<void>;
+}
+
+export async function startConnectWorld(
+  options: { databaseUrl?: string; accessTokenTtlSeconds?: number } = {},
+): Promise<ConnectWorld> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const clients = ["idp", "octo"].map((id) => ({
+    client_id: `gv-${id}`,
+    client_secret: randomBytes(16).toString("hex"),
+    redirect_uris: [`${baseUrl}/v1/oauth/callback/${id}`],
+  }));
+  const oauth = await startOAuthProvider({
+    clients,
+    scopes: ["repo", "read:user"],
+    ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+  });
+  const api = await startResourceApi({ oauth });
+  const [idp, octo] = clients as [(typeof clients)[number], (typeof clients)[number]];
+  const providers: ProviderConfig[] = [
+    {
+      id: "idp",
+      type: "oidc",
+      displayName: "Test IdP",
+      issuer: oauth.issuer,
+      clientId: idp.client_id,
+      clientSecret: idp.client_secret,
+    },
+    {
+      id: "octo",
+      type: "oauth2",
+      displayName: "Octo (GitHub-like)",
+      authorizationUrl: oauth.authorizationUrl,
+      tokenUrl: oauth.tokenUrl,
+      userinfoUrl: `${api.baseUrl}/user`,
+      accountIdentifierField: "login",
+      scopes: ["repo", "read:user"],
+      apiBaseUrls: [api.baseUrl],
+      clientId: octo.client_id,
+      clientSecret: octo.client_secret,
+    },
+  ];
+  const vault = await startTestVault({
+    providers,
+    publicUrl: baseUrl,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  });
+  await vault.app.listen({ host: "127.0.0.1", port });
+  const { app, apiKey } = await vault.apiKeys.createApp("Connect test app");
+  return {
+    vault,
+    baseUrl,
+    apiKey: apiKey.plaintext,
+    appId: app.id,
+    oauth,
+    api,
+    async stop() {
+      await vault.close();
+      await api.stop();
+      await oauth.stop();
+    },
+  };
+}
