@@ -8,7 +8,8 @@ import { startTestVault, type TestVault } from "./vault-app.js";
 /**
  * Everything a connect flow needs, for real, on loopback: one node-oidc-provider standing in for
  * an OpenID provider (`idp`, discovered from its issuer) and for a GitHub-style plain OAuth 2.0
- * provider (`octo`: explicit endpoints, identity from a resource API's `/user`), and a vault
+ * provider (`octo`: explicit endpoints, identity from a resource API's `/user`), the same OpenID
+ * provider with a wrong client secret in the vault (`broken`), and a vault
  * listening on HTTP with both configured, plus an app and its API key.
  */
 export interface ConnectWorld {
@@ -26,7 +27,7 @@ export async function startConnectWorld(
 ): Promise<ConnectWorld> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const clients = ["idp", "octo"].map((id) => ({
+  const clients = ["idp", "octo", "broken"].map((id) => ({
     client_id: `gv-${id}`,
     client_secret: randomBytes(16).toString("hex"),
     redirect_uris: [`${baseUrl}/v1/oauth/callback/${id}`],
@@ -37,7 +38,11 @@ export async function startConnectWorld(
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
   });
   const api = await startResourceApi({ oauth });
-  const [idp, octo] = clients as [(typeof clients)[number], (typeof clients)[number]];
+  const [idp, octo, broken] = clients as [
+    (typeof clients)[number],
+    (typeof clients)[number],
+    (typeof clients)[number],
+  ];
   const providers: ProviderConfig[] = [
     {
       id: "idp",
@@ -59,6 +64,16 @@ export async function startConnectWorld(
       apiBaseUrls: [api.baseUrl],
       clientId: octo.client_id,
       clientSecret: octo.client_secret,
+    },
+    {
+      // Registered at the provider, but the vault has the wrong secret: the code exchange fails
+      // with invalid_client, as with a mistyped secret in a real providers file.
+      id: "broken",
+      type: "oidc",
+      displayName: "Misconfigured IdP",
+      issuer: oauth.issuer,
+      clientId: broken.client_id,
+      clientSecret: "not-the-registered-secret",
     },
   ];
   const vault = await startTestVault({

@@ -1,4 +1,7 @@
-import type { ErrorBody, ErrorCode, ErrorIssue } from "@grantvault/protocol";
+import type { ConnectFailureCode, ErrorBody, ErrorCode, ErrorIssue } from "@grantvault/protocol";
+
+/** Codes the SDK raises itself, without an answer from the vault. */
+export type SdkErrorCode = "network_error" | "invalid_argument" | "unexpected_response" | "connect_timeout";
 
 const BRAND = Symbol.for("grantvault.VaultError");
 
@@ -10,7 +13,7 @@ const BRAND = Symbol.for("grantvault.VaultError");
 export class VaultError extends Error {
   readonly [BRAND] = true;
   /** A registry code such as `invalid_api_key`, or an SDK-side one (`network_error`, `invalid_argument`). */
-  readonly code: ErrorCode | "network_error" | "invalid_argument" | "unexpected_response";
+  readonly code: ErrorCode | ConnectFailureCode | SdkErrorCode;
   /** HTTP status of the vault's answer, when there was one. */
   readonly status: number | undefined;
   readonly issues: ErrorIssue[] | undefined;
@@ -69,3 +72,15 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
       return new VaultError(error.code, error.message, options);
   }
 }
+
+/** `connect()` ended without a grant. Base of the three specific cases below. */
+export class ConnectFlowError extends VaultError {}
+
+/** The user declined, at the provider or by cancelling on the Connect page. */
+export class ConnectDeniedError extends ConnectFlowError {}
+
+/** The provider rejected the vault's OAuth client (wrong id/secret, redirect URI, scopes). Operator action needed. */
+export class ConnectConfigError extends ConnectFlowError {}
+
+/** The user did not finish before the timeout (or the session expired). */
+export class ConnectTimeoutError extends ConnectFlowError {}

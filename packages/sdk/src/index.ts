@@ -1,5 +1,11 @@
+export { canOpenBrowser } from "./browser.js";
+export type { ConnectOptions, ConnectResult, GrantPolicy } from "./connect.js";
 export {
   AuthenticationError,
+  ConnectConfigError,
+  ConnectDeniedError,
+  ConnectFlowError,
+  ConnectTimeoutError,
   isVaultError,
   NetworkError,
   VaultError,

@@ -1,5 +1,7 @@
 import type { AppInfoResponse } from "@grantvault/protocol";
-import { errorFromResponse, NetworkError, VaultError, VaultValueError } from "./errors.js";
+import { type ConnectOptions, type ConnectResult, connect } from "./connect.js";
+import { VaultValueError } from "./errors.js";
+import { VaultHttp } from "./http.js";
 
 export interface VaultOptions {
   /** Defaults to the `GRANTVAULT_API_KEY` environment variable. */
@@ -24,13 +26,11 @@ const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
  *
  * @example
  * const vault = new Vault(); // GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
- * const { name } = await vault.getApp();
+ * const [github] = await vault.connect({ providers: ["github"] });
+ * console.log(github.grantId);
  */
 export class Vault {
-  readonly baseUrl: string;
-  // Private so it never shows in JSON, inspection or error output.
-  readonly #apiKey: string;
-  readonly #fetch: typeof fetch;
+  readonly #http: VaultHttp;
 
   constructor(options: VaultOptions = {}) {
     const apiKey = options.apiKey ?? process.env.GRANTVAULT_API_KEY;
@@ -47,43 +47,36 @@ export class Vault {
         `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`,
       );
     }
-    this.#apiKey = apiKey;
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, options.fetch ?? globalThis.fetch);
+  }
+
+  get baseUrl(): string {
+    return this.#http.baseUrl;
   }
 
   /** Which app this client's API key belongs to; a cheap way to check the key works. */
   async getApp(): Promise<AppInfo> {
-    const body = await this.#call<AppInfoResponse>("GET", "/v1/app");
+    const body = await this.#http.call<AppInfoResponse>("GET", "/v1/app");
     return { appId: body.app_id, name: body.name, apiKeyPrefix: body.api_key_prefix };
+  }
+
+  /**
+   * Headless OAuth: creates a connect session, prints its link and confirmation code (stderr),
+   * opens the default browser when one can be reached, and resolves once the user has connected
+   * an account — with a grant usable at once.
+   *
+   * Rejects with `ConnectDeniedError` (the user said no), `ConnectConfigError` (the provider
+   * rejected the vault's OAuth client), `ConnectTimeoutError`, or `ConnectFlowError`; bad options
+   * throw `VaultValueError` before any network call.
+   *
+   * @example
+   * const [result] = await vault.connect({ providers: ["github"], grantPolicy: { maxTtlSeconds: 86400 } });
+   */
+  connect(options: ConnectOptions = {}): Promise<ConnectResult[]> {
+    return connect(this.#http, options);
   }
 
   toJSON(): { baseUrl: string } {
     return { baseUrl: this.baseUrl };
-  }
-
-  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await this.#fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#apiKey}`,
-          accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (cause) {
-      throw new NetworkError("network_error", `cannot reach the vault at ${this.baseUrl}`, { cause });
-    }
-    const parsed: unknown = await response.json().catch(() => null);
-    if (!response.ok) throw errorFromResponse(response.status, parsed);
-    if (parsed === null) {
-      throw new VaultError("unexpected_response", `the vault answered ${response.status} without JSON`, {
-        status: response.status,
-      });
-    }
-    return parsed as T;
   }
 }

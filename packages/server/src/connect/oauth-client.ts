@@ -282,6 +282,15 @@ function classifyAuthorizationError(provider: ResolvedProvider, error: unknown):
 
 function classifyTokenError(provider: ResolvedProvider, error: unknown): ConnectFailure {
   if (error instanceof ConnectFailure) return error;
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 challenge from the token endpoint: our client authentication failed (RFC 6749 §5.2).
+    const challenge = error.cause[0];
+    return new ConnectFailure(
+      "provider_config",
+      `${provider.displayName} rejected the vault's client credentials.`,
+      `HTTP ${error.status} ${challenge?.scheme ?? ""} ${JSON.stringify(challenge?.parameters ?? {})}`,
+    );
+  }
   if (error instanceof oauth.ResponseBodyError) {
     const detail = `${error.error}: ${error.error_description ?? ""} (HTTP ${error.status})`;
     if (CONFIG_ERRORS.has(error.error)) {

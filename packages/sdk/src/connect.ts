@@ -1,0 +1,238 @@
+import type {
+  ConnectSessionResponse,
+  CreateConnectSessionRequest,
+  CreateConnectSessionResponse,
+} from "@grantvault/protocol";
+import { canOpenBrowser, openInBrowser } from "./browser.js";
+import {
+  ConnectConfigError,
+  ConnectDeniedError,
+  ConnectFlowError,
+  ConnectTimeoutError,
+  NetworkError,
+  VaultValueError,
+} from "./errors.js";
+import type { VaultHttp } from "./http.js";
+
+/** Limits on the grant `connect()` creates. */
+export interface GrantPolicy {
+  /** The grant may not live longer than this many seconds. */
+  maxTtlSeconds?: number;
+  /** The grant's lifetime in seconds (at most maxTtlSeconds). */
+  defaultTtlSeconds?: number;
+}
+
+export interface ConnectOptions {
+  /** Provider ids the user may pick from; all the vault offers when omitted. */
+  providers?: string[];
+  grantPolicy?: GrantPolicy;
+  /** Milliseconds to wait for the user; default 300000 (5 minutes). */
+  timeout?: number;
+  /** Milliseconds between status checks when the vault cannot hold a request open; default 2000. */
+  pollInterval?: number;
+  /** Open the default browser (when one can be reached); default true. The URL is printed either way. */
+  openBrowser?: boolean;
+  /** Your own way to show the URL (e.g. a notebook link); replaces opening the browser. */
+  openUrl?: (url: string) => void | Promise<void>;
+  /** Where the URL and confirmation code are printed; default standard error. */
+  print?: (text: string) => void;
+  /** Stops waiting (rejects with the signal's reason). */
+  signal?: AbortSignal;
+  /** Called once the session exists and the link is shown (for progress displays). */
+  onWaiting?: (info: { connectUrl: string; confirmationCode: string; browserOpened: boolean }) => void;
+}
+
+/** One connected account. Keep `grantId`: it is how you use the account later. */
+export interface ConnectResult {
+  grantId: string;
+  providerId: string;
+  accountIdentifier: string;
+  scopes: string[];
+  grantPolicy: GrantPolicy | null;
+}
+
+/** The longest the SDK asks the vault to hold one status request (the vault allows 30 s). */
+const LONG_POLL_SECONDS = 25;
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** See `Vault.connect()`. */
+export async function connect(http: VaultHttp, options: ConnectOptions = {}): Promise<ConnectResult[]> {
+  const timeout = options.timeout ?? 300_000;
+  const pollInterval = options.pollInterval ?? 2_000;
+  const request = connectRequest(options, timeout, pollInterval);
+  const deadline = Date.now() + timeout;
+  const print = options.print ?? ((text: string) => void process.stderr.write(text));
+
+  const session = await http.call<CreateConnectSessionResponse>("POST", "/v1/connect/sessions", {
+    body: request,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  print(
+    `To connect an account, open this link in your browser:\n\n  ${session.connect_url}\n\n` +
+      `Confirmation code: ${session.confirmation_code} (the page shows the same code)\n`,
+  );
+  const browserOpened = await showLink(session.connect_url, options, print);
+  options.onWaiting?.({
+    connectUrl: session.connect_url,
+    confirmationCode: session.confirmation_code,
+    browserOpened,
+  });
+  const final = await waitForSession(http, session.session_id, deadline, pollInterval, options.signal);
+  return resultsOf(final);
+}
+
+function connectRequest(
+  options: ConnectOptions,
+  timeout: number,
+  pollInterval: number,
+): CreateConnectSessionRequest {
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new VaultValueError("invalid_argument", "timeout must be a positive number of milliseconds");
+  }
+  if (!Number.isFinite(pollInterval) || pollInterval < 100) {
+    throw new VaultValueError("invalid_argument", "pollInterval must be at least 100 milliseconds");
+  }
+  if (options.providers !== undefined) {
+    if (!Array.isArray(options.providers) || options.providers.length === 0) {
+      throw new VaultValueError("invalid_argument", "providers must be a non-empty array of provider ids");
+    }
+    const bad = options.providers.filter((id) => typeof id !== "string" || !PROVIDER_ID.test(id));
+    if (bad.length > 0) throw new VaultValueError("invalid_argument", `not provider ids: ${bad.join(", ")}`);
+  }
+  const policy = options.grantPolicy;
+  for (const [name, value] of Object.entries(policy ?? {})) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 60)) {
+      throw new VaultValueError(
+        "invalid_argument",
+        `grantPolicy.${name} must be a whole number of seconds ≥ 60`,
+      );
+    }
+  }
+  return {
+    ...(options.providers ? { allowed_providers: options.providers } : {}),
+    ...(policy
+      ? {
+          grant_policy: {
+            ...(policy.maxTtlSeconds === undefined ? {} : { max_ttl_seconds: policy.maxTtlSeconds }),
+            ...(policy.defaultTtlSeconds === undefined
+              ? {}
+              : { default_ttl_seconds: policy.defaultTtlSeconds }),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Opens the link (or hands it to `openUrl`); true when something was opened. */
+async function showLink(
+  url: string,
+  options: ConnectOptions,
+  print: (text: string) => void,
+): Promise<boolean> {
+  if (options.openUrl) {
+    try {
+      await options.openUrl(url);
+      return true;
+    } catch (error) {
+      print(`Could not open the link (${(error as Error).message}); open it yourself.\n`);
+      return false;
+    }
+  }
+  if (options.openBrowser === false || !canOpenBrowser()) return false;
+  const opened = await openInBrowser(url);
+  if (!opened) print("Could not open a browser here; open the link above yourself.\n");
+  return opened;
+}
+
+/**
+ * Waits for the session to leave `pending`: long-polls (the vault answers the moment it changes);
+ * falls back to fixed polling every `pollInterval` when answers come back early. Network errors
+ * are retried until the deadline.
+ */
+async function waitForSession(
+  http: VaultHttp,
+  sessionId: string,
+  deadline: number,
+  pollInterval: number,
+  signal: AbortSignal | undefined,
+): Promise<ConnectSessionResponse> {
+  let failures = 0;
+  for (;;) {
+    signal?.throwIfAborted();
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw timeoutError();
+    const wait = Math.max(0, Math.min(LONG_POLL_SECONDS, Math.floor(remaining / 1000)));
+    const askedAt = Date.now();
+    try {
+      const session = await http.call<ConnectSessionResponse>(
+        "GET",
+        `/v1/connect/sessions/${encodeURIComponent(sessionId)}?wait=${wait}`,
+        { ...(signal ? { signal } : {}) },
+      );
+      failures = 0;
+      if (session.status !== "pending") return session;
+      // An early "pending" means the vault did not hold the request: poll at a fixed pace instead.
+      if (Date.now() - askedAt < (wait * 1000) / 2)
+        await sleep(Math.min(pollInterval, deadline - Date.now()), signal);
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+      failures++;
+      await sleep(
+        Math.min(pollInterval * 2 ** Math.min(failures - 1, 4), Math.max(0, deadline - Date.now())),
+        signal,
+      );
+    }
+  }
+}
+
+function resultsOf(session: ConnectSessionResponse): ConnectResult[] {
+  switch (session.status) {
+    case "completed":
+      return (session.results ?? []).map((result) => ({
+        grantId: result.grant_id,
+        providerId: result.provider_id,
+        accountIdentifier: result.account_identifier,
+        scopes: result.scopes,
+        grantPolicy: result.grant_policy
+          ? {
+              ...(result.grant_policy.max_ttl_seconds === undefined
+                ? {}
+                : { maxTtlSeconds: result.grant_policy.max_ttl_seconds }),
+              ...(result.grant_policy.default_ttl_seconds === undefined
+                ? {}
+                : { defaultTtlSeconds: result.grant_policy.default_ttl_seconds }),
+            }
+          : null,
+      }));
+    case "expired":
+      throw new ConnectTimeoutError(
+        "connect_timeout",
+        "The connect session expired before the user finished.",
+      );
+    default: {
+      const code = session.error?.code ?? "provider_error";
+      const message = session.error?.message ?? "The connection failed.";
+      if (code === "access_denied") throw new ConnectDeniedError(code, message);
+      if (code === "provider_config") throw new ConnectConfigError(code, message);
+      throw new ConnectFlowError(code, message);
+    }
+  }
+}
+
+function timeoutError(): ConnectTimeoutError {
+  return new ConnectTimeoutError("connect_timeout", "The user did not finish connecting before the timeout.");
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, Math.max(0, ms));
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

@@ -1,0 +1,55 @@
+import { errorFromResponse, NetworkError, VaultError } from "./errors.js";
+
+/**
+ * The SDK's channel to the vault: JSON over HTTP with the API key. The key is a private field,
+ * so it never shows in JSON, inspection or errors.
+ */
+export class VaultHttp {
+  readonly #apiKey: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(
+    readonly baseUrl: string,
+    apiKey: string,
+    fetchImpl: typeof fetch,
+  ) {
+    this.#apiKey = apiKey;
+    this.#fetch = fetchImpl;
+  }
+
+  async call<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const { body, signal } = options;
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#apiKey}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
+      throw new NetworkError("network_error", `cannot reach the vault at ${this.baseUrl}`, { cause });
+    }
+    const parsed: unknown = await response.json().catch(() => null);
+    if (!response.ok) throw errorFromResponse(response.status, parsed);
+    if (parsed === null) {
+      throw new VaultError("unexpected_response", `the vault answered ${response.status} without JSON`, {
+        status: response.status,
+      });
+    }
+    return parsed as T;
+  }
+
+  toJSON(): { baseUrl: string } {
+    return { baseUrl: this.baseUrl };
+  }
+}
