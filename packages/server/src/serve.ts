@@ -3,7 +3,7 @@ import { buildApp } from "./app.js";
 import { ApiKeyService, type IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
-import { type DemoProvider, startDemoProvider } from "./demo/demo-provider.js";
+import type { DemoProvider } from "./demo/demo-provider.js";
 import type { Logger } from "./logger.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
 import { loadProvidersFile, ProviderRegistry, ProvidersFileError } from "./providers/provider-registry.js";
@@ -90,6 +90,8 @@ async function startDemo(config: ServerConfig, configs: readonly ProviderConfig[
       'the id "demo" is reserved for the demo provider (--demo)',
     ]);
   }
+  // Loaded only when asked for: the OpenID provider library is large, and production never needs it.
+  const { startDemoProvider } = await import("./demo/demo-provider.js");
   return startDemoProvider({ host: "127.0.0.1", port: 0, publicUrl: config.publicUrl });
 }
 
