@@ -1,0 +1,3 @@
+import { sdkConnectSuite } from "./sdk-connect-suite.js";
+
+sdkConnectSuite("sqlite");
