@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -76,6 +76,52 @@ describe("the embedded default (what `npm start` runs)", () => {
     expect(result.stderr).toContain("GRANTVAULT_PORT");
     expect(result.stderr).toContain("GRANTVAULT_HOSTNAME: unknown variable");
     expect(result.stderr).toContain("GRANTVAULT_PUBLIC_URL");
+  });
+});
+
+describe("the providers file", () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), "gv-providers-"));
+  });
+  afterAll(() => rm(cwd, { recursive: true, force: true }));
+
+  it("is refused at start with every problem listed", async () => {
+    await writeFile(
+      join(cwd, "providers.json"),
+      JSON.stringify({
+        providers: [
+          { id: "github", catalog: "github", clientId: "x" },
+          { id: "corp", type: "oidc", issuer: "http://sso.example.com", clientId: "x", clientSecret: "y" },
+        ],
+      }),
+    );
+    const result = await runServerCli(["serve", "--providers", "providers.json"], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("invalid providers file");
+    expect(result.stderr).toContain("providers[0].clientSecret");
+    expect(result.stderr).toContain("providers[1].issuer: must be an https URL");
+  });
+
+  it("prints the redirect URI to register for each provider", async () => {
+    await writeFile(
+      join(cwd, "good.json"),
+      JSON.stringify([
+        { id: "github", catalog: "github", clientId: "Iv1.abc", clientSecret: "s3cret-value" },
+        { id: "google", catalog: "google", clientId: "123.apps", clientSecret: "other-secret" },
+      ]),
+    );
+    const server = await startServerProcess({
+      cwd,
+      args: ["--providers", "good.json", "--public-url", "https://vault.example.com"],
+    });
+    try {
+      expect(server.stdout()).toContain("github       https://vault.example.com/v1/oauth/callback/github");
+      expect(server.stdout()).toContain("google       https://vault.example.com/v1/oauth/callback/google");
+      expect(server.stdout() + server.stderr()).not.toContain("s3cret-value");
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });
 

@@ -91,6 +91,10 @@ export function parseProviderConfigs(
   const providers: ProviderConfig[] = [];
   const seen = new Set<string>();
   list.forEach((entry, index) => {
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+      problems.push(`providers[${index}]: must be a JSON object`);
+      return;
+    }
     const result = (entryKind(entry) ?? ProviderConfig).safeParse(
       entry,
     ) as z.ZodSafeParseResult<ProviderConfig>;
@@ -109,8 +113,7 @@ export function parseProviderConfigs(
 }
 
 /** Picks the schema from the discriminating key, so problems are reported against the right shape. */
-function entryKind(entry: unknown): z.ZodType | null {
-  if (typeof entry !== "object" || entry === null) return null;
+function entryKind(entry: object): z.ZodType {
   if ("catalog" in entry) return catalogProvider;
   const type = (entry as { type?: unknown }).type;
   if (type === "oidc") return oidcProvider;
