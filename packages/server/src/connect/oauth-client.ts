@@ -15,6 +15,12 @@ const CONFIG_ERRORS = new Set([
   "unsupported_grant_type",
   "invalid_request",
   "redirect_uri_mismatch",
+  // GitHub's name for invalid_client.
+  "incorrect_client_credentials",
+  // Slack's names for invalid_client and a wrong redirect URI (oauth.v2.access).
+  "bad_client_secret",
+  "invalid_client_id",
+  "bad_redirect_uri",
 ]);
 
 export interface AuthorizationRequest {
@@ -250,7 +256,20 @@ type ProviderFetchOptions = oauth.CustomFetchOptions<string, unknown>;
 export function clientAuth(provider: ResolvedProvider): oauth.ClientAuth {
   return provider.tokenAuthMethod === "client_secret_post"
     ? oauth.ClientSecretPost(provider.clientSecret)
-    : oauth.ClientSecretBasic(provider.clientSecret);
+    : clientSecretBasic(provider.clientSecret);
+}
+
+/**
+ * HTTP Basic client authentication (RFC 6749 §2.3.1). oauth4webapi's form-encodes every
+ * non-alphanumeric character of the id and secret (`-` becomes `%2D`); compliant servers decode
+ * it, but Slack and Notion ids contain `.` and `-` and are not known to. encodeURIComponent leaves
+ * unreserved characters as they are, which decodes to the same value on a compliant server.
+ */
+function clientSecretBasic(clientSecret: string): oauth.ClientAuth {
+  return (_as, client, _body, headers) => {
+    const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(clientSecret)}`;
+    headers.set("authorization", `Basic ${Buffer.from(credentials).toString("base64")}`);
+  };
 }
 
 function classifyAuthorizationError(provider: ResolvedProvider, error: unknown): ConnectFailure {
