@@ -59,6 +59,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const events = new SessionEvents(store.pubsub);
   await events.start();
   const sessions = new ConnectSessionService(store, providers, events, clock);
+  // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
+  app.addHook("preClose", async () => sessions.shutdown());
   const flow = new ConnectFlow({
     store,
     providers,

@@ -26,6 +26,9 @@ export interface CreateSessionInput {
 
 /** Connect sessions: created by an app, completed once by the OAuth callback, watched by long-polls. */
 export class ConnectSessionService {
+  /** Aborted when the server shuts down: held long-polls answer at once instead of delaying it. */
+  readonly #shutdown = new AbortController();
+
   constructor(
     private readonly store: Store,
     private readonly providers: ProviderRegistry,
@@ -82,14 +85,15 @@ export class ConnectSessionService {
 
   /**
    * Long-poll: answers at once unless the session is pending, else when it changes, expires, or
-   * `waitMs` passes (or `signal` aborts: the client went away).
+   * `waitMs` passes, the client goes away (`clientGone`), or the server shuts down.
    */
   async wait(
     appId: string,
     id: string,
     waitMs: number,
-    signal?: AbortSignal,
+    clientGone?: AbortSignal,
   ): Promise<ConnectSessionRecord | null> {
+    const signal = clientGone ? AbortSignal.any([clientGone, this.#shutdown.signal]) : this.#shutdown.signal;
     const initial = await this.get(appId, id);
     if (!initial || waitMs <= 0 || this.statusOf(initial) !== "pending") return initial;
     const subscription = this.events.subscribe(id);
@@ -102,16 +106,22 @@ export class ConnectSessionService {
         const timer = setTimeout(resolve, Math.max(0, until));
         const done = () => {
           clearTimeout(timer);
-          signal?.removeEventListener("abort", done);
+          signal.removeEventListener("abort", done);
           resolve();
         };
         void subscription.changed.then(done);
-        signal?.addEventListener("abort", done, { once: true });
+        if (signal.aborted) done();
+        signal.addEventListener("abort", done, { once: true });
       });
       return await this.get(appId, id);
     } finally {
       subscription.cancel();
     }
+  }
+
+  /** Answers every held long-poll now (with the session as it is): the server is shutting down. */
+  shutdown(): void {
+    this.#shutdown.abort();
   }
 
   /** Ends a pending session once, then wakes its waiters (in every process). */
