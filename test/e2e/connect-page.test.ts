@@ -24,7 +24,14 @@ async function api(method: string, path: string, body?: unknown) {
     },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return {
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown> & {
+      connect_url: string;
+      confirmation_code: string;
+      session_id: string;
+    },
+  };
 }
 
 describe("connect session through the hosted page (browser)", () => {
