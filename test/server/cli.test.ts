@@ -131,6 +131,7 @@ describe("grantvault-server keys rotate (key file)", () => {
         createdAt: 1,
         updatedAt: 1,
         grantPolicy: null,
+        statusReason: null,
       });
       const token = `tok-${randomBytes(8).toString("hex")}`;
       secrets.set(grantId, token);

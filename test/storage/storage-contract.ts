@@ -67,6 +67,7 @@ function grantRecord(appId: string, overrides: Partial<GrantRecord> = {}): Grant
     createdAt: T0,
     updatedAt: T0,
     grantPolicy: null,
+    statusReason: null,
     ...overrides,
   };
 }

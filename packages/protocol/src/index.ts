@@ -2,4 +2,5 @@ export * from "./api-keys.js";
 export * from "./app.js";
 export * from "./connect-sessions.js";
 export * from "./errors.js";
+export * from "./grants.js";
 export * from "./health.js";

@@ -47,6 +47,9 @@ export class AuthenticationError extends VaultError {}
 /** The caller passed something invalid; raised before any network call. */
 export class VaultValueError extends VaultError {}
 
+/** No such grant for this app (another app's grant is "not found" too). */
+export class GrantNotFoundError extends VaultError {}
+
 /** The vault could not be reached (connection refused, DNS, timeout). Safe to retry. */
 export class NetworkError extends VaultError {}
 
@@ -68,6 +71,8 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "invalid_api_key":
     case "api_key_revoked":
       return new AuthenticationError(error.code, error.message, options);
+    case "grant_not_found":
+      return new GrantNotFoundError(error.code, error.message, options);
     default:
       return new VaultError(error.code, error.message, options);
   }

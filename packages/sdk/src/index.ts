@@ -6,9 +6,11 @@ export {
   ConnectDeniedError,
   ConnectFlowError,
   ConnectTimeoutError,
+  GrantNotFoundError,
   isVaultError,
   NetworkError,
   VaultError,
   VaultValueError,
 } from "./errors.js";
+export type { Grant, GrantPage, ListGrantsOptions } from "./grants.js";
 export { type AppInfo, Vault, type VaultOptions } from "./vault.js";

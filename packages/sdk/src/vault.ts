@@ -1,6 +1,14 @@
 import type { AppInfoResponse } from "@grantvault/protocol";
 import { type ConnectOptions, type ConnectResult, connect } from "./connect.js";
 import { VaultValueError } from "./errors.js";
+import {
+  type Grant,
+  type GrantPage,
+  getGrant,
+  type ListGrantsOptions,
+  listGrants,
+  revokeGrant,
+} from "./grants.js";
 import { VaultHttp } from "./http.js";
 
 export interface VaultOptions {
@@ -74,6 +82,24 @@ export class Vault {
    */
   connect(options: ConnectOptions = {}): Promise<ConnectResult[]> {
     return connect(this.#http, options);
+  }
+
+  /** The app's grants, newest first, one page at a time. */
+  listGrants(options: ListGrantsOptions = {}): Promise<GrantPage> {
+    return listGrants(this.#http, options);
+  }
+
+  /** One grant; `GrantNotFoundError` when it does not exist for this app. */
+  getGrant(grantId: string): Promise<Grant> {
+    return getGrant(this.#http, grantId);
+  }
+
+  /**
+   * Revokes a grant: the vault deletes its tokens and revokes them at the provider where it can.
+   * The reason is recorded. Resolves with the revoked grant.
+   */
+  revokeGrant(grantId: string, options: { reason?: string } = {}): Promise<Grant> {
+    return revokeGrant(this.#http, grantId, options.reason);
   }
 
   toJSON(): { baseUrl: string } {

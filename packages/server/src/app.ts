@@ -8,12 +8,16 @@ import { OAuthClient } from "./connect/oauth-client.js";
 import { SessionEvents } from "./connect/session-events.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialStore } from "./grants/credential-store.js";
+import { GrantService } from "./grants/grant-service.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
+import { registerDeleteGrant } from "./http/routes/delete-grant.js";
 import { registerGetApp } from "./http/routes/get-app.js";
 import { registerGetConnectSession } from "./http/routes/get-connect-session.js";
+import { registerGetGrant } from "./http/routes/get-grant.js";
+import { registerGetGrants } from "./http/routes/get-grants.js";
 import { registerGetHealthz } from "./http/routes/get-healthz.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
@@ -61,12 +65,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const sessions = new ConnectSessionService(store, providers, events, clock);
   // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
   app.addHook("preClose", async () => sessions.shutdown());
+  const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
+  const credentials = new CredentialStore(store, deps.keys, clock);
+  const grants = new GrantService({ store, credentials, providers, oauth, clock, logger });
   const flow = new ConnectFlow({
     store,
     providers,
-    oauth: new OAuthClient(deps.fetch ?? fetch, () => clock.now()),
+    oauth,
     sessions,
-    credentials: new CredentialStore(store, deps.keys, clock),
+    credentials,
     clock,
     logger,
     publicUrl: config.publicUrl,
@@ -84,6 +91,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerDeleteApiKey(v1, apiKeys);
       registerPostConnectSessions(v1, sessions, config.publicUrl);
       registerGetConnectSession(v1, sessions);
+      registerGetGrants(v1, grants);
+      registerGetGrant(v1, grants);
+      registerDeleteGrant(v1, grants);
     },
     { prefix: "/v1" },
   );

@@ -199,6 +199,36 @@ export class OAuthClient {
     }
   }
 
+  /**
+   * Revokes `token` at the provider (RFC 7009) when it has a revocation endpoint. Resolves false
+   * when it has none or refused; never throws (revocation at the provider is best effort: the
+   * vault has already forgotten the token).
+   */
+  async revoke(
+    provider: ResolvedProvider,
+    token: string,
+    hint: "refresh_token" | "access_token",
+  ): Promise<boolean> {
+    try {
+      const as = await this.authorizationServer(provider);
+      if (!as.revocation_endpoint) return false;
+      const response = await oauth.revocationRequest(
+        as,
+        { client_id: provider.clientId },
+        clientAuth(provider),
+        token,
+        {
+          ...this.#options(provider),
+          additionalParameters: { token_type_hint: hint },
+        },
+      );
+      await oauth.processRevocationResponse(response);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   #options(provider: ResolvedProvider) {
     return {
       signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),

@@ -40,6 +40,7 @@ export async function saveConnectedGrant(
       status: "active",
       expiresAt,
       grantPolicy: account.grantPolicy,
+      statusReason: null,
       updatedAt: now,
     };
     await store.grants.reauthorize(existing.id, grant);
@@ -56,6 +57,7 @@ export async function saveConnectedGrant(
       createdAt: now,
       updatedAt: now,
       grantPolicy: account.grantPolicy,
+      statusReason: null,
     };
     await store.grants.insert(grant);
   }

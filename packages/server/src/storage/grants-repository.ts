@@ -14,6 +14,20 @@ export interface GrantRecord {
   createdAt: number;
   updatedAt: number;
   grantPolicy: GrantPolicyRecord | null;
+  /** Why it is not active, or null. */
+  statusReason: string | null;
+}
+
+/** Stored statuses; `expired` is derived from expires_at when reading. */
+export type StoredGrantStatus = "active" | "revoked" | "reauth_required";
+
+export interface GrantFilter {
+  providerId?: string | undefined;
+  /** `expired` selects active grants past their expiry; `active` excludes them. */
+  status?: StoredGrantStatus | "expired" | undefined;
+  accountIdentifier?: string | undefined;
+  /** Keyset pagination: only grants before this (created_at, id) in newest-first order. */
+  before?: { createdAt: number; id: string } | undefined;
 }
 
 export class GrantsRepository {
@@ -34,7 +48,62 @@ export class GrantsRepository {
         created_at: grant.createdAt,
         updated_at: grant.updatedAt,
         grant_policy: grant.grantPolicy ? JSON.stringify(grant.grantPolicy) : null,
+        status_reason: grant.statusReason,
       })
+      .execute();
+  }
+
+  /** The app's grants, newest first, `limit` at most. `now` decides which active grants are expired. */
+  async list(appId: string, filter: GrantFilter, limit: number, now: number): Promise<GrantRecord[]> {
+    let query = this.db.selectFrom("grants").selectAll().where("app_id", "=", appId);
+    if (filter.providerId !== undefined) query = query.where("provider_id", "=", filter.providerId);
+    if (filter.accountIdentifier !== undefined) {
+      query = query.where("account_identifier", "=", filter.accountIdentifier);
+    }
+    if (filter.status === "expired") {
+      query = query.where("status", "=", "active").where("expires_at", "<=", now);
+    } else if (filter.status === "active") {
+      query = query
+        .where("status", "=", "active")
+        .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
+    } else if (filter.status !== undefined) {
+      query = query.where("status", "=", filter.status);
+    }
+    const before = filter.before;
+    if (before) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("created_at", "<", before.createdAt),
+          eb.and([eb("created_at", "=", before.createdAt), eb("id", "<", before.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+    return rows.map(toGrant);
+  }
+
+  /** Sets the status (and why); false when the grant is not there. */
+  async setStatus(
+    id: string,
+    status: StoredGrantStatus,
+    reason: string | null,
+    at: number,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable("grants")
+      .set({ status, status_reason: reason, updated_at: at })
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Records use, at most once per `resolution` ms (a hot grant does not write on every call). */
+  async touch(id: string, at: number, resolution: number): Promise<void> {
+    await this.db
+      .updateTable("grants")
+      .set({ last_used_at: at })
+      .where("id", "=", id)
+      .where((eb) => eb.or([eb("last_used_at", "is", null), eb("last_used_at", "<", at - resolution)]))
       .execute();
   }
 
@@ -65,6 +134,7 @@ export class GrantsRepository {
         status: changes.status,
         expires_at: changes.expiresAt,
         grant_policy: changes.grantPolicy ? JSON.stringify(changes.grantPolicy) : null,
+        status_reason: null,
         updated_at: changes.updatedAt,
       })
       .where("id", "=", id)
@@ -96,5 +166,6 @@ function toGrant(row: Database["grants"]): GrantRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
+    statusReason: row.status_reason,
   };
 }

@@ -46,6 +46,8 @@ export interface GrantsTable {
   updated_at: number;
   /** JSON of the grant policy it was made under, or null. */
   grant_policy: string | null;
+  /** Why it is not active (revocation reason, provider error), or null. */
+  status_reason: string | null;
 }
 
 export interface CredentialsTable {

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { connectSessions } from "./0002-connect-sessions.js";
+import { grantStatus } from "./0003-grant-status.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -9,6 +10,7 @@ import { connectSessions } from "./0002-connect-sessions.js";
 const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connect-sessions": connectSessions,
+  "0003-grant-status": grantStatus,
 };
 
 export const migrationProvider: MigrationProvider = {

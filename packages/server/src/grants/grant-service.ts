@@ -1,0 +1,94 @@
+import type { Clock } from "../clock.js";
+import type { OAuthClient } from "../connect/oauth-client.js";
+import { VaultError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { GrantFilter, GrantRecord } from "../storage/grants-repository.js";
+import type { Store } from "../storage/store.js";
+import type { CredentialStore } from "./credential-store.js";
+
+export type GrantStatus = "active" | "expired" | "revoked" | "reauth_required";
+
+/** Listing, reading and revoking an app's grants. Another app's grant is as absent as a missing one. */
+export class GrantService {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      credentials: CredentialStore;
+      providers: ProviderRegistry;
+      oauth: OAuthClient;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  /** The status as callers see it: an active grant past its expiry is `expired`. */
+  statusOf(grant: GrantRecord): GrantStatus {
+    if (grant.status === "active" && grant.expiresAt !== null && grant.expiresAt <= this.deps.clock.now()) {
+      return "expired";
+    }
+    return grant.status as GrantStatus;
+  }
+
+  get(appId: string, id: string): Promise<GrantRecord | null> {
+    return this.deps.store.grants.get(appId, id);
+  }
+
+  /** One page, newest first; `nextCursor` is null on the last page. */
+  async list(
+    appId: string,
+    filter: Omit<GrantFilter, "before">,
+    limit: number,
+    cursor: string | undefined,
+  ): Promise<{ grants: GrantRecord[]; nextCursor: string | null }> {
+    const before = cursor === undefined ? undefined : decodeCursor(cursor);
+    const page = await this.deps.store.grants.list(
+      appId,
+      { ...filter, before },
+      limit + 1,
+      this.deps.clock.now(),
+    );
+    const grants = page.slice(0, limit);
+    const last = grants.at(-1);
+    return { grants, nextCursor: page.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /**
+   * Revokes a grant: status `revoked` with the reason, credentials deleted (in one transaction),
+   * then the tokens revoked at the provider where it supports RFC 7009. Null when not found.
+   */
+  async revoke(appId: string, id: string, reason: string | null): Promise<GrantRecord | null> {
+    const { store, credentials, clock } = this.deps;
+    const grant = await store.grants.get(appId, id);
+    if (!grant) return null;
+    const tokens = await credentials.load(id).catch(() => null);
+    await store.transaction(async (tx) => {
+      await tx.grants.setStatus(id, "revoked", reason ?? "revoked by the app", clock.now());
+      await tx.credentials.delete(id);
+    });
+    const provider = this.deps.providers.get(grant.providerId);
+    if (provider && tokens) {
+      // Revoking the refresh token ends the whole authorization at most providers; the access
+      // token is revoked too for those that only track it.
+      const revoked = await Promise.all([
+        tokens.refreshToken ? this.deps.oauth.revoke(provider, tokens.refreshToken, "refresh_token") : false,
+        this.deps.oauth.revoke(provider, tokens.accessToken, "access_token"),
+      ]);
+      this.deps.logger.info({ grantId: id, revokedAtProvider: revoked.some(Boolean) }, "grant revoked");
+    }
+    return store.grants.get(appId, id);
+  }
+}
+
+/** Opaque to clients: base64url of `<created_at>.<id>`. */
+function encodeCursor(grant: GrantRecord): string {
+  return Buffer.from(`${grant.createdAt}.${grant.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  const [createdAt, id] = Buffer.from(cursor, "base64url").toString("utf8").split(".");
+  const at = Number(createdAt);
+  if (!Number.isSafeInteger(at) || !id || !/^grant_[0-9a-f]{24}$/.test(id))
+    throw new VaultError("invalid_cursor");
+  return { createdAt: at, id };
+}
