@@ -16,8 +16,12 @@ export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/harness/postgres-global-setup.ts"],
-    testTimeout: 20_000,
+    // End-to-end tests drive Chromium through several OAuth flows; on a loaded 2-core CI machine
+    // a flow can take several seconds.
+    testTimeout: 60_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Most of the time goes to waiting on browsers and servers, not CPU: two files at a time.
+    maxWorkers: 2,
   },
 });

@@ -459,7 +459,7 @@ describe("secrets", () => {
     const secrets = [issued.access_token, issued.refresh_token, issued.id_token];
     for (const secret of secrets) expect(secret).toBeTruthy();
     // ...is what the vault keeps, sealed.
-    const tokens = await world.vault.credentials.load(grantId);
+    const tokens = await world.credentials.load(grantId);
     expect(tokens).toMatchObject({
       accessToken: issued.access_token,
       refreshToken: issued.refresh_token,

@@ -1,8 +1,8 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrantNotFoundError, Vault, VaultValueError } from "../../packages/sdk/src/index.js";
-import { launchBrowser, newPage } from "../harness/browser.js";
-import { completeConnectFlow } from "../harness/connect-flow.js";
+import { launchBrowser } from "../harness/browser.js";
+import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
 
 let world: ConnectWorld;
@@ -10,38 +10,14 @@ let browser: Browser;
 let vault: Vault;
 const grantIds: Record<string, string> = {};
 
-/** Connects `login` at `provider` through the real Connect page; returns the grant id. */
-async function connect(provider: string, login: string, grantPolicy?: object): Promise<string> {
-  const response = await fetch(`${world.baseUrl}/v1/connect/sessions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${world.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      allowed_providers: [provider],
-      ...(grantPolicy ? { grant_policy: grantPolicy } : {}),
-    }),
-  });
-  const session = (await response.json()) as { connect_url: string; session_id: string };
-  const page = await newPage(browser);
-  try {
-    await completeConnectFlow(page, session.connect_url, { provider, login });
-  } finally {
-    await page.context().close();
-  }
-  const done = await fetch(`${world.baseUrl}/v1/connect/sessions/${session.session_id}?wait=10`, {
-    headers: { authorization: `Bearer ${world.apiKey}` },
-  });
-  const body = (await done.json()) as { results: { grant_id: string }[] };
-  return body.results[0]?.grant_id as string;
-}
-
 beforeAll(async () => {
   [world, browser] = await Promise.all([startConnectWorld(), launchBrowser()]);
   vault = new Vault({ apiKey: world.apiKey, baseUrl: world.baseUrl });
-  grantIds.octoAlice = await connect("octo", "alice");
+  grantIds.octoAlice = await connectAccount(world, browser, "octo", "alice");
   world.vault.clock.advance(1_000);
-  grantIds.idpBob = await connect("idp", "bob", { default_ttl_seconds: 3600 });
+  grantIds.idpBob = await connectAccount(world, browser, "idp", "bob", { default_ttl_seconds: 3600 });
   world.vault.clock.advance(1_000);
-  grantIds.octoCarol = await connect("octo", "carol");
+  grantIds.octoCarol = await connectAccount(world, browser, "octo", "carol");
 });
 afterAll(async () => {
   await browser?.close();

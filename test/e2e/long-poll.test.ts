@@ -8,7 +8,6 @@ import {
   callApi,
   createSession,
   type ErrorBody,
-  type ObservedVault,
   type SecurityWorld,
   type SessionBody,
   startSecurityWorld,
@@ -151,7 +150,7 @@ describe("long-poll across vault processes (PostgreSQL)", () => {
   }, async () => {
     const world = worldOf("postgres");
     // Vault B: same database, providers and keys, its own pool and LISTEN connection; not listening.
-    const peer: ObservedVault = await world.startPeer();
+    const peer = await world.startPeer();
     const created = await createSession(world, { allowed_providers: ["idp"] });
 
     const issuedAt = Date.now();

@@ -1,189 +1,48 @@
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "playwright-core";
-import { buildApp } from "../../packages/server/src/app.js";
-import { ApiKeyService } from "../../packages/server/src/apps/api-keys.js";
-import { loadConfig } from "../../packages/server/src/config.js";
-import { Keyring } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { createLogger } from "../../packages/server/src/logger.js";
-import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
-import { ProviderRegistry } from "../../packages/server/src/providers/provider-registry.js";
-import { Store } from "../../packages/server/src/storage/store.js";
 import { CONNECT_PAGE_SELECTORS, DEV_INTERACTION_SELECTORS } from "../harness/connect-flow.js";
-import { freePort } from "../harness/free-port.js";
-import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
-import { type ResourceApi, startResourceApi } from "../harness/resource-api.js";
-import { FakeClock, type TestVault } from "../harness/vault-app.js";
+import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
 
 /*
  * Shared helpers of the connect e2e tests (connect-security, connect-sessions-api, long-poll).
- *
- * `startSecurityWorld` is test/harness/connect-world.ts plus what those tests need and the harness
- * does not expose yet: the key ring (to open sealed credentials), what the provider's token
- * endpoint answered the vault (to look for leaked tokens), the provider configs, and a second
- * vault process on the same database (`startPeer`).
  */
 
-/** A vault built like test/harness/vault-app.ts, with the key ring and provider traffic in reach. */
-export interface ObservedVault extends TestVault {
-  keys: KeyringHolder;
+/** test/harness/connect-world.ts, plus a look at what the provider told the vault and what it sealed. */
+export interface SecurityWorld extends ConnectWorld {
+  /**
+   * Bodies (raw JSON text) the provider's token endpoint returned to the world's vault (not to
+   * peers), oldest first: code exchanges and refreshes, of every provider (`broken`'s errors too).
+   */
+  tokenResponses: string[];
+  /** Opens the credentials the world's vault sealed (same store, key ring and clock). */
   credentials: CredentialStore;
 }
 
-export interface SecurityWorld {
-  vault: ObservedVault;
-  baseUrl: string;
-  apiKey: string;
-  appId: string;
-  oauth: OAuthProvider;
-  api: ResourceApi;
-  /** The configs both providers (`idp`, `octo`) are built from, with their client secrets. */
-  providers: ProviderConfig[];
-  /** Bodies (raw JSON text) the provider's token endpoint returned to the vault, oldest first. */
-  tokenResponses: string[];
-  /**
-   * Another vault "process" (its own app, pool and LISTEN connection) on the same database, with the
-   * same providers, key ring and public URL; not listening (use `app.inject`). PostgreSQL only.
-   */
-  startPeer(): Promise<ObservedVault>;
-  stop(): Promise<void>;
-}
-
-async function startObservedVault(options: {
-  databaseUrl?: string | undefined;
-  providers: ProviderConfig[];
-  publicUrl: string;
-  keys: KeyringHolder;
-  fetch?: typeof fetch;
-}): Promise<ObservedVault> {
-  const dataDir = await mkdtemp(join(tmpdir(), "gv-e2e-"));
-  const config = loadConfig(
-    {
-      GRANTVAULT_DATA_DIR: dataDir,
-      GRANTVAULT_PUBLIC_URL: options.publicUrl,
-      ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
-    },
-    {},
-  );
-  const store = await Store.open(config.databaseUrl);
-  const clock = new FakeClock();
-  const app = await buildApp({
-    config,
-    store,
-    keys: options.keys,
-    clock,
-    logger: createLogger("silent"),
-    providers: ProviderRegistry.fromConfigs(options.providers),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  return {
-    app,
-    store,
-    apiKeys: new ApiKeyService(store, clock),
-    clock,
-    dataDir,
-    keys: options.keys,
-    credentials: new CredentialStore(store, options.keys, clock),
-    async close() {
-      await app.close();
-      await store.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Same providers and app as `startConnectWorld`, see {@link SecurityWorld}. */
+/** `startConnectWorld` with the vault's token-endpoint traffic recorded, see {@link SecurityWorld}. */
 export async function startSecurityWorld(options: { databaseUrl?: string } = {}): Promise<SecurityWorld> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const clients = ["idp", "octo"].map((id) => ({
-    client_id: `gv-${id}`,
-    client_secret: randomBytes(16).toString("hex"),
-    redirect_uris: [`${baseUrl}/v1/oauth/callback/${id}`],
-  }));
-  const oauth = await startOAuthProvider({ clients, scopes: ["repo", "read:user"] });
-  const api = await startResourceApi({ oauth });
-  const [idp, octo] = clients as [(typeof clients)[number], (typeof clients)[number]];
-  const providers: ProviderConfig[] = [
-    {
-      id: "idp",
-      type: "oidc",
-      displayName: "Test IdP",
-      issuer: oauth.issuer,
-      clientId: idp.client_id,
-      clientSecret: idp.client_secret,
-    },
-    {
-      id: "octo",
-      type: "oauth2",
-      displayName: "Octo (GitHub-like)",
-      authorizationUrl: oauth.authorizationUrl,
-      tokenUrl: oauth.tokenUrl,
-      userinfoUrl: `${api.baseUrl}/user`,
-      accountIdentifierField: "login",
-      scopes: ["repo", "read:user"],
-      apiBaseUrls: [api.baseUrl],
-      clientId: octo.client_id,
-      clientSecret: octo.client_secret,
-    },
-  ];
-  const keys = new KeyringHolder(new Keyring([{ id: "test", key: randomBytes(32) }]), { kind: "env" });
   const tokenResponses: string[] = [];
-  const observingFetch: typeof fetch = async (input, init) => {
+  let tokenUrl: string | undefined;
+  const recordingFetch: typeof fetch = async (input, init) => {
     const response = await fetch(input, init);
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    if (url === oauth.tokenUrl) tokenResponses.push(await response.clone().text());
+    if (url === tokenUrl) tokenResponses.push(await response.clone().text());
     return response;
   };
-  const vault = await startObservedVault({
-    databaseUrl: options.databaseUrl,
-    providers,
-    publicUrl: baseUrl,
-    keys,
-    fetch: observingFetch,
-  });
-  await vault.app.listen({ host: "127.0.0.1", port });
-  const { app, apiKey } = await vault.apiKeys.createApp("Connect test app");
-  const peers: ObservedVault[] = [];
+  const world = await startConnectWorld({ ...options, fetch: recordingFetch });
+  // The provider's URLs are known once it runs; the vault reaches no token endpoint before.
+  tokenUrl = world.oauth.tokenUrl;
+  const { store, keyring, clock } = world.vault;
   return {
-    vault,
-    baseUrl,
-    apiKey: apiKey.plaintext,
-    appId: app.id,
-    oauth,
-    api,
-    providers,
+    ...world,
     tokenResponses,
-    async startPeer() {
-      if (!options.databaseUrl) throw new Error("a peer vault needs a shared PostgreSQL databaseUrl");
-      const peer = await startObservedVault({
-        databaseUrl: options.databaseUrl,
-        providers,
-        publicUrl: baseUrl,
-        keys,
-      });
-      peers.push(peer);
-      return peer;
-    },
-    async stop() {
-      await Promise.all(peers.map((peer) => peer.close()));
-      await vault.close();
-      await api.stop();
-      await oauth.stop();
-    },
+    credentials: new CredentialStore(store, new KeyringHolder(keyring, { kind: "env" }), clock),
   };
 }
 
-/** What a world must have for the HTTP helpers below (ConnectWorld and SecurityWorld both do). */
-export interface HttpWorld {
-  baseUrl: string;
-  apiKey: string;
-}
+/** What a world must have for the HTTP helpers below. */
+export type HttpWorld = Pick<ConnectWorld, "baseUrl" | "apiKey">;
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;

@@ -19,11 +19,18 @@ export interface ConnectWorld {
   appId: string;
   oauth: OAuthProvider;
   api: ResourceApi;
+  /** The providers the vault was configured with. */
+  providers: ProviderConfig[];
+  /**
+   * Another vault on the same database, key ring and providers — a second server process behind
+   * the load balancer (in-process; use `app.inject`). Stopped with the world.
+   */
+  startPeer(options?: { fetch?: typeof fetch }): Promise<TestVault>;
   stop(): Promise<void>;
 }
 
 export async function startConnectWorld(
-  options: { databaseUrl?: string; accessTokenTtlSeconds?: number } = {},
+  options: { databaseUrl?: string; accessTokenTtlSeconds?: number; fetch?: typeof fetch } = {},
 ): Promise<ConnectWorld> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -49,6 +56,7 @@ export async function startConnectWorld(
       type: "oidc",
       displayName: "Test IdP",
       issuer: oauth.issuer,
+      apiBaseUrls: [api.baseUrl],
       clientId: idp.client_id,
       clientSecret: idp.client_secret,
     },
@@ -76,13 +84,16 @@ export async function startConnectWorld(
       clientSecret: "not-the-registered-secret",
     },
   ];
+  const database = options.databaseUrl ? { databaseUrl: options.databaseUrl } : {};
   const vault = await startTestVault({
     providers,
     publicUrl: baseUrl,
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...database,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await vault.app.listen({ host: "127.0.0.1", port });
   const { app, apiKey } = await vault.apiKeys.createApp("Connect test app");
+  const peers: TestVault[] = [];
   return {
     vault,
     baseUrl,
@@ -90,7 +101,23 @@ export async function startConnectWorld(
     appId: app.id,
     oauth,
     api,
+    providers,
+    async startPeer(peerOptions = {}) {
+      if (!options.databaseUrl)
+        throw new Error("a peer needs a shared database: start the world with databaseUrl");
+      const peer = await startTestVault({
+        providers,
+        publicUrl: baseUrl,
+        ...database,
+        keyring: vault.keyring,
+        ...(peerOptions.fetch ? { fetch: peerOptions.fetch } : {}),
+      });
+      peer.clock.current = vault.clock.current;
+      peers.push(peer);
+      return peer;
+    },
     async stop() {
+      for (const peer of peers) await peer.close();
       await vault.close();
       await api.stop();
       await oauth.stop();

@@ -44,7 +44,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * authorization server's introspection says the token is active.
  *
  * - `GET /user` → `{ login: <sub>, id: <number>, scopes: [...] }`
- * - `* /echo` → the method, path, query, headers and body it received
+ * - `* /echo` and `* /echo/...` → the method, path, query, headers and body it received
  * - anything else → 404; a missing or inactive token → 401 `{ message: "Bad credentials" }`
  */
 export async function startResourceApi(options: {
@@ -93,7 +93,7 @@ export async function startResourceApi(options: {
 
         if (record.path === "/user" && record.method === "GET") {
           respond(200, { login: introspection.sub, id: idFor(introspection.sub), scopes });
-        } else if (record.path === "/echo") {
+        } else if (record.path === "/echo" || record.path.startsWith("/echo/")) {
           respond(200, {
             method: record.method,
             path: record.path,

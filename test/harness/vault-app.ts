@@ -30,13 +30,22 @@ export interface TestVault {
   store: Store;
   apiKeys: ApiKeyService;
   clock: FakeClock;
+  keyring: Keyring;
   dataDir: string;
   close(): Promise<void>;
 }
 
 /** The vault's HTTP app in-process over a fresh SQLite file (or `databaseUrl`), for `inject()`. */
 export async function startTestVault(
-  options: { databaseUrl?: string; providers?: ProviderConfig[]; publicUrl?: string } = {},
+  options: {
+    databaseUrl?: string;
+    providers?: ProviderConfig[];
+    publicUrl?: string;
+    /** Share a key ring with another vault on the same database (several server processes). */
+    keyring?: Keyring;
+    /** How the vault reaches providers (to observe or disturb that traffic). */
+    fetch?: typeof fetch;
+  } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
   const config = loadConfig(
@@ -48,7 +57,7 @@ export async function startTestVault(
     {},
   );
   const store = await Store.open(config.databaseUrl);
-  const keyring = new Keyring([{ id: "test", key: randomBytes(32) }]);
+  const keyring = options.keyring ?? new Keyring([{ id: "test", key: randomBytes(32) }]);
   const clock = new FakeClock();
   const app = await buildApp({
     config,
@@ -57,12 +66,14 @@ export async function startTestVault(
     clock,
     logger: createLogger("silent"),
     providers: ProviderRegistry.fromConfigs(options.providers ?? []),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {
     app,
     store,
     apiKeys: new ApiKeyService(store, clock),
     clock,
+    keyring,
     dataDir,
     async close() {
       await app.close();

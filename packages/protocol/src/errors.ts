@@ -21,9 +21,23 @@ export const ERROR_CODES = {
   not_found: { status: 404, message: "There is no such resource." },
   grant_not_found: { status: 404, message: "There is no such grant." },
   route_not_found: { status: 404, message: "There is no such endpoint." },
+  host_not_allowed: {
+    status: 403,
+    message: "This grant's token may not be sent to that URL: its host is not an API host of the provider.",
+  },
+  grant_expired: { status: 403, message: "The grant has expired; connect the account again." },
+  grant_revoked: { status: 403, message: "The grant was revoked; connect the account again." },
+  reauth_required: {
+    status: 403,
+    message: "The provider no longer accepts this grant's tokens; connect the account again.",
+  },
   payload_too_large: { status: 413, message: "The request body is too large." },
   unsupported_media_type: { status: 415, message: "The request body must be JSON (application/json)." },
   internal_error: { status: 500, message: "The vault failed to handle the request." },
+  refresh_unavailable: {
+    status: 503,
+    message: "The provider could not refresh the token right now; the grant is kept. Try again shortly.",
+  },
   not_ready: { status: 503, message: "The vault is not ready: its database is unreachable." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -50,3 +50,32 @@ export const RevokeGrantRequest = z
     reason: z.string().trim().min(1).max(500).optional(),
   })
   .strict();
+
+const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/**
+ * `POST /v1/grants/<id>/credential`: the headers to send with one call to `url` (retrieve mode).
+ * The vault checks that `url` is an API host of the grant's provider, the grant's status, expiry
+ * and policy, refreshes the token if it is near expiry, and records the access.
+ */
+export const CredentialRequest = z
+  .object({
+    method: z.enum(HTTP_METHODS),
+    url: z.string().min(1).max(8192),
+    /** Why the call is made (recorded in the audit log). */
+    reason: z.string().max(500).optional(),
+    /** Free-form facts about the caller (recorded in the audit log). */
+    context: z
+      .record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
+      .refine((value) => Object.keys(value).length <= 32, "at most 32 entries")
+      .optional(),
+  })
+  .strict();
+export type CredentialRequest = z.infer<typeof CredentialRequest>;
+
+export interface CredentialResponse {
+  /** Headers to add to the call, e.g. `{ "authorization": "Bearer …" }`. Never log them. */
+  headers: Record<string, string>;
+  /** When the token stops working (ISO 8601), when known. */
+  expires_at: string | null;
+}

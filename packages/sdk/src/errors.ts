@@ -50,6 +50,24 @@ export class VaultValueError extends VaultError {}
 /** No such grant for this app (another app's grant is "not found" too). */
 export class GrantNotFoundError extends VaultError {}
 
+/** The user must connect the account again. Base of the three cases below. */
+export class ReAuthRequiredError extends VaultError {}
+
+/** The grant is past its expiry (grant policy). */
+export class GrantExpiredError extends ReAuthRequiredError {}
+
+/** The grant was revoked. */
+export class GrantRevokedError extends ReAuthRequiredError {}
+
+/** The provider no longer accepts the grant's tokens (refresh refused, access withdrawn). */
+export class CredentialRevokedError extends ReAuthRequiredError {}
+
+/** The URL is not an API host of the grant's provider: no token was handed out. */
+export class HostNotAllowedError extends VaultError {}
+
+/** The provider could not refresh the token just now; the grant is fine. Safe to retry. */
+export class TokenRefreshUnavailableError extends VaultError {}
+
 /** The vault could not be reached (connection refused, DNS, timeout). Safe to retry. */
 export class NetworkError extends VaultError {}
 
@@ -73,6 +91,16 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
       return new AuthenticationError(error.code, error.message, options);
     case "grant_not_found":
       return new GrantNotFoundError(error.code, error.message, options);
+    case "grant_expired":
+      return new GrantExpiredError(error.code, error.message, options);
+    case "grant_revoked":
+      return new GrantRevokedError(error.code, error.message, options);
+    case "reauth_required":
+      return new CredentialRevokedError(error.code, error.message, options);
+    case "host_not_allowed":
+      return new HostNotAllowedError(error.code, error.message, options);
+    case "refresh_unavailable":
+      return new TokenRefreshUnavailableError(error.code, error.message, options);
     default:
       return new VaultError(error.code, error.message, options);
   }

@@ -10,6 +10,7 @@ import {
   revokeGrant,
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
+import { type RequestOptions, request } from "./request.js";
 
 export interface VaultOptions {
   /** Defaults to the `GRANTVAULT_API_KEY` environment variable. */
@@ -39,6 +40,7 @@ const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
  */
 export class Vault {
   readonly #http: VaultHttp;
+  readonly #providerFetch: typeof fetch;
 
   constructor(options: VaultOptions = {}) {
     const apiKey = options.apiKey ?? process.env.GRANTVAULT_API_KEY;
@@ -56,6 +58,7 @@ export class Vault {
       );
     }
     this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, options.fetch ?? globalThis.fetch);
+    this.#providerFetch = options.fetch ?? globalThis.fetch;
   }
 
   get baseUrl(): string {
@@ -82,6 +85,21 @@ export class Vault {
    */
   connect(options: ConnectOptions = {}): Promise<ConnectResult[]> {
     return connect(this.#http, options);
+  }
+
+  /**
+   * Calls a provider's API as the grant's account (retrieve mode). The vault checks the URL is an
+   * API host of the grant's provider, the grant's status and expiry, refreshes the token when it
+   * is near expiry, and hands this SDK the credential for this one call; the SDK injects it and
+   * makes the call. You get the provider's `Response`; the token is never exposed.
+   *
+   * @example
+   * const response = await vault.request("GET", "https://api.github.com/repos/{owner}/{repo}", {
+   *   grantId, pathParams: { owner: "octocat", repo: "hello-world" }, reason: "show the repo",
+   * });
+   */
+  request(method: string, url: string, options: RequestOptions): Promise<Response> {
+    return request(this.#http, this.#providerFetch, method, url, options);
   }
 
   /** The app's grants, newest first, one page at a time. */

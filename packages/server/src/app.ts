@@ -7,8 +7,10 @@ import { ConnectSessionService } from "./connect/connect-sessions.js";
 import { OAuthClient } from "./connect/oauth-client.js";
 import { SessionEvents } from "./connect/session-events.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
+import { CredentialAccess } from "./grants/credential-access.js";
 import { CredentialStore } from "./grants/credential-store.js";
 import { GrantService } from "./grants/grant-service.js";
+import { TokenRefresher } from "./grants/token-refresher.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
@@ -23,6 +25,7 @@ import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
+import { registerPostGrantCredential } from "./http/routes/post-grant-credential.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
 import type { Logger } from "./logger.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
@@ -68,6 +71,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const credentials = new CredentialStore(store, deps.keys, clock);
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger });
+  const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
+  const access = new CredentialAccess({ store, providers, refresher, clock });
   const flow = new ConnectFlow({
     store,
     providers,
@@ -94,6 +99,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerGetGrants(v1, grants);
       registerGetGrant(v1, grants);
       registerDeleteGrant(v1, grants);
+      registerPostGrantCredential(v1, access);
     },
     { prefix: "/v1" },
   );

@@ -200,6 +200,60 @@ export class OAuthClient {
   }
 
   /**
+   * Exchanges a refresh token (RFC 6749 §6). The result keeps the old refresh token when the
+   * provider did not rotate it. Failures are RefreshFailure: `refused` (invalid_grant: the user
+   * or provider withdrew the authorization), `transient` (unreachable, 5xx), or `garbled`.
+   */
+  async refresh(provider: ResolvedProvider, tokens: TokenSet): Promise<TokenSet> {
+    if (!tokens.refreshToken) throw new RefreshFailure("refused", "the provider issued no refresh token");
+    const as = await this.authorizationServer(provider).catch((error: unknown) => {
+      throw new RefreshFailure("transient", String(error));
+    });
+    const client: oauth.Client = { client_id: provider.clientId };
+    let response: Response;
+    try {
+      response = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        clientAuth(provider),
+        tokens.refreshToken,
+        this.#options(provider),
+      );
+    } catch (error) {
+      throw new RefreshFailure("transient", `${provider.displayName} could not be reached: ${String(error)}`);
+    }
+    if (response.status >= 500) {
+      throw new RefreshFailure("transient", `${provider.displayName} answered ${response.status}`);
+    }
+    try {
+      const result = await oauth.processRefreshTokenResponse(as, client, response);
+      return {
+        accessToken: result.access_token,
+        tokenType: result.token_type,
+        ...(result.refresh_token || tokens.refreshToken
+          ? { refreshToken: result.refresh_token ?? tokens.refreshToken }
+          : {}),
+        ...(result.id_token
+          ? { idToken: result.id_token }
+          : tokens.idToken
+            ? { idToken: tokens.idToken }
+            : {}),
+        ...(typeof result.expires_in === "number"
+          ? { expiresAt: this.now() + result.expires_in * 1000 }
+          : {}),
+      };
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
+        throw new RefreshFailure("refused", `${error.error}: ${error.error_description ?? ""}`);
+      }
+      if (error instanceof oauth.ResponseBodyError || error instanceof oauth.WWWAuthenticateChallengeError) {
+        throw new RefreshFailure("refused", String(error));
+      }
+      throw new RefreshFailure("garbled", String(error));
+    }
+  }
+
+  /**
    * Revokes `token` at the provider (RFC 7009) when it has a revocation endpoint. Resolves false
    * when it has none or refused; never throws (revocation at the provider is best effort: the
    * vault has already forgotten the token).
@@ -278,6 +332,17 @@ export class OAuthClient {
     });
     if (!response.ok) throw new Error(`${provider.displayName} answered ${response.status} at ${url}`);
     return response.json();
+  }
+}
+
+/** Why a refresh did not produce tokens. `detail` is for logs only. */
+export class RefreshFailure extends Error {
+  constructor(
+    readonly kind: "refused" | "transient" | "garbled",
+    readonly detail: string,
+  ) {
+    super(`refresh ${kind}`);
+    this.name = "RefreshFailure";
   }
 }
 

@@ -30,8 +30,9 @@ export class CredentialStore {
     await store.credentials.put(grantId, sealed, this.clock.now());
   }
 
-  async load(grantId: string): Promise<TokenSet | null> {
-    const sealed = await this.store.credentials.get(grantId);
+  /** Opens the stored tokens; pass `store` to read inside a transaction. */
+  async load(grantId: string, store: Store = this.store): Promise<TokenSet | null> {
+    const sealed = await store.credentials.get(grantId);
     if (sealed === null) return null;
     const keyring = await this.keys.current();
     return JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet;

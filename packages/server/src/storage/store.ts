@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { ApiKeysRepository } from "./api-keys-repository.js";
 import { AppsRepository } from "./apps-repository.js";
 import { ConnectSessionsRepository } from "./connect-sessions-repository.js";
@@ -55,6 +55,21 @@ export class Store {
       }
     }
     return store;
+  }
+
+  /**
+   * Runs `work` holding a lock on one grant across every server process. PostgreSQL: a
+   * transaction-scoped advisory lock, released at commit or rollback; `work` runs in that
+   * transaction. SQLite: no lock here — the embedded default is one server process, and holding
+   * SQLite's single write lock during a provider call would stall every other write, so callers
+   * single-flight in memory instead.
+   */
+  async withGrantLock<T>(grantId: string, work: (store: Store) => Promise<T>): Promise<T> {
+    if (this.engine !== "postgres") return work(this);
+    return this.transaction(async (tx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`grant:${grantId}`}, 0))`.execute(tx.db);
+      return work(tx);
+    });
   }
 
   get engine(): Engine {

@@ -1,0 +1,113 @@
+import type { CredentialResponse } from "@grantvault/protocol";
+import { VaultValueError } from "./errors.js";
+import type { VaultHttp } from "./http.js";
+
+export type QueryValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly (string | number | boolean)[];
+
+export interface RequestOptions {
+  /** The grant whose account the call acts for. */
+  grantId: string;
+  /** A JSON body (sets `content-type: application/json`). */
+  json?: unknown;
+  /** A raw body (string, bytes, form data…); not together with `json`. */
+  body?: RequestInit["body"];
+  /** Appended to the URL's query string; null and undefined values are skipped. */
+  queryParams?: Record<string, QueryValue>;
+  /** Fills `{name}` placeholders in the URL, URL-encoded. */
+  pathParams?: Record<string, string | number>;
+  /** More headers for the provider. `Authorization` and `Cookie` are refused: the vault injects the credential. */
+  extraHeaders?: Record<string, string>;
+  /** Why the call is made (recorded in the audit log). */
+  reason?: string;
+  /** Free-form facts about the caller (recorded in the audit log). */
+  context?: Record<string, string | number | boolean | null>;
+  signal?: AbortSignal;
+}
+
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+const GRANT_ID = /^grant_[0-9a-f]{24}$/;
+const REFUSED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-api-key"]);
+
+/**
+ * Retrieve mode: asks the vault for the credential headers of this one call (after its checks),
+ * then makes the call with the plain `fetch` — a client that never carries the vault API key.
+ * The credential lives only inside this function.
+ */
+export async function request(
+  http: VaultHttp,
+  providerFetch: typeof fetch,
+  method: string,
+  url: string,
+  options: RequestOptions,
+): Promise<Response> {
+  const verb = method.toUpperCase();
+  if (!METHODS.has(verb))
+    throw new VaultValueError("invalid_argument", `unsupported method ${JSON.stringify(method)}`);
+  if (!options || typeof options.grantId !== "string" || !GRANT_ID.test(options.grantId)) {
+    throw new VaultValueError("invalid_argument", "grantId is required (a `grant_…` id from connect())");
+  }
+  if (options.json !== undefined && options.body !== undefined) {
+    throw new VaultValueError("invalid_argument", "pass json or body, not both");
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(options.extraHeaders ?? {})) {
+    if (REFUSED_HEADERS.has(name.toLowerCase())) {
+      throw new VaultValueError(
+        "invalid_argument",
+        `the ${name} header is set by the vault, not by the caller`,
+      );
+    }
+    headers.set(name, value);
+  }
+  const target = buildUrl(url, options.pathParams, options.queryParams);
+
+  const credential = await http.call<CredentialResponse>("POST", `/v1/grants/${options.grantId}/credential`, {
+    body: {
+      method: verb,
+      url: target,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
+  let body = options.body;
+  if (options.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(options.json);
+  }
+  return providerFetch(target, {
+    method: verb,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    // A redirect could lead elsewhere with the credential: hand it to the caller instead.
+    redirect: "manual",
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+/** Fills `{placeholders}` (URL-encoded) and appends query parameters. */
+export function buildUrl(
+  url: string,
+  pathParams: Record<string, string | number> = {},
+  queryParams: Record<string, QueryValue> = {},
+): string {
+  const filled = url.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
+    const value = pathParams[name];
+    if (value === undefined) throw new VaultValueError("invalid_argument", `pathParams.${name} is missing`);
+    return encodeURIComponent(String(value));
+  });
+  if (!URL.canParse(filled)) throw new VaultValueError("invalid_argument", `not an absolute URL: ${filled}`);
+  const target = new URL(filled);
+  for (const [name, value] of Object.entries(queryParams)) {
+    if (value === null || value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) target.searchParams.append(name, String(item));
+  }
+  return target.toString();
+}

@@ -1,0 +1,23 @@
+import { CredentialRequest, type CredentialResponse, GrantIdParams } from "@grantvault/protocol";
+import type { FastifyInstance } from "fastify";
+import type { CredentialAccess } from "../../grants/credential-access.js";
+import { callerOf } from "../api-key-auth.js";
+import { validate } from "../validate.js";
+
+/**
+ * `POST /v1/grants/<id>/credential` (retrieve mode): the headers for one call to `url`, after every
+ * check. The SDK injects them and makes the call itself; it never shows them to the caller.
+ */
+export function registerPostGrantCredential(scope: FastifyInstance, access: CredentialAccess): void {
+  scope.post("/grants/:id/credential", async (request): Promise<CredentialResponse> => {
+    const caller = callerOf(request);
+    const { id } = validate(GrantIdParams, request.params);
+    const body = validate(CredentialRequest, request.body ?? {});
+    const granted = await access.grant(caller.appId, id, { method: body.method, url: body.url });
+    const expiresAt = granted.tokens.expiresAt;
+    return {
+      headers: granted.headers,
+      expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+    };
+  });
+}

@@ -1,0 +1,219 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CredentialRevokedError,
+  GrantExpiredError,
+  GrantRevokedError,
+  HostNotAllowedError,
+  TokenRefreshUnavailableError,
+  Vault,
+  VaultValueError,
+} from "../../packages/sdk/src/index.js";
+import { launchBrowser } from "../harness/browser.js";
+import { connectAccount } from "../harness/connect-account.js";
+import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
+import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
+
+/**
+ * `vault.request()` (retrieve mode) against the real vault, the real OAuth provider and a resource
+ * API that checks tokens by introspection — on SQLite, and on PostgreSQL with two server processes.
+ */
+export function requestSuite(engine: "sqlite" | "postgres"): void {
+  let world: ConnectWorld;
+  let browser: Browser;
+  let vault: Vault;
+  let database: TestDatabase | undefined;
+  /** While positive, the vault's calls to the token endpoint fail with 503 (and count down). */
+  let failTokenCalls = 0;
+
+  const tokenCalls = () =>
+    world.oauth.requests().filter((request) => request.method === "POST" && request.path === "/token").length;
+  /** Moves every vault's clock to just past the access tokens' one-hour lifetime. */
+  const expireAccessTokens = (...clocks: { advance(ms: number): void }[]) => {
+    for (const clock of clocks) clock.advance(3600 * 1000);
+  };
+
+  beforeAll(async () => {
+    database = engine === "postgres" ? await createTestDatabase() : undefined;
+    const flakyFetch: typeof fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (failTokenCalls > 0 && url === world.oauth.tokenUrl) {
+        failTokenCalls--;
+        return new Response("upstream unavailable", { status: 503 });
+      }
+      return fetch(input, init);
+    };
+    [world, browser] = await Promise.all([
+      startConnectWorld({ ...(database ? { databaseUrl: database.url } : {}), fetch: flakyFetch }),
+      launchBrowser(),
+    ]);
+    vault = new Vault({ apiKey: world.apiKey, baseUrl: world.baseUrl });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await world?.stop();
+    await database?.drop();
+  });
+
+  describe(`vault.request() on ${engine}`, () => {
+    it("calls the provider's API with the credential injected, never the vault key", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "alice");
+      const response = await vault.request("GET", `${world.api.baseUrl}/{what}`, {
+        grantId,
+        pathParams: { what: "user" },
+        reason: "show the profile",
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ login: "alice" });
+      const seen = world.api.requests().at(-1);
+      expect(seen?.headers.authorization).toMatch(/^Bearer \S+$/);
+      expect(JSON.stringify(seen?.headers)).not.toContain(world.apiKey);
+      expect((await vault.getGrant(grantId)).lastUsedAt).toBeInstanceOf(Date);
+    });
+
+    it("fills path parameters URL-encoded, appends query parameters and sends JSON", async () => {
+      const grantId = await connectAccount(world, browser, "idp", "bob");
+      const response = await vault.request("post", `${world.api.baseUrl}/echo/{name}`, {
+        grantId,
+        pathParams: { name: "a b/c" },
+        queryParams: { page: 2, tag: ["x", "y"], skip: undefined },
+        json: { hello: "world" },
+        extraHeaders: { "x-trace": "t-1" },
+      });
+      const echoed = (await response.json()) as {
+        method: string;
+        path: string;
+        query: unknown;
+        body: string;
+      };
+      expect(echoed.method).toBe("POST");
+      expect(echoed.path).toBe("/echo/a%20b%2Fc");
+      expect(echoed.query).toStrictEqual({ page: "2", tag: ["x", "y"] });
+      expect(JSON.parse(echoed.body)).toStrictEqual({ hello: "world" });
+      expect(world.api.requests().at(-1)?.headers["x-trace"]).toBe("t-1");
+    });
+
+    it("refuses a host that is not the provider's API before handing out any token", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "dora");
+      const hits: string[] = [];
+      const trap: Server = createServer((request, response) => {
+        hits.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
+        response.end("{}");
+      });
+      await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+      const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/collect`;
+      try {
+        for (const url of [
+          trapUrl,
+          `${world.api.baseUrl.replace("127.0.0.1", "localhost")}/user`,
+          "https://attacker.example/steal",
+          "http://example.com/user",
+        ]) {
+          await expect(vault.request("GET", url, { grantId })).rejects.toBeInstanceOf(HostNotAllowedError);
+        }
+        expect(hits).toStrictEqual([]);
+      } finally {
+        trap.close();
+      }
+    });
+
+    it("refuses caller-supplied credentials headers", async () => {
+      await expect(
+        vault.request("GET", `${world.api.baseUrl}/user`, {
+          grantId: "grant_000000000000000000000000",
+          extraHeaders: { Authorization: "Bearer mine" },
+        }),
+      ).rejects.toBeInstanceOf(VaultValueError);
+    });
+
+    it("refreshes ahead of expiry, once for many concurrent callers", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "erin");
+      const before = tokenCalls();
+      expireAccessTokens(world.vault.clock);
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => vault.request("GET", `${world.api.baseUrl}/user`, { grantId })),
+      );
+      expect(responses.map((response) => response.status)).toStrictEqual(Array(20).fill(200));
+      expect(tokenCalls() - before).toBe(1);
+      // The refreshed token is good for another hour: no further refresh.
+      await vault.request("GET", `${world.api.baseUrl}/user`, { grantId });
+      expect(tokenCalls() - before).toBe(1);
+    });
+
+    it("retries a provider that is briefly down, and keeps the grant when it stays down", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "fred");
+      expireAccessTokens(world.vault.clock);
+      failTokenCalls = 2;
+      const recovered = await vault.request("GET", `${world.api.baseUrl}/user`, { grantId });
+      expect(recovered.status).toBe(200);
+
+      expireAccessTokens(world.vault.clock);
+      failTokenCalls = 100;
+      await expect(vault.request("GET", `${world.api.baseUrl}/user`, { grantId })).rejects.toBeInstanceOf(
+        TokenRefreshUnavailableError,
+      );
+      failTokenCalls = 0;
+      expect((await vault.getGrant(grantId)).status).toBe("active");
+      expect((await vault.request("GET", `${world.api.baseUrl}/user`, { grantId })).status).toBe(200);
+    });
+
+    it("marks the grant for re-authorization when the provider refuses the refresh", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "gina");
+      await world.oauth.revokeAllFor("gina");
+      expireAccessTokens(world.vault.clock);
+      await expect(vault.request("GET", `${world.api.baseUrl}/user`, { grantId })).rejects.toBeInstanceOf(
+        CredentialRevokedError,
+      );
+      const grant = await vault.getGrant(grantId);
+      expect(grant.status).toBe("reauth_required");
+      expect(grant.statusReason).toContain("invalid_grant");
+      // Connecting again re-authorizes the same grant.
+      expect(await connectAccount(world, browser, "octo", "gina")).toBe(grantId);
+      expect((await vault.request("GET", `${world.api.baseUrl}/user`, { grantId })).status).toBe(200);
+    });
+
+    it("refuses revoked and expired grants, and never refreshes an expired one", async () => {
+      const revokedId = await connectAccount(world, browser, "octo", "hank");
+      await vault.revokeGrant(revokedId);
+      await expect(
+        vault.request("GET", `${world.api.baseUrl}/user`, { grantId: revokedId }),
+      ).rejects.toBeInstanceOf(GrantRevokedError);
+      const shortId = await connectAccount(world, browser, "idp", "hank", { default_ttl_seconds: 600 });
+      world.vault.clock.advance(3600 * 1000);
+      const before = tokenCalls();
+      await expect(
+        vault.request("GET", `${world.api.baseUrl}/user`, { grantId: shortId }),
+      ).rejects.toBeInstanceOf(GrantExpiredError);
+      expect(tokenCalls()).toBe(before);
+    });
+
+    if (engine === "postgres") {
+      it("two server processes refresh a grant exactly once between them", async () => {
+        const grantId = await connectAccount(world, browser, "octo", "ivan");
+        const peer = await world.startPeer();
+        const before = tokenCalls();
+        expireAccessTokens(world.vault.clock, peer.clock);
+        const viaPeer = (n: number) =>
+          Array.from({ length: n }, () =>
+            peer.app.inject({
+              method: "POST",
+              url: `/v1/grants/${grantId}/credential`,
+              headers: { authorization: `Bearer ${world.apiKey}` },
+              payload: { method: "GET", url: `${world.api.baseUrl}/user` },
+            }),
+          );
+        const viaFirst = Array.from({ length: 10 }, () =>
+          vault.request("GET", `${world.api.baseUrl}/user`, { grantId }),
+        );
+        const [fromPeer, fromFirst] = await Promise.all([Promise.all(viaPeer(10)), Promise.all(viaFirst)]);
+        expect(fromPeer.map((response) => response.statusCode)).toStrictEqual(Array(10).fill(200));
+        expect(fromFirst.map((response) => response.status)).toStrictEqual(Array(10).fill(200));
+        expect(tokenCalls() - before).toBe(1);
+        const tokens = new Set(fromPeer.map((response) => response.json().headers.authorization));
+        expect(tokens.size).toBe(1);
+      });
+    }
+  });
+}

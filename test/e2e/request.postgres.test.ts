@@ -1,0 +1,3 @@
+import { requestSuite } from "./request-suite.js";
+
+requestSuite("postgres");
