@@ -44,7 +44,7 @@ export async function startServerProcess(options: {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? 30_000);
     const poll = setInterval(() => {
       const match = /listening on (http:\/\/[^\s]+)/.exec(stdout);
       if (match?.[1]) {

@@ -38,6 +38,10 @@ export const ERROR_CODES = {
     status: 503,
     message: "The provider could not refresh the token right now; the grant is kept. Try again shortly.",
   },
+  audit_unavailable: {
+    status: 503,
+    message: "The vault could not record this access in its audit log, so it refused it. Try again shortly.",
+  },
   not_ready: { status: 503, message: "The vault is not ready: its database is unreachable." },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,5 +1,6 @@
 export * from "./api-keys.js";
 export * from "./app.js";
+export * from "./audit.js";
 export * from "./connect-sessions.js";
 export * from "./errors.js";
 export * from "./grants.js";

@@ -1,3 +1,4 @@
+export type { AuditEvent, ListAuditEventsOptions } from "./audit.js";
 export { canOpenBrowser } from "./browser.js";
 export type { ConnectOptions, ConnectResult, GrantPolicy } from "./connect.js";
 export {

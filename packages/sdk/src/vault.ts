@@ -1,4 +1,5 @@
 import type { AppInfoResponse } from "@grantvault/protocol";
+import { type AuditEvent, type ListAuditEventsOptions, listAuditEvents } from "./audit.js";
 import { type ConnectOptions, type ConnectResult, connect } from "./connect.js";
 import { VaultValueError } from "./errors.js";
 import {
@@ -118,6 +119,13 @@ export class Vault {
    */
   revokeGrant(grantId: string, options: { reason?: string } = {}): Promise<Grant> {
     return revokeGrant(this.#http, grantId, options.reason);
+  }
+
+  /** The app's audit log, newest first, one page at a time. */
+  listAuditEvents(
+    options: ListAuditEventsOptions = {},
+  ): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+    return listAuditEvents(this.#http, options);
   }
 
   toJSON(): { baseUrl: string } {

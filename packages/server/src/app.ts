@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApiKeyService } from "./apps/api-keys.js";
+import { AuditLog } from "./audit/audit-log.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { ConnectFlow } from "./connect/connect-flow.js";
@@ -17,6 +18,7 @@ import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
 import { registerDeleteGrant } from "./http/routes/delete-grant.js";
 import { registerGetApp } from "./http/routes/get-app.js";
+import { registerGetAudit } from "./http/routes/get-audit.js";
 import { registerGetConnectSession } from "./http/routes/get-connect-session.js";
 import { registerGetGrant } from "./http/routes/get-grant.js";
 import { registerGetGrants } from "./http/routes/get-grants.js";
@@ -65,14 +67,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const apiKeys = new ApiKeyService(store, clock);
   const events = new SessionEvents(store.pubsub);
   await events.start();
-  const sessions = new ConnectSessionService(store, providers, events, clock);
+  const audit = new AuditLog(store, clock);
+  const sessions = new ConnectSessionService(store, providers, events, clock, audit);
   // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
   app.addHook("preClose", async () => sessions.shutdown());
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const credentials = new CredentialStore(store, deps.keys, clock);
-  const grants = new GrantService({ store, credentials, providers, oauth, clock, logger });
+  const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
   const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
-  const access = new CredentialAccess({ store, providers, refresher, clock });
+  const access = new CredentialAccess({ store, providers, refresher, audit, clock, logger });
   const flow = new ConnectFlow({
     store,
     providers,
@@ -81,6 +84,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     credentials,
     clock,
     logger,
+    audit,
     publicUrl: config.publicUrl,
   });
 
@@ -100,6 +104,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerGetGrant(v1, grants);
       registerDeleteGrant(v1, grants);
       registerPostGrantCredential(v1, access);
+      registerGetAudit(v1, audit);
     },
     { prefix: "/v1" },
   );

@@ -12,6 +12,7 @@ import {
   keysList,
   keysRevoke,
 } from "./app-commands.js";
+import { auditVerify } from "./audit-commands.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
 
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = 
   "keys rotate": keysRotate,
   "keys status": keysStatus,
   "keys drop": keysDrop,
+  "audit verify": auditVerify,
   migrate: migrateCommand,
 };
 
@@ -42,6 +44,7 @@ Commands:
   keys status                    show encryption keys and how many secrets each protects
   keys drop KEY_ID               remove an unused old encryption key from the key file
   keys generate                  print a new encryption key entry for GRANTVAULT_MASTER_KEY
+  audit verify [--app APP_ID]    check the audit log's hash chains; exit 1 if a row was altered
 
 Options:
   --json                         machine-readable output

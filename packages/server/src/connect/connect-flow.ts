@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
+import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import type { CredentialStore } from "../grants/credential-store.js";
 import { saveConnectedGrant } from "../grants/save-connected-grant.js";
@@ -34,6 +35,7 @@ export class ConnectFlow {
       credentials: CredentialStore;
       clock: Clock;
       logger: Logger;
+      audit: AuditLog;
       publicUrl: string;
     },
   ) {}
@@ -156,7 +158,7 @@ export class ConnectFlow {
     for (let attempt = 1; ; attempt++) {
       try {
         const finished = await store.transaction(async (tx) => {
-          const { grant } = await saveConnectedGrant(tx, credentials, clock, {
+          const { grant, reauthorized } = await saveConnectedGrant(tx, credentials, clock, {
             appId: session.appId,
             providerId,
             accountIdentifier: exchange.accountIdentifier,
@@ -174,10 +176,26 @@ export class ConnectFlow {
           const done = await sessions.finish(session.id, { status: "completed", results: [result] }, tx);
           // Not pending any more (expired, or completed by a concurrent callback): keep nothing.
           if (!done) throw new SessionGone();
-          return true;
+          return { grant, reauthorized };
         });
         await sessions.announce(session.id);
-        return finished;
+        await this.#record(session, {
+          type: finished.reauthorized ? "grant.reauthorized" : "grant.created",
+          grantId: finished.grant.id,
+          providerId,
+          details: {
+            session_id: session.id,
+            account_identifier: finished.grant.accountIdentifier,
+            scopes: finished.grant.scopes,
+          },
+        });
+        await this.#record(session, {
+          type: "session.completed",
+          grantId: finished.grant.id,
+          providerId,
+          details: { session_id: session.id },
+        });
+        return true;
       } catch (error) {
         if (error instanceof SessionGone) return false;
         if (attempt >= 2) throw error;
@@ -194,7 +212,21 @@ export class ConnectFlow {
       status: failure.sessionStatus,
       error: { code: failure.code, message: failure.message },
     });
-    if (ended) await this.deps.sessions.announce(session.id);
+    if (!ended) return;
+    await this.deps.sessions.announce(session.id);
+    await this.#record(session, {
+      type: failure.sessionStatus === "denied" ? "session.denied" : "session.failed",
+      outcome: failure.sessionStatus === "denied" ? "refused" : "error",
+      reason: failure.message,
+      details: { session_id: session.id, code: failure.code },
+    });
+  }
+
+  /** Connect events are recorded after the fact; a failure to record is logged, the user's flow stands. */
+  async #record(session: ConnectSessionRecord, event: Omit<AuditEventInput, "appId">): Promise<void> {
+    await this.deps.audit
+      .append({ appId: session.appId, ...event })
+      .catch((error: unknown) => this.deps.logger.error({ err: error }, "audit append failed"));
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
@@ -34,11 +35,13 @@ export class ConnectSessionService {
     private readonly providers: ProviderRegistry,
     private readonly events: SessionEvents,
     private readonly clock: Clock,
+    private readonly audit: AuditLog,
   ) {}
 
   async create(
     appId: string,
     input: CreateSessionInput,
+    apiKeyPrefix: string | null = null,
   ): Promise<{ session: ConnectSessionRecord; token: string }> {
     const configured = this.providers.ids();
     if (configured.length === 0) throw new VaultError("no_providers_configured");
@@ -66,6 +69,12 @@ export class ConnectSessionService {
       updatedAt: now,
     };
     await this.store.connectSessions.insert(session, hashSessionToken(token));
+    await this.audit.append({
+      appId,
+      type: "session.created",
+      apiKeyPrefix,
+      details: { session_id: session.id, allowed_providers: session.allowedProviders },
+    });
     return { session, token };
   }
 

@@ -1,5 +1,7 @@
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
@@ -13,6 +15,14 @@ const TOUCH_RESOLUTION_MS = 60_000;
 export interface AccessRequest {
   method: string;
   url: string;
+  reason?: string | undefined;
+  context?: Record<string, unknown> | undefined;
+}
+
+/** Who asks: the app and the display prefix of its API key (for the audit log). */
+export interface AccessCaller {
+  appId: string;
+  keyPrefix: string;
 }
 
 export interface GrantedAccess {
@@ -32,11 +42,56 @@ export class CredentialAccess {
       store: Store;
       providers: ProviderRegistry;
       refresher: TokenRefresher;
+      audit: AuditLog;
       clock: Clock;
+      logger: Logger;
     },
   ) {}
 
-  async grant(appId: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+  /**
+   * Checks everything, refreshes if needed, and records the access in the audit log before any
+   * credential is returned: if the audit row cannot be written, nothing is handed out. Refusals
+   * are recorded too, with their reason.
+   */
+  async grant(caller: AccessCaller, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+    const audited = {
+      appId: caller.appId,
+      grantId,
+      apiKeyPrefix: caller.keyPrefix,
+      reason: request.reason ?? null,
+      context: request.context ?? null,
+    };
+    let access: GrantedAccess;
+    try {
+      access = await this.#check(caller.appId, grantId, request);
+    } catch (error) {
+      if (error instanceof VaultError && error.code !== "grant_not_found") {
+        await this.deps.audit
+          .append({
+            ...audited,
+            type: "credential.refused",
+            outcome: "refused",
+            details: { code: error.code, ...target(request.url) },
+          })
+          .catch((auditError: unknown) => this.deps.logger.error({ err: auditError }, "audit append failed"));
+      }
+      throw error;
+    }
+    try {
+      await this.deps.audit.append({
+        ...audited,
+        type: "credential.retrieved",
+        providerId: access.grant.providerId,
+        details: { method: request.method, ...target(request.url) },
+      });
+    } catch (error) {
+      // Fail closed: no audit row, no credential.
+      throw new VaultError("audit_unavailable", { cause: error });
+    }
+    return access;
+  }
+
+  async #check(appId: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
     const { store, providers, refresher, clock } = this.deps;
     const grant = await store.grants.get(appId, grantId);
     if (!grant) throw new VaultError("grant_not_found");
@@ -57,7 +112,18 @@ export class CredentialAccess {
     try {
       tokens = await refresher.usableTokens(grant, provider);
     } catch (error) {
-      if (error instanceof ReauthRequired) throw new VaultError("reauth_required", { cause: error });
+      if (error instanceof ReauthRequired) {
+        await this.deps.audit
+          .append({
+            appId,
+            grantId,
+            providerId: grant.providerId,
+            type: "grant.reauth_required",
+            reason: error.detail,
+          })
+          .catch((auditError: unknown) => this.deps.logger.error({ err: auditError }, "audit append failed"));
+        throw new VaultError("reauth_required", { cause: error });
+      }
       if (error instanceof RefreshUnavailable) throw new VaultError("refresh_unavailable", { cause: error });
       throw error;
     }
@@ -65,4 +131,11 @@ export class CredentialAccess {
     // Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1).
     return { grant, tokens, headers: { authorization: `Bearer ${tokens.accessToken}` } };
   }
+}
+
+/** Host and path of a URL for the audit log; never the query string (it may carry secrets). */
+function target(url: string): { host?: string; path?: string } {
+  if (!URL.canParse(url)) return {};
+  const parsed = new URL(url);
+  return { host: parsed.host, path: parsed.pathname };
 }

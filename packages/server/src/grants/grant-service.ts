@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import type { OAuthClient } from "../connect/oauth-client.js";
 import { VaultError } from "../errors.js";
@@ -19,6 +20,7 @@ export class GrantService {
       oauth: OAuthClient;
       clock: Clock;
       logger: Logger;
+      audit: AuditLog;
     },
   ) {}
 
@@ -57,10 +59,23 @@ export class GrantService {
    * Revokes a grant: status `revoked` with the reason, credentials deleted (in one transaction),
    * then the tokens revoked at the provider where it supports RFC 7009. Null when not found.
    */
-  async revoke(appId: string, id: string, reason: string | null): Promise<GrantRecord | null> {
+  async revoke(
+    appId: string,
+    id: string,
+    reason: string | null,
+    apiKeyPrefix: string | null = null,
+  ): Promise<GrantRecord | null> {
     const { store, credentials, clock } = this.deps;
     const grant = await store.grants.get(appId, id);
     if (!grant) return null;
+    await this.deps.audit.append({
+      appId,
+      type: "grant.revoked",
+      grantId: id,
+      providerId: grant.providerId,
+      apiKeyPrefix,
+      reason: reason ?? "revoked by the app",
+    });
     const tokens = await credentials.load(id).catch(() => null);
     await store.transaction(async (tx) => {
       await tx.grants.setStatus(id, "revoked", reason ?? "revoked by the app", clock.now());

@@ -11,6 +11,30 @@ export interface Database {
   credentials: CredentialsTable;
   connect_sessions: ConnectSessionsTable;
   oauth_states: OAuthStatesTable;
+  audit_events: AuditEventsTable;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  app_id: string;
+  /** Position in the app's chain, from 1. */
+  seq: number;
+  created_at: number;
+  type: string;
+  /** ok | refused | error */
+  outcome: string;
+  grant_id: string | null;
+  provider_id: string | null;
+  api_key_prefix: string | null;
+  reason: string | null;
+  /** JSON object, or null. */
+  context: string | null;
+  /** JSON object, or null. */
+  details: string | null;
+  /** Hash of the previous event of the app (64 zeros for the first). */
+  prev_hash: string;
+  /** SHA-256 over prev_hash and this event's fields. */
+  hash: string;
 }
 
 export interface AppsTable {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { ApiKeysRepository } from "./api-keys-repository.js";
 import { AppsRepository } from "./apps-repository.js";
+import { AuditRepository } from "./audit-repository.js";
 import { ConnectSessionsRepository } from "./connect-sessions-repository.js";
 import { CredentialsRepository } from "./credentials-repository.js";
 import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase, ping } from "./database.js";
@@ -20,6 +21,7 @@ export class Store {
   readonly sealedValues: SealedValuesRepository;
   readonly connectSessions: ConnectSessionsRepository;
   readonly oauthStates: OAuthStatesRepository;
+  readonly audit: AuditRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -32,6 +34,7 @@ export class Store {
     this.sealedValues = new SealedValuesRepository(db);
     this.connectSessions = new ConnectSessionsRepository(db);
     this.oauthStates = new OAuthStatesRepository(db);
+    this.audit = new AuditRepository(db);
   }
 
   /**
@@ -66,8 +69,18 @@ export class Store {
    */
   async withGrantLock<T>(grantId: string, work: (store: Store) => Promise<T>): Promise<T> {
     if (this.engine !== "postgres") return work(this);
+    return this.withLock(`grant:${grantId}`, work);
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the named lock across processes: a transaction-scoped
+   * advisory lock in PostgreSQL; in SQLite the transaction itself (one writer at a time).
+   */
+  withLock<T>(name: string, work: (store: Store) => Promise<T>): Promise<T> {
     return this.transaction(async (tx) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`grant:${grantId}`}, 0))`.execute(tx.db);
+      if (this.engine === "postgres") {
+        await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(tx.db);
+      }
       return work(tx);
     });
   }

@@ -15,7 +15,7 @@ export function registerDeleteGrant(scope: FastifyInstance, grants: GrantService
     const caller = callerOf(request);
     const { id } = validate(GrantIdParams, request.params);
     const { reason } = validate(RevokeGrantRequest, request.body ?? {});
-    const grant = await grants.revoke(caller.appId, id, reason ?? null);
+    const grant = await grants.revoke(caller.appId, id, reason ?? null, caller.keyPrefix);
     if (!grant) throw new VaultError("grant_not_found");
     return grantBody(grant, grants.statusOf(grant));
   });

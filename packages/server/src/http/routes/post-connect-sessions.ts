@@ -14,10 +14,14 @@ export function registerPostConnectSessions(
   scope.post("/connect/sessions", async (request, reply): Promise<CreateConnectSessionResponse> => {
     const caller = callerOf(request);
     const body = validate(CreateConnectSessionRequest, request.body ?? {});
-    const { session, token } = await sessions.create(caller.appId, {
-      allowedProviders: body.allowed_providers,
-      grantPolicy: grantPolicyRecord(body.grant_policy),
-    });
+    const { session, token } = await sessions.create(
+      caller.appId,
+      {
+        allowedProviders: body.allowed_providers,
+        grantPolicy: grantPolicyRecord(body.grant_policy),
+      },
+      caller.keyPrefix,
+    );
     reply.status(201);
     return {
       session_id: session.id,

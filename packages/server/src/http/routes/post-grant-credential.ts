@@ -13,7 +13,12 @@ export function registerPostGrantCredential(scope: FastifyInstance, access: Cred
     const caller = callerOf(request);
     const { id } = validate(GrantIdParams, request.params);
     const body = validate(CredentialRequest, request.body ?? {});
-    const granted = await access.grant(caller.appId, id, { method: body.method, url: body.url });
+    const granted = await access.grant(caller, id, {
+      method: body.method,
+      url: body.url,
+      reason: body.reason,
+      context: body.context,
+    });
     const expiresAt = granted.tokens.expiresAt;
     return {
       headers: granted.headers,

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initial } from "./0001-initial.js";
 import { connectSessions } from "./0002-connect-sessions.js";
 import { grantStatus } from "./0003-grant-status.js";
+import { auditEvents } from "./0004-audit-events.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connect-sessions": connectSessions,
   "0003-grant-status": grantStatus,
+  "0004-audit-events": auditEvents,
 };
 
 export const migrationProvider: MigrationProvider = {
