@@ -189,6 +189,63 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       expect(tokenCalls()).toBe(before);
     });
 
+    it("proxy mode: the vault makes the call, streams the body, and the token stays inside", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "jack");
+      const user = await vault.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId, reason: "proxy" });
+      expect(user.status).toBe(200);
+      expect(await user.json()).toMatchObject({ login: "jack" });
+
+      const echoed = await vault.proxyRequest("PUT", `${world.api.baseUrl}/echo/{id}`, {
+        grantId,
+        pathParams: { id: "42" },
+        json: { big: "x".repeat(100_000) },
+        extraHeaders: { "x-trace": "p-1" },
+      });
+      const body = (await echoed.json()) as {
+        method: string;
+        path: string;
+        body: string;
+        headers: Record<string, string>;
+      };
+      expect(body).toMatchObject({ method: "PUT", path: "/echo/42" });
+      expect(JSON.parse(body.body).big).toHaveLength(100_000);
+      expect(body.headers["x-trace"]).toBe("p-1");
+      // What reached the provider carried the grant's token, never the vault API key.
+      expect(body.headers.authorization).toMatch(/^Bearer /);
+      expect(JSON.stringify(body.headers)).not.toContain(world.apiKey);
+
+      const missing = await vault.proxyRequest("GET", `${world.api.baseUrl}/nothing`, { grantId });
+      expect(missing.status).toBe(404);
+
+      await expect(
+        vault.proxyRequest("GET", "https://elsewhere.example/", { grantId }),
+      ).rejects.toBeInstanceOf(HostNotAllowedError);
+      const forged = await world.vault.app.inject({
+        method: "POST",
+        url: `/v1/grants/${grantId}/proxy`,
+        headers: {
+          authorization: `Bearer ${world.apiKey}`,
+          "grantvault-method": "GET",
+          "grantvault-url": `${world.api.baseUrl}/user`,
+          "grantvault-forward-authorization": "Bearer attacker-token",
+        },
+      });
+      expect(forged.statusCode).toBe(400);
+      expect(forged.json().error.code).toBe("forbidden_header");
+
+      const tooBig = await vault
+        .proxyRequest("POST", `${world.api.baseUrl}/echo`, {
+          grantId,
+          body: new Uint8Array(11 * 1024 * 1024),
+        })
+        .catch((error: unknown) => error);
+      expect(tooBig).toMatchObject({ code: "payload_too_large", status: 413 });
+
+      const { events } = await vault.listAuditEvents({ type: "request.proxied", grantId });
+      expect(events[0]?.details).toMatchObject({ method: "GET", path: "/nothing", status: 404 });
+      expect(events.length).toBe(3);
+    });
+
     if (engine === "postgres") {
       it("two server processes refresh a grant exactly once between them", async () => {
         const grantId = await connectAccount(world, browser, "octo", "ivan");

@@ -31,6 +31,12 @@ export const ERROR_CODES = {
     status: 403,
     message: "The provider no longer accepts this grant's tokens; connect the account again.",
   },
+  forbidden_header: {
+    status: 400,
+    message: "Authorization, Cookie and API-key headers are set by the vault; the caller may not send them.",
+  },
+  upstream_unreachable: { status: 502, message: "The provider's API could not be reached." },
+  upstream_too_large: { status: 502, message: "The provider's response is larger than the vault passes on." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   unsupported_media_type: { status: 415, message: "The request body must be JSON (application/json)." },
   internal_error: { status: 500, message: "The vault failed to handle the request." },

@@ -79,3 +79,19 @@ export interface CredentialResponse {
   /** When the token stops working (ISO 8601), when known. */
   expires_at: string | null;
 }
+
+/**
+ * Proxy mode, `POST /v1/grants/<id>/proxy`: the vault makes the call. The target travels in
+ * headers so the body can stream through untouched; headers for the provider are prefixed.
+ */
+export const PROXY_HEADERS = {
+  method: "grantvault-method",
+  url: "grantvault-url",
+  reason: "grantvault-reason",
+  /** JSON object. */
+  context: "grantvault-context",
+  /** Prefix of each header to forward: `grantvault-forward-accept: application/json`. */
+  forwardPrefix: "grantvault-forward-",
+  /** On the response: present when it is the provider's answer (absent on the vault's own errors). */
+  proxied: "grantvault-proxied",
+} as const;

@@ -49,6 +49,26 @@ export class VaultHttp {
     return parsed as T;
   }
 
+  /** A raw request with the API key (proxy mode streams bodies both ways). Network errors become NetworkError. */
+  async send(
+    method: string,
+    path: string,
+    init: { headers: Headers; body?: RequestInit["body"]; signal?: AbortSignal },
+  ): Promise<Response> {
+    init.headers.set("authorization", `Bearer ${this.#apiKey}`);
+    try {
+      return await this.#fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: init.headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+    } catch (cause) {
+      if (init.signal?.aborted) throw init.signal.reason;
+      throw new NetworkError("network_error", `cannot reach the vault at ${this.baseUrl}`, { cause });
+    }
+  }
+
   toJSON(): { baseUrl: string } {
     return { baseUrl: this.baseUrl };
   }

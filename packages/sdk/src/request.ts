@@ -1,5 +1,5 @@
-import type { CredentialResponse } from "@grantvault/protocol";
-import { VaultValueError } from "./errors.js";
+import { type CredentialResponse, PROXY_HEADERS } from "@grantvault/protocol";
+import { errorFromResponse, VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
 
 export type QueryValue =
@@ -46,6 +46,67 @@ export async function request(
   url: string,
   options: RequestOptions,
 ): Promise<Response> {
+  const { verb, headers, target } = prepare(method, url, options);
+
+  const credential = await http.call<CredentialResponse>("POST", `/v1/grants/${options.grantId}/credential`, {
+    body: {
+      method: verb,
+      url: target,
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(options.context === undefined ? {} : { context: options.context }),
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
+  const body = bodyOf(options, headers);
+  return providerFetch(target, {
+    method: verb,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    // A redirect could lead elsewhere with the credential: hand it to the caller instead.
+    redirect: "manual",
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+}
+
+/**
+ * Proxy mode: the vault makes the call with the token, which never reaches this process. The
+ * answer is the provider's (status, headers, streamed body), or the vault's error as a VaultError.
+ */
+export async function proxyRequest(
+  http: VaultHttp,
+  method: string,
+  url: string,
+  options: RequestOptions,
+): Promise<Response> {
+  const { verb, headers: forward, target } = prepare(method, url, options);
+  const body = bodyOf(options, forward);
+  const headers = new Headers({ [PROXY_HEADERS.method]: verb, [PROXY_HEADERS.url]: target });
+  if (options.reason !== undefined) headers.set(PROXY_HEADERS.reason, options.reason);
+  if (options.context !== undefined) headers.set(PROXY_HEADERS.context, JSON.stringify(options.context));
+  forward.forEach((value, name) => headers.set(`${PROXY_HEADERS.forwardPrefix}${name}`, value));
+  if (body !== undefined) headers.set("content-type", "application/octet-stream");
+  const response = await http.send("POST", `/v1/grants/${options.grantId}/proxy`, {
+    headers,
+    ...(body === undefined ? {} : { body }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (response.headers.get(PROXY_HEADERS.proxied) === "1") return response;
+  throw errorFromResponse(response.status, await response.json().catch(() => null));
+}
+
+function bodyOf(options: RequestOptions, headers: Headers): RequestInit["body"] | undefined {
+  if (options.json === undefined) return options.body;
+  headers.set("content-type", "application/json");
+  return JSON.stringify(options.json);
+}
+
+/** Validates the call and builds its headers and URL, before anything goes over the network. */
+function prepare(
+  method: string,
+  url: string,
+  options: RequestOptions,
+): { verb: string; headers: Headers; target: string } {
   const verb = method.toUpperCase();
   if (!METHODS.has(verb))
     throw new VaultValueError("invalid_argument", `unsupported method ${JSON.stringify(method)}`);
@@ -65,31 +126,7 @@ export async function request(
     }
     headers.set(name, value);
   }
-  const target = buildUrl(url, options.pathParams, options.queryParams);
-
-  const credential = await http.call<CredentialResponse>("POST", `/v1/grants/${options.grantId}/credential`, {
-    body: {
-      method: verb,
-      url: target,
-      ...(options.reason === undefined ? {} : { reason: options.reason }),
-      ...(options.context === undefined ? {} : { context: options.context }),
-    },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
-  let body = options.body;
-  if (options.json !== undefined) {
-    headers.set("content-type", "application/json");
-    body = JSON.stringify(options.json);
-  }
-  return providerFetch(target, {
-    method: verb,
-    headers,
-    ...(body === undefined ? {} : { body }),
-    // A redirect could lead elsewhere with the credential: hand it to the caller instead.
-    redirect: "manual",
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  return { verb, headers, target: buildUrl(url, options.pathParams, options.queryParams) };
 }
 
 /** Fills `{placeholders}` (URL-encoded) and appends query parameters. */

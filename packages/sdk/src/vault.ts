@@ -11,7 +11,7 @@ import {
   revokeGrant,
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
-import { type RequestOptions, request } from "./request.js";
+import { proxyRequest, type RequestOptions, request } from "./request.js";
 
 export interface VaultOptions {
   /** Defaults to the `GRANTVAULT_API_KEY` environment variable. */
@@ -101,6 +101,15 @@ export class Vault {
    */
   request(method: string, url: string, options: RequestOptions): Promise<Response> {
     return request(this.#http, this.#providerFetch, method, url, options);
+  }
+
+  /**
+   * Like `request()`, but the vault makes the call (proxy mode): the token never leaves the vault.
+   * Resolves with the provider's response (status, headers, streamed body); the vault's own
+   * refusals reject with the same errors as `request()`.
+   */
+  proxyRequest(method: string, url: string, options: RequestOptions): Promise<Response> {
+    return proxyRequest(this.#http, method, url, options);
   }
 
   /** The app's grants, newest first, one page at a time. */

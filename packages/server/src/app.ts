@@ -11,6 +11,7 @@ import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialAccess } from "./grants/credential-access.js";
 import { CredentialStore } from "./grants/credential-store.js";
 import { GrantService } from "./grants/grant-service.js";
+import { ProxyCall } from "./grants/proxy-call.js";
 import { TokenRefresher } from "./grants/token-refresher.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { installErrorHandling } from "./http/error-handler.js";
@@ -28,6 +29,7 @@ import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
 import { registerPostGrantCredential } from "./http/routes/post-grant-credential.js";
+import { registerPostGrantProxy } from "./http/routes/post-grant-proxy.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
 import type { Logger } from "./logger.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
@@ -76,6 +78,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
   const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
   const access = new CredentialAccess({ store, providers, refresher, audit, clock, logger });
+  const proxy = new ProxyCall({ access, audit, clock, logger, fetch: deps.fetch ?? fetch });
   const flow = new ConnectFlow({
     store,
     providers,
@@ -105,6 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerDeleteGrant(v1, grants);
       registerPostGrantCredential(v1, access);
       registerGetAudit(v1, audit);
+      await registerPostGrantProxy(v1, proxy);
     },
     { prefix: "/v1" },
   );

@@ -41,7 +41,6 @@ export async function serve(
     providers,
   });
   await app.listen({ host: config.host, port: config.port });
-  print(banner(config, runtime.store, providers, firstKey));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -64,6 +63,8 @@ export async function serve(
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
+  // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
+  print(banner(config, runtime.store, providers, firstKey));
 }
 
 /**

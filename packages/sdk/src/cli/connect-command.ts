@@ -9,6 +9,7 @@ import {
 } from "../errors.js";
 import { Vault } from "../vault.js";
 import { Spinner } from "./spinner.js";
+import { formatTable } from "./table.js";
 
 export interface ConnectCommandOptions {
   providers: string[];
@@ -94,7 +95,7 @@ function reportFailure(error: unknown, json: boolean): number {
 }
 
 function grantsTable(results: ConnectResult[]): string {
-  const rows = [
+  return formatTable([
     ["GRANT ID", "PROVIDER", "ACCOUNT", "SCOPES"],
     ...results.map((result) => [
       result.grantId,
@@ -102,15 +103,5 @@ function grantsTable(results: ConnectResult[]): string {
       result.accountIdentifier,
       result.scopes.join(" "),
     ]),
-  ];
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  ]);
 }
