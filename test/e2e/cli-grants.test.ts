@@ -234,6 +234,24 @@ describe("grantvault grants and request against `grantvault-server serve --demo`
     expect(JSON.parse(revokedJson.stdout)).toMatchObject({ grant_id: helen, status: "revoked" });
   });
 
+  it("audit shows the refusals and the revocation, as a table or JSON", async () => {
+    const [table, json] = await Promise.all([
+      runCli(["audit", "--grant", gina]),
+      runCli(["audit", "--grant", gina, "--json", "--limit", "10"]),
+    ]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^#\s+TIME\s+EVENT\s+OUTCOME\s+GRANT\s+KEY\s+DETAILS$/m);
+    expect(table.stdout).toMatch(/grant\.revoked\s+ok\s+grant_\S+\s+gv_live_\S+\s+“lost laptop”/);
+    expect(table.stdout).toMatch(/credential\.refused\s+refused .*example\.com\/ \(host_not_allowed\)/);
+    const events = JSON.parse(json.stdout) as { type: string; grant_id: string }[];
+    expect(events.map((event) => event.type)).toEqual(
+      expect.arrayContaining(["grant.revoked", "credential.refused", "grant.created"]),
+    );
+    expect(events.every((event) => event.grant_id === gina)).toBe(true);
+    const usage = await runCli(["audit", "--limit", "500"]);
+    expect(usage.code).toBe(2);
+  });
+
   it("exits 1 with a clear message for a grant the app does not have", async () => {
     const [shown, revoked, shownJson, requested] = await Promise.all([
       runCli(["grants", "show", UNKNOWN_GRANT]),

@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { QueryValue } from "../request.js";
+import { auditCommand } from "./audit-command.js";
 import { connectCommand, EXIT } from "./connect-command.js";
 import {
   GRANT_STATUSES,
@@ -19,12 +20,18 @@ Commands:
   grants show GRANT_ID    show one grant
   grants revoke GRANT_ID  revoke a grant (its tokens are deleted, and revoked at the provider)
   request METHOD URL      call a provider's API as a grant's account; the body goes to stdout
+  audit                   the app's audit log, newest first
 
 Options for connect:
   --provider ID           a provider to offer (repeat for several; default: all the vault has)
   --no-browser            do not open a browser; print the link (and a QR code) only
   --timeout SECONDS       how long to wait for you (default 300)
   --ttl SECONDS           the grant expires after this long (default: never)
+
+Options for audit:
+  --grant GRANT_ID        only this grant's events
+  --type TYPE             only events of this type (e.g. credential.retrieved, credential.refused)
+  --limit N               events to show, 1-200 (default 50)
 
 Options for grants list:
   --provider ID           only this provider's grants
@@ -80,6 +87,12 @@ const OPTIONS = {
   },
   "grants show": COMMON,
   "grants revoke": { ...COMMON, reason: { type: "string" } },
+  audit: {
+    ...COMMON,
+    grant: { type: "string" },
+    type: { type: "string" },
+    limit: { type: "string" },
+  },
   request: {
     ...COMMON,
     grant: { type: "string" },
@@ -167,6 +180,23 @@ async function run(argv: string[]): Promise<number> {
       const [grantId] = expectOperands(positionals.slice(words), ["GRANT_ID"] as const);
       start = () =>
         grantsRevokeCommand({ json: values.json === true, url: values.url, grantId, reason: values.reason });
+      break;
+    }
+    case "audit": {
+      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
+      expectOperands(positionals.slice(words), []);
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200)) {
+        throw new UsageError("--limit must be a whole number from 1 to 200");
+      }
+      start = () =>
+        auditCommand({
+          json: values.json === true,
+          url: values.url,
+          grantId: values.grant,
+          type: values.type,
+          limit,
+        });
       break;
     }
     case "request": {
