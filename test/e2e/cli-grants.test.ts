@@ -7,7 +7,12 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { completeConnectFlow } from "../harness/connect-flow.js";
-import { type ServerProcess, startServerProcess } from "../harness/server-process.js";
+import {
+  type CliRun,
+  runNodeEntry,
+  type ServerProcess,
+  startServerProcess,
+} from "../harness/server-process.js";
 
 /**
  * `grantvault grants …` and `grantvault request …` as processes, against `grantvault-server serve
@@ -27,27 +32,11 @@ let helen: string;
 /** The two grant ids as `grants list` orders them: newest first (by `created_at`). */
 let newestFirst: string[];
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `grantvault ...args` with the vault's key and URL in the environment (unless `env` overrides them). */
 function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: server.baseUrl, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+  return runNodeEntry(CLI, args, {
+    env: { GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: server.baseUrl, ...env },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 /** `grantvault connect --provider demo --no-browser --json`, approved in Chromium as `login`; the grant id. */

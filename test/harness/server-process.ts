@@ -30,23 +30,18 @@ export async function startServerProcess(options: {
     env: { PATH: process.env.PATH ?? "", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  const output = capture(child);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`server did not start in time\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(`server did not start in time\nstdout:\n${output.stdout()}\nstderr:\n${output.stderr()}`),
+      );
     }, options.timeoutMs ?? 30_000);
     const poll = setInterval(() => {
-      const match = /listening on (http:\/\/[^\s]+)/.exec(stdout);
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output.stdout());
       if (match?.[1]) {
         clearInterval(poll);
         clearTimeout(timer);
@@ -56,15 +51,17 @@ export async function startServerProcess(options: {
     void exited.then((code) => {
       clearInterval(poll);
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(`server exited with ${code}\nstdout:\n${output.stdout()}\nstderr:\n${output.stderr()}`),
+      );
     });
   });
 
   return {
     child,
     baseUrl,
-    stdout: () => stdout,
-    stderr: () => stderr,
+    stdout: output.stdout,
+    stderr: output.stderr,
     async stop(signal = "SIGTERM") {
       if (child.exitCode !== null) return child.exitCode;
       child.kill(signal);
@@ -73,25 +70,46 @@ export async function startServerProcess(options: {
   };
 }
 
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a Node entry point to completion with a clean environment, capturing its output. */
+export function runNodeEntry(
+  entry: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  const child = spawn(process.execPath, [entry, ...args], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = capture(child);
+  return new Promise((resolve) =>
+    child.once("close", (code) => resolve({ code, stdout: output.stdout(), stderr: output.stderr() })),
+  );
+}
+
 /** Runs the server CLI to completion (for commands that exit), capturing its output. */
 export function runServerCli(
   args: string[],
   options: { cwd: string; env?: Record<string, string> },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SERVER_ENTRY, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH ?? "", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+): Promise<CliRun> {
+  return runNodeEntry(SERVER_ENTRY, args, options);
+}
+
+/** Collects a child's stdout and stderr as text. */
+function capture(child: ChildProcess): { stdout(): string; stderr(): string } {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
   });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { stdout: () => stdout, stderr: () => stderr };
 }
