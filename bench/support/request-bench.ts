@@ -1,0 +1,312 @@
+import type { AddressInfo } from "node:net";
+import { availableParallelism, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import type { CredentialResponse } from "../../packages/protocol/src/index.js";
+import { Vault } from "../../packages/sdk/src/index.js";
+import { type ConnectWorld, startConnectWorld } from "../../test/harness/connect-world.js";
+import { startTestVault, type TestVault } from "../../test/harness/vault-app.js";
+import { type BenchDatabase, openBenchDatabase } from "./bench-database.js";
+import { FLOW_TIME_LIMIT_MS } from "./flow.js";
+import { longPollFlow } from "./long-poll-flow.js";
+import { startPingApi } from "./ping-api.js";
+import type { ApiTarget, Engine, RequestBenchOptions } from "./request-options.js";
+import { type LatencySummary, summarize } from "./stats.js";
+
+/** B − A, per figure, in ms. */
+export interface AddedLatency {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** B / A, per percentile. */
+export interface LatencyRatio {
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface TargetCheck {
+  /** e.g. "added p50". */
+  figure: "added p50" | "added p99";
+  limitMs: number;
+  valueMs: number;
+  met: boolean;
+}
+
+export interface EngineReport {
+  engine: Engine;
+  /** The database, for the reader. */
+  database: string | null;
+  /** The URL the calls went to (a loopback API). */
+  url: string | null;
+  /** A: `fetch` with the token, straight to the API. */
+  direct: LatencySummary | null;
+  /** B: `vault.request()`, one round trip to the vault for the credential, then the same call. */
+  viaVault: LatencySummary | null;
+  added: AddedLatency | null;
+  ratio: LatencyRatio | null;
+  targets: TargetCheck[];
+  /** Why this engine's run stopped (the first failed call, or a set-up failure); null when it ran through. */
+  failure: string | null;
+  /** Checks after the run (e.g. every call reached the API once); empty when all held. */
+  problems: string[];
+}
+
+export interface RequestBenchReport {
+  bench: "request-overhead";
+  api: ApiTarget;
+  calls: number;
+  warmUp: number;
+  /** Where it ran: everything shares this machine (and one Node process), so its load shows in the figures. */
+  machine: { node: string; cpus: number; loadAverage: number[] };
+  engines: EngineReport[];
+}
+
+/** The issue's targets for the vault's added latency (B − A), in ms. */
+const TARGETS: Record<Engine, { figure: TargetCheck["figure"]; limitMs: number }[]> = {
+  sqlite: [
+    { figure: "added p50", limitMs: 1 },
+    { figure: "added p99", limitMs: 5 },
+  ],
+  postgres: [{ figure: "added p50", limitMs: 2 }],
+};
+
+/** One call must not take longer; the first failed call ends the engine's run, so a run is bounded. */
+const CALL_TIME_LIMIT_MS = 10_000;
+
+/** Each engine in turn, each in its own world; an engine that fails is reported, and the next still runs. */
+export async function runRequestBench(
+  options: RequestBenchOptions,
+  progress: (line: string) => void,
+): Promise<RequestBenchReport> {
+  const machine = {
+    node: process.versions.node,
+    cpus: availableParallelism(),
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
+  };
+  const engines: EngineReport[] = [];
+  for (const engine of options.engines) {
+    const report = emptyReport(engine);
+    try {
+      await runEngine(engine, options, report, progress);
+    } catch (error) {
+      report.failure = describe(error);
+      progress(`${engine}: FAILED ${report.failure}`);
+    }
+    engines.push(report);
+  }
+  return {
+    bench: "request-overhead",
+    api: options.api,
+    calls: options.calls,
+    warmUp: options.warmUp,
+    machine,
+    engines,
+  };
+}
+
+/** True when every engine ran through without a failed call and every check held. */
+export function requestBenchSucceeded(report: RequestBenchReport): boolean {
+  return report.engines.every((engine) => engine.failure === null && engine.problems.length === 0);
+}
+
+/**
+ * One engine: a fresh database, a connect world on it, one grant made by a browserless connect
+ * flow, then a second vault server on the same database (see startMeasuredVault) that the calls
+ * go through, and the calls themselves.
+ */
+async function runEngine(
+  engine: Engine,
+  options: RequestBenchOptions,
+  report: EngineReport,
+  progress: (line: string) => void,
+): Promise<void> {
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    progress(`${engine}: starting the database, the connect world and the API…`);
+    const database: BenchDatabase = await openBenchDatabase(engine);
+    cleanups.push(() => database.drop());
+    report.database = database.description;
+    const ping = await startPingApi();
+    cleanups.push(() => ping.stop());
+    const world = await startConnectWorld({ databaseUrl: database.url });
+    cleanups.push(() => world.stop());
+
+    const { grantId } = await longPollFlow(
+      { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
+      { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
+    );
+    const measured = await startMeasuredVault(world, database.url, ping.baseUrl);
+    cleanups.push(() => measured.vault.close());
+
+    const url = options.api === "ping" ? `${ping.baseUrl}/ping` : `${world.api.baseUrl}/user`;
+    report.url = url;
+    // A's token: asked of the vault once, as an app that kept it would have it.
+    const authorization = await credentialHeader(measured.baseUrl, world.apiKey, grantId, url);
+    ping.expect(authorization);
+    const vault = new Vault({ apiKey: world.apiKey, baseUrl: measured.baseUrl });
+    const paths: Record<"A" | "B", Call> = {
+      A: async (signal) => expectOk(await fetch(url, { headers: { authorization }, signal })),
+      B: async (signal) => expectOk(await vault.request("GET", url, { grantId, signal })),
+    };
+
+    progress(
+      `${engine}: ${options.warmUp} warm-up + ${options.calls} measured calls per path, A and B interleaved…`,
+    );
+    const samples = await measure(paths, options.warmUp, options.calls);
+    report.direct = summarize(samples.A);
+    report.viaVault = summarize(samples.B);
+    if (report.direct && report.viaVault) {
+      const { direct: a, viaVault: b } = report;
+      report.added = {
+        p50: b.p50 - a.p50,
+        p90: b.p90 - a.p90,
+        p99: b.p99 - a.p99,
+        mean: b.mean - a.mean,
+        max: b.max - a.max,
+      };
+      report.ratio = { p50: b.p50 / a.p50, p90: b.p90 / a.p90, p99: b.p99 / a.p99 };
+      const added = report.added;
+      report.targets = TARGETS[engine].map(({ figure, limitMs }) => {
+        const valueMs = figure === "added p50" ? added.p50 : added.p99;
+        return { figure, limitMs, valueMs, met: valueMs <= limitMs };
+      });
+    }
+    if (options.api === "ping") {
+      const expected = 2 * (options.warmUp + options.calls);
+      const counts = ping.counts();
+      if (counts.ok !== expected || counts.refused !== 0) {
+        report.problems.push(
+          `the API answered ${counts.ok} calls and refused ${counts.refused}; expected ${expected} and 0`,
+        );
+      }
+    }
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => report.problems.push(`clean-up: ${describe(error)}`));
+    }
+  }
+}
+
+type Call = (signal: AbortSignal) => Promise<void>;
+
+/**
+ * Runs `warmUp` unmeasured, then `calls` measured calls of each path, one call at a time. Each
+ * round makes one call of each path, alternating which goes first, so drift (load from other
+ * processes, GC, JIT, the database growing) falls on both alike. The first failure ends the run.
+ */
+async function measure(
+  paths: Record<"A" | "B", Call>,
+  warmUp: number,
+  calls: number,
+): Promise<Record<"A" | "B", number[]>> {
+  const samples: Record<"A" | "B", number[]> = { A: [], B: [] };
+  for (let round = 0; round < warmUp + calls; round++) {
+    for (const path of round % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
+      const signal = AbortSignal.timeout(CALL_TIME_LIMIT_MS);
+      const startedAt = performance.now();
+      try {
+        await paths[path](signal);
+      } catch (error) {
+        const what = path === "A" ? "A (direct fetch)" : "B (vault.request())";
+        const when = round < warmUp ? `warm-up call ${round + 1}` : `measured call ${round - warmUp + 1}`;
+        const reason = signal.aborted ? `timed out after ${CALL_TIME_LIMIT_MS} ms` : describe(error);
+        throw new Error(`${what}, ${when}: ${reason}`);
+      }
+      const elapsed = performance.now() - startedAt;
+      if (round >= warmUp) samples[path].push(elapsed);
+    }
+  }
+  return samples;
+}
+
+/** Reads the whole body (part of the call's time, as for any caller) and requires a 200. */
+async function expectOk(response: Response): Promise<void> {
+  const body = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`the API answered ${response.status}: ${body.slice(0, 200)}`);
+  }
+}
+
+/**
+ * The vault whose `POST /v1/grants/<id>/credential` the calls go through: a second server on the
+ * world's database, key ring and clock — as a second process behind a load balancer would be —
+ * configured like the world's vault except that the `idp` provider also lists the bench's API
+ * among its API base URLs (the world's providers list only the harness's resource API, and the
+ * vault hands out a token only for a URL under one of them).
+ */
+async function startMeasuredVault(
+  world: ConnectWorld,
+  databaseUrl: string,
+  pingBaseUrl: string,
+): Promise<{ vault: TestVault; baseUrl: string }> {
+  const providers = world.providers.map((provider) =>
+    provider.id === "idp"
+      ? { ...provider, apiBaseUrls: [...(provider.apiBaseUrls ?? []), pingBaseUrl] }
+      : provider,
+  );
+  const vault = await startTestVault({
+    providers,
+    publicUrl: world.baseUrl,
+    databaseUrl,
+    keyring: world.vault.keyring,
+  });
+  try {
+    // The world's clock stands still, so the grant's token is never near expiry: no refresh during a run.
+    vault.clock.current = world.vault.clock.current;
+    await vault.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = vault.app.server.address() as AddressInfo;
+    return { vault, baseUrl: `http://127.0.0.1:${port}` };
+  } catch (error) {
+    await vault.close();
+    throw error;
+  }
+}
+
+/** The Authorization header the vault hands out for a call to `url` (retrieve mode, without the SDK). */
+async function credentialHeader(
+  vaultBaseUrl: string,
+  apiKey: string,
+  grantId: string,
+  url: string,
+): Promise<string> {
+  const response = await fetch(`${vaultBaseUrl}/v1/grants/${grantId}/credential`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      accept: "application/json",
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ method: "GET", url }),
+    signal: AbortSignal.timeout(CALL_TIME_LIMIT_MS),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`the credential endpoint answered ${response.status}: ${text}`);
+  const authorization = (JSON.parse(text) as CredentialResponse).headers.authorization;
+  if (!authorization) throw new Error("the credential endpoint answered without an authorization header");
+  return authorization;
+}
+
+function emptyReport(engine: Engine): EngineReport {
+  return {
+    engine,
+    database: null,
+    url: null,
+    direct: null,
+    viaVault: null,
+    added: null,
+    ratio: null,
+    targets: [],
+    failure: null,
+    problems: [],
+  };
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : "";
+  return `${error.name}: ${error.message}${cause}`;
+}

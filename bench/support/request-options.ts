@@ -1,0 +1,74 @@
+import { parseArgs } from "node:util";
+
+export type Engine = "sqlite" | "postgres";
+
+/** Which API the calls go to: the bench's own (no token check beyond a string compare) or the harness's. */
+export type ApiTarget = "ping" | "resource";
+
+export interface RequestBenchOptions {
+  /** Measured calls per path (A and B each) per engine. */
+  calls: number;
+  /** Unmeasured calls per path first. */
+  warmUp: number;
+  engines: Engine[];
+  api: ApiTarget;
+  /** Print only the machine-readable JSON line. */
+  json: boolean;
+}
+
+export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--warm-up N] [--engine E] [--api A] [--json]
+
+  --calls N     measured calls per path (A direct, B vault.request()) per engine (default 2000)
+  --warm-up N   unmeasured calls per path first (default 200)
+  --engine E    sqlite, postgres or both (default both; PostgreSQL: TEST_DATABASE_URL, a superuser
+                URL of an existing server, or else a throwaway cluster from the local binaries)
+  --api A       ping: the bench's own API on loopback, which only compares the Authorization header
+                (default; isolates the vault's share); resource: the harness's resource API
+                (GET /user), which introspects every token at the OAuth provider
+  --json        print only one JSON line with the results`;
+
+const ENGINES = new Map<string, Engine[]>([
+  ["sqlite", ["sqlite"]],
+  ["postgres", ["postgres"]],
+  ["both", ["sqlite", "postgres"]],
+]);
+
+/** Parses the command line; throws with a readable message on bad input. */
+export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      calls: { type: "string", default: "2000" },
+      "warm-up": { type: "string", default: "200" },
+      engine: { type: "string", default: "both" },
+      api: { type: "string", default: "ping" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) return "help";
+  const engines = ENGINES.get(values.engine);
+  if (!engines) {
+    throw new Error(`--engine must be sqlite, postgres or both, got ${JSON.stringify(values.engine)}`);
+  }
+  if (values.api !== "ping" && values.api !== "resource") {
+    throw new Error(`--api must be ping or resource, got ${JSON.stringify(values.api)}`);
+  }
+  return {
+    // Upper bounds keep a typo from turning into an hour-long run.
+    calls: integerIn("--calls", values.calls, 1, 100_000),
+    warmUp: integerIn("--warm-up", values["warm-up"], 0, 10_000),
+    engines,
+    api: values.api,
+    json: values.json,
+  };
+}
+
+function integerIn(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) {
+    throw new Error(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}

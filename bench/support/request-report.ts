@@ -1,0 +1,70 @@
+import type { RequestBenchReport } from "./request-bench.js";
+import type { LatencySummary } from "./stats.js";
+
+const FIGURES = ["p50", "p90", "p99", "mean", "max"] as const;
+
+/** The human-readable report: per engine, A, B, their difference and ratio; then targets and failures. */
+export function formatRequestTable(report: RequestBenchReport): string {
+  const ms = (value: number | undefined) => (value === undefined ? "" : value.toFixed(2));
+  const times = (value: number | undefined) => (value === undefined ? "" : `${value.toFixed(1)}×`);
+  const summaryRow = (engine: string, label: string, summary: LatencySummary) => [
+    engine,
+    label,
+    String(summary.n),
+    ...FIGURES.map((figure) => ms(summary[figure])),
+  ];
+
+  const rows: string[][] = [["engine", "path", "n", ...FIGURES]];
+  for (const { engine, direct, viaVault, added, ratio } of report.engines) {
+    // An engine that failed before its measured calls has no figures, only its FAILED line below.
+    if (!direct || !viaVault || !added || !ratio) continue;
+    rows.push(summaryRow(engine, "A  direct fetch, token", direct));
+    rows.push(summaryRow(engine, "B  vault.request()", viaVault));
+    rows.push([engine, "added  B − A", "", ...FIGURES.map((figure) => ms(added[figure]))]);
+    rows.push([engine, "ratio  B / A", "", times(ratio.p50), times(ratio.p90), times(ratio.p99)]);
+  }
+  const widths = (rows[0] as string[]).map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  // Text columns left-aligned, figures right-aligned.
+  const line = (row: string[]) =>
+    row
+      .map((text, column) =>
+        column < 2 ? text.padEnd(widths[column] ?? 0) : text.padStart((widths[column] ?? 0) + 2),
+      )
+      .join("  ")
+      .trimEnd();
+
+  const api =
+    report.api === "ping"
+      ? "the bench's own API (GET /ping, token compared as a string)"
+      : "the harness's resource API (GET /user, token introspected at the OAuth provider on every call)";
+  const { machine } = report;
+  const lines = [
+    `vault.request() overhead: time per GET to ${api}, in ms`,
+    `${report.calls} measured calls per path after ${report.warmUp} warm-up, A and B interleaved, one at a ` +
+      "time; nearest-rank percentiles; added = B − A per figure",
+    `Node ${machine.node}, ${machine.cpus} CPUs, load average ${machine.loadAverage.join(" ")} at the start`,
+    "",
+    ...rows.map(line),
+    "",
+  ];
+  for (const engine of report.engines) {
+    if (engine.database) lines.push(`${engine.engine}: ${engine.database}`);
+    const targets = engine.targets.map(
+      (target) =>
+        `${target.figure} ${target.valueMs.toFixed(2)} ms ≤ ${target.limitMs} ms: ${target.met ? "met" : "MISSED"}`,
+    );
+    if (targets.length > 0) lines.push(`${engine.engine} targets: ${targets.join("; ")}`);
+    if (engine.failure) lines.push(`FAILED ${engine.engine}: ${engine.failure}`);
+    for (const problem of engine.problems) lines.push(`PROBLEM ${engine.engine}: ${problem}`);
+  }
+  return lines.join("\n");
+}
+
+/** The report as one JSON line, latencies rounded to 0.001 ms. */
+export function formatRequestJson(report: RequestBenchReport): string {
+  return JSON.stringify(report, (_key, value: unknown) =>
+    typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value,
+  );
+}
