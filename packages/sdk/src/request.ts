@@ -84,7 +84,7 @@ export async function proxyRequest(
   const headers = new Headers({ [PROXY_HEADERS.method]: verb, [PROXY_HEADERS.url]: target });
   if (options.reason !== undefined) headers.set(PROXY_HEADERS.reason, options.reason);
   if (options.context !== undefined) headers.set(PROXY_HEADERS.context, JSON.stringify(options.context));
-  forward.forEach((value, name) => headers.set(`${PROXY_HEADERS.forwardPrefix}${name}`, value));
+  for (const [name, value] of forward) headers.set(`${PROXY_HEADERS.forwardPrefix}${name}`, value);
   if (body !== undefined) headers.set("content-type", "application/octet-stream");
   const response = await http.send("POST", `/v1/grants/${options.grantId}/proxy`, {
     headers,
