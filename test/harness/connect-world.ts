@@ -30,7 +30,12 @@ export interface ConnectWorld {
 }
 
 export async function startConnectWorld(
-  options: { databaseUrl?: string; accessTokenTtlSeconds?: number; fetch?: typeof fetch } = {},
+  options: {
+    databaseUrl?: string;
+    accessTokenTtlSeconds?: number;
+    rotateRefreshTokens?: boolean;
+    fetch?: typeof fetch;
+  } = {},
 ): Promise<ConnectWorld> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -43,6 +48,7 @@ export async function startConnectWorld(
     clients,
     scopes: ["repo", "read:user"],
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
+    ...(options.rotateRefreshTokens ? { rotateRefreshTokens: true } : {}),
   });
   const api = await startResourceApi({ oauth });
   const [idp, octo, broken] = clients as [

@@ -30,6 +30,8 @@ export interface OAuthProviderOptions {
    * the account id, with `email` = `<login>@example.test`. With it, only these ids can complete a flow.
    */
   accounts?: Record<string, OAuthAccountClaims>;
+  /** Issue a new refresh token on every refresh and retire the old one (RFC 9700 §4.14.2). */
+  rotateRefreshTokens?: boolean;
 }
 
 export interface IntrospectionResult {
@@ -139,6 +141,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     // The default needs `offline_access` (and with it prompt=consent and `openid`); GitHub-style
     // clients never ask for it, yet receive refresh tokens.
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed("refresh_token"),
+    ...(options.rotateRefreshTokens ? { rotateRefreshToken: true } : {}),
     // Keep tokens valid after the provider-side browser session ends, like real providers do.
     expiresWithSession: async () => false,
     // Marks error pages so browser helpers can fail fast with the provider's message.
