@@ -1,0 +1,42 @@
+import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
+import { startChild } from "./child-rpc.js";
+import type { KeyMaterial } from "./keyed-world.js";
+
+/** What a vault in its own process is started with: the same as its peers, so it is one of them. */
+export interface VaultProcessParams {
+  databaseUrl: string;
+  providers: ProviderConfig[];
+  publicUrl: string;
+  key: KeyMaterial;
+  /** Its FakeClock's time (epoch ms). */
+  clock: number;
+}
+
+/** A vault server in another OS process (vault-process-main.ts), on the shared database, listening on loopback. */
+export interface VaultProcess {
+  baseUrl: string;
+  pid: number;
+  /** Sets its FakeClock (epoch ms); resolves once set. */
+  setClock(now: number): Promise<void>;
+  /** Its CPU time so far (user + system), in µs. */
+  cpuMicros(): Promise<number>;
+  /** Refreshes it has started so far (see refresh-attempts.ts). */
+  refreshAttempts(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startVaultProcess(params: VaultProcessParams, label: string): Promise<VaultProcess> {
+  const { child, started: baseUrl } = await startChild<string>(
+    new URL("./vault-process-main.ts", import.meta.url),
+    label,
+    params,
+  );
+  return {
+    baseUrl,
+    pid: child.pid,
+    setClock: (now) => child.call<void>("setClock", now),
+    cpuMicros: () => child.call<number>("cpuMicros"),
+    refreshAttempts: () => child.call<number>("refreshAttempts"),
+    stop: () => child.stop(),
+  };
+}
