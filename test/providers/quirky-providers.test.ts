@@ -162,7 +162,7 @@ describe("GitHub", () => {
   it("exchanges the code with client_secret_post and PKCE, and finds the login", async () => {
     fake.on("POST", github.tokenUrl, () => ({
       body: {
-        access_token: "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+        access_token: "gho-fake-access-token-for-tests",
         token_type: "bearer",
         scope: "repo,read:user",
       },
@@ -172,7 +172,7 @@ describe("GitHub", () => {
     const result = await exchange(atFake(githubConfig));
 
     expect(result).toEqual({
-      tokens: { accessToken: "gho_16C7e42F292c6912E7710c838347Ae178B4a", tokenType: "bearer" },
+      tokens: { accessToken: "gho-fake-access-token-for-tests", tokenType: "bearer" },
       scopes: ["repo", "read:user"],
       accountIdentifier: "octocat",
     });
@@ -191,7 +191,7 @@ describe("GitHub", () => {
     });
     const user = onlyRequestTo(userUrl);
     expect(user.method).toBe("GET");
-    expect(user.headers.authorization).toBe("Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a");
+    expect(user.headers.authorization).toBe("Bearer gho-fake-access-token-for-tests");
     expect(user.headers["x-github-api-version"]).toBe("2022-11-28");
     expect(user.headers.accept).toContain("application/vnd.github+json");
   });

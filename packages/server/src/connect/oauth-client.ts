@@ -1,27 +1,12 @@
 import * as oauth from "oauth4webapi";
 import type { TokenSet } from "../grants/credential-store.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
+import { clientAuth } from "./client-auth.js";
 import { ConnectFailure } from "./connect-failure.js";
+import { classifyAuthorizationError, classifyTokenError, RefreshFailure } from "./oauth-failures.js";
 
 /** How long any single call to a provider may take. */
 const PROVIDER_TIMEOUT_MS = 10_000;
-
-/** Errors the provider may return that mean our client registration or request is wrong (RFC 6749 §4.1.2.1, §5.2). */
-const CONFIG_ERRORS = new Set([
-  "invalid_client",
-  "unauthorized_client",
-  "invalid_scope",
-  "unsupported_response_type",
-  "unsupported_grant_type",
-  "invalid_request",
-  "redirect_uri_mismatch",
-  // GitHub's name for invalid_client.
-  "incorrect_client_credentials",
-  // Slack's names for invalid_client and a wrong redirect URI (oauth.v2.access).
-  "bad_client_secret",
-  "invalid_client_id",
-  "bad_redirect_uri",
-]);
 
 export interface AuthorizationRequest {
   redirectUri: string;
@@ -335,102 +320,4 @@ export class OAuthClient {
   }
 }
 
-/** Why a refresh did not produce tokens. `detail` is for logs only. */
-export class RefreshFailure extends Error {
-  constructor(
-    readonly kind: "refused" | "transient" | "garbled",
-    readonly detail: string,
-  ) {
-    super(`refresh ${kind}`);
-    this.name = "RefreshFailure";
-  }
-}
-
 type ProviderFetchOptions = oauth.CustomFetchOptions<string, unknown>;
-
-export function clientAuth(provider: ResolvedProvider): oauth.ClientAuth {
-  return provider.tokenAuthMethod === "client_secret_post"
-    ? oauth.ClientSecretPost(provider.clientSecret)
-    : clientSecretBasic(provider.clientSecret);
-}
-
-/**
- * HTTP Basic client authentication (RFC 6749 §2.3.1). oauth4webapi's form-encodes every
- * non-alphanumeric character of the id and secret (`-` becomes `%2D`); compliant servers decode
- * it, but Slack and Notion ids contain `.` and `-` and are not known to. encodeURIComponent leaves
- * unreserved characters as they are, which decodes to the same value on a compliant server.
- */
-function clientSecretBasic(clientSecret: string): oauth.ClientAuth {
-  return (_as, client, _body, headers) => {
-    const credentials = `${encodeURIComponent(client.client_id)}:${encodeURIComponent(clientSecret)}`;
-    headers.set("authorization", `Basic ${Buffer.from(credentials).toString("base64")}`);
-  };
-}
-
-function classifyAuthorizationError(provider: ResolvedProvider, error: unknown): ConnectFailure {
-  if (error instanceof oauth.AuthorizationResponseError) {
-    const detail = `${error.error}: ${error.error_description ?? ""}`;
-    if (error.error === "access_denied") {
-      return new ConnectFailure("access_denied", `You declined access at ${provider.displayName}.`, detail);
-    }
-    if (CONFIG_ERRORS.has(error.error)) {
-      return new ConnectFailure(
-        "provider_config",
-        `${provider.displayName} refused the request (${error.error}): the vault's OAuth app for it is misconfigured.`,
-        detail,
-      );
-    }
-    return new ConnectFailure(
-      "provider_error",
-      `${provider.displayName} reported an error (${error.error}).`,
-      detail,
-    );
-  }
-  // State or issuer mismatch, missing parameters: not a genuine answer to our request.
-  return new ConnectFailure(
-    "invalid_callback",
-    "This sign-in response does not match the request the vault made.",
-    String(error),
-  );
-}
-
-function classifyTokenError(provider: ResolvedProvider, error: unknown): ConnectFailure {
-  if (error instanceof ConnectFailure) return error;
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
-    // A 401 challenge from the token endpoint: our client authentication failed (RFC 6749 §5.2).
-    const challenge = error.cause[0];
-    return new ConnectFailure(
-      "provider_config",
-      `${provider.displayName} rejected the vault's client credentials.`,
-      `HTTP ${error.status} ${challenge?.scheme ?? ""} ${JSON.stringify(challenge?.parameters ?? {})}`,
-    );
-  }
-  if (error instanceof oauth.ResponseBodyError) {
-    const detail = `${error.error}: ${error.error_description ?? ""} (HTTP ${error.status})`;
-    if (CONFIG_ERRORS.has(error.error)) {
-      return new ConnectFailure(
-        "provider_config",
-        `${provider.displayName} rejected the vault's client credentials or request (${error.error}).`,
-        detail,
-      );
-    }
-    return new ConnectFailure(
-      "provider_error",
-      `${provider.displayName} did not accept the sign-in (${error.error}). Please try again.`,
-      detail,
-    );
-  }
-  const name = (error as Error | null)?.name;
-  if (name === "TimeoutError" || name === "TypeError" || name === "AbortError") {
-    return new ConnectFailure(
-      "provider_error",
-      `${provider.displayName} could not be reached.`,
-      String(error),
-    );
-  }
-  return new ConnectFailure(
-    "provider_error",
-    `${provider.displayName} answered with something the vault could not use.`,
-    String(error),
-  );
-}

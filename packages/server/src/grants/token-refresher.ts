@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
-import { type OAuthClient, RefreshFailure } from "../connect/oauth-client.js";
+import type { OAuthClient } from "../connect/oauth-client.js";
+import { RefreshFailure } from "../connect/oauth-failures.js";
 import type { Logger } from "../logger.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
