@@ -1,11 +1,11 @@
 import type { AddressInfo } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { CredentialResponse } from "../../packages/protocol/src/index.js";
 import { Vault } from "../../packages/sdk/src/index.js";
 import { type ConnectWorld, startConnectWorld } from "../../test/harness/connect-world.js";
 import { startTestVault, type TestVault } from "../../test/harness/vault-app.js";
 import { type BenchDatabase, openBenchDatabase } from "./bench-database.js";
+import { askCredential } from "./credential-call.js";
 import { FLOW_TIME_LIMIT_MS } from "./flow.js";
 import { longPollFlow } from "./long-poll-flow.js";
 import { startPingApi } from "./ping-api.js";
@@ -273,21 +273,18 @@ async function credentialHeader(
   grantId: string,
   url: string,
 ): Promise<string> {
-  const response = await fetch(`${vaultBaseUrl}/v1/grants/${grantId}/credential`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      accept: "application/json",
-      "content-type": "application/json",
-    },
-    body: JSON.stringify({ method: "GET", url }),
-    signal: AbortSignal.timeout(CALL_TIME_LIMIT_MS),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`the credential endpoint answered ${response.status}: ${text}`);
-  const authorization = (JSON.parse(text) as CredentialResponse).headers.authorization;
-  if (!authorization) throw new Error("the credential endpoint answered without an authorization header");
-  return authorization;
+  const answer = await askCredential(
+    vaultBaseUrl,
+    apiKey,
+    grantId,
+    url,
+    AbortSignal.timeout(CALL_TIME_LIMIT_MS),
+  );
+  if (answer.status !== 200)
+    throw new Error(`the credential endpoint answered ${answer.status}: ${answer.body}`);
+  if (!answer.authorization)
+    throw new Error("the credential endpoint answered without an authorization header");
+  return answer.authorization;
 }
 
 function emptyReport(engine: Engine): EngineReport {
