@@ -1,4 +1,5 @@
 import { errorFromResponse, NetworkError, VaultError } from "./errors.js";
+import type { JsonTransport } from "./json-transport.js";
 
 /**
  * The SDK's channel to the vault: JSON over HTTP with the API key. The key is a private field,
@@ -6,15 +7,17 @@ import { errorFromResponse, NetworkError, VaultError } from "./errors.js";
  */
 export class VaultHttp {
   readonly #apiKey: string;
+  readonly #transport: JsonTransport;
   readonly #fetch: typeof fetch;
 
   constructor(
     readonly baseUrl: string,
     apiKey: string,
-    fetchImpl: typeof fetch,
+    channels: { transport: JsonTransport; fetch: typeof fetch },
   ) {
     this.#apiKey = apiKey;
-    this.#fetch = fetchImpl;
+    this.#transport = channels.transport;
+    this.#fetch = channels.fetch;
   }
 
   async call<T>(
@@ -23,24 +26,24 @@ export class VaultHttp {
     options: { body?: unknown; signal?: AbortSignal } = {},
   ): Promise<T> {
     const { body, signal } = options;
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await this.#fetch(`${this.baseUrl}${path}`, {
+      response = await this.#transport(`${this.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.#apiKey}`,
           accept: "application/json",
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(signal ? { signal } : {}),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
     } catch (cause) {
       if (signal?.aborted) throw signal.reason;
       throw new NetworkError("network_error", `cannot reach the vault at ${this.baseUrl}`, { cause });
     }
-    const parsed: unknown = await response.json().catch(() => null);
-    if (!response.ok) throw errorFromResponse(response.status, parsed);
+    const parsed = parseJson(response.text);
+    if (response.status < 200 || response.status > 299) throw errorFromResponse(response.status, parsed);
     if (parsed === null) {
       throw new VaultError("unexpected_response", `the vault answered ${response.status} without JSON`, {
         status: response.status,
@@ -71,5 +74,13 @@ export class VaultHttp {
 
   toJSON(): { baseUrl: string } {
     return { baseUrl: this.baseUrl };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

@@ -11,6 +11,7 @@ import {
   revokeGrant,
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
+import { fetchTransport, nodeTransport } from "./json-transport.js";
 import { proxyRequest, type RequestOptions, request } from "./request.js";
 
 export interface VaultOptions {
@@ -58,7 +59,10 @@ export class Vault {
         `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`,
       );
     }
-    this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, options.fetch ?? globalThis.fetch);
+    this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, {
+      transport: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
+      fetch: options.fetch ?? globalThis.fetch,
+    });
     this.#providerFetch = options.fetch ?? globalThis.fetch;
   }
 

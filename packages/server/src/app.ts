@@ -78,7 +78,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
   const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
   const access = new CredentialAccess({ store, providers, refresher, audit, clock, logger });
-  const proxy = new ProxyCall({ access, audit, clock, logger, fetch: deps.fetch ?? fetch });
+  const proxy = new ProxyCall({ access, audit, clock, logger });
   const flow = new ConnectFlow({
     store,
     providers,

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
+import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { ApiKeyRecord } from "../storage/api-keys-repository.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 import type { Store } from "../storage/store.js";
@@ -9,8 +10,6 @@ import type { Store } from "../storage/store.js";
 export const API_KEY_PREFIX = "gv_live_";
 /** Characters kept for display: the prefix plus 8 random ones, enough to tell keys apart in audit rows. */
 const DISPLAY_LENGTH = API_KEY_PREFIX.length + 8;
-/** last_used_at is written at most once a minute per key. */
-const TOUCH_RESOLUTION_MS = 60_000;
 
 export interface IssuedApiKey {
   key: ApiKeyRecord;
@@ -57,7 +56,11 @@ export class ApiKeyService {
     const key = await this.store.apiKeys.findByHash(hashApiKey(presented));
     if (!key) return { ok: false, reason: "invalid_api_key" };
     if (key.revokedAt !== null) return { ok: false, reason: "api_key_revoked" };
-    await this.store.apiKeys.touch(key.id, this.clock.now(), TOUCH_RESOLUTION_MS);
+    const now = this.clock.now();
+    // The row just read says whether a write is due: most calls need none.
+    if (isTouchDue(key.lastUsedAt, now)) {
+      await this.store.apiKeys.touch(key.id, now, LAST_USED_RESOLUTION_MS);
+    }
     return { ok: true, appId: key.appId, keyId: key.id, keyPrefix: key.prefix };
   }
 

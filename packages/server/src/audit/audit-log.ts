@@ -1,69 +1,35 @@
-import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { AuditFilter, AuditRow } from "../storage/audit-repository.js";
 import type { Store } from "../storage/store.js";
+import type { AuditEventInput } from "./audit-event.js";
+import { GENESIS, hashOf } from "./chain-link.js";
+import { ChainWriter } from "./chain-writer.js";
 
-/** What happened. Stable names: clients filter on them. */
-export type AuditEventType =
-  | "session.created"
-  | "session.completed"
-  | "session.denied"
-  | "session.failed"
-  | "grant.created"
-  | "grant.reauthorized"
-  | "grant.revoked"
-  | "grant.reauth_required"
-  | "credential.retrieved"
-  | "credential.refused"
-  | "request.proxied";
-
-export interface AuditEventInput {
-  appId: string;
-  type: AuditEventType;
-  outcome?: "ok" | "refused" | "error";
-  grantId?: string | null;
-  providerId?: string | null;
-  apiKeyPrefix?: string | null;
-  reason?: string | null;
-  context?: Record<string, unknown> | null;
-  /** Facts of the event (method, host, path, status, latency, refusal code…). Never secrets. */
-  details?: Record<string, unknown> | null;
-}
-
-const GENESIS = "0".repeat(64);
+export type { AuditEventInput, AuditEventType } from "./audit-event.js";
 
 /**
  * The append-only audit log. Each app's events form a hash chain: every row stores the hash of
  * the previous one and a hash over its own fields, so editing, inserting or deleting a row breaks
- * the chain (`verify`). Appends to one app's chain are serialised (advisory lock in PostgreSQL, the
- * write transaction in SQLite). Callers that hand out credentials append first and fail closed.
+ * the chain (`verify`). Each app's appends go through one {@link ChainWriter} per process; writers
+ * in different processes are kept apart by the unique (app, seq) constraint. Callers that hand out
+ * credentials append first and fail closed.
  */
 export class AuditLog {
+  readonly #writers = new Map<string, ChainWriter>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
   ) {}
 
-  async append(event: AuditEventInput): Promise<void> {
-    await this.store.withLock(`audit:${event.appId}`, async (tx) => {
-      const tip = await tx.audit.tip(event.appId);
-      const row: Omit<AuditRow, "hash"> = {
-        id: `evt_${randomBytes(12).toString("hex")}`,
-        app_id: event.appId,
-        seq: (tip?.seq ?? 0) + 1,
-        created_at: this.clock.now(),
-        type: event.type,
-        outcome: event.outcome ?? "ok",
-        grant_id: event.grantId ?? null,
-        provider_id: event.providerId ?? null,
-        api_key_prefix: event.apiKeyPrefix ?? null,
-        reason: event.reason ?? null,
-        context: event.context ? JSON.stringify(event.context) : null,
-        details: event.details ? JSON.stringify(event.details) : null,
-        prev_hash: tip?.hash ?? GENESIS,
-      };
-      await tx.audit.insert({ ...row, hash: hashOf(row) });
-    });
+  /** Resolves once the event's row is committed; rejects (and nothing is written) otherwise. */
+  append(event: AuditEventInput): Promise<void> {
+    let writer = this.#writers.get(event.appId);
+    if (!writer) {
+      writer = new ChainWriter(event.appId, this.store, this.clock);
+      this.#writers.set(event.appId, writer);
+    }
+    return writer.append(event);
   }
 
   list(appId: string, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
@@ -78,7 +44,7 @@ export class AuditLog {
     const apps = appId ? [appId] : await this.store.audit.appIds();
     const report: VerifyReport = { ok: true, checked: 0, problems: [] };
     for (const app of apps) {
-      let previous = { seq: 0, hash: GENESIS };
+      let previous = GENESIS;
       for (;;) {
         const page = await this.store.audit.chainPage(app, previous.seq, 1000);
         for (const row of page) {
@@ -107,24 +73,4 @@ export interface VerifyReport {
   ok: boolean;
   checked: number;
   problems: { appId: string; seq: number; eventId: string; problem: string }[];
-}
-
-/** SHA-256 over the previous hash and every field, in a fixed order, as JSON. */
-function hashOf(row: Omit<AuditRow, "hash">): string {
-  const fields = [
-    row.prev_hash,
-    row.id,
-    row.app_id,
-    row.seq,
-    row.created_at,
-    row.type,
-    row.outcome,
-    row.grant_id,
-    row.provider_id,
-    row.api_key_prefix,
-    row.reason,
-    row.context,
-    row.details,
-  ];
-  return createHash("sha256").update(JSON.stringify(fields)).digest("hex");
 }

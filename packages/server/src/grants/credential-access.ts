@@ -1,6 +1,7 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
+import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
@@ -8,9 +9,6 @@ import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
 import type { TokenSet } from "./credential-store.js";
 import { ReauthRequired, RefreshUnavailable, type TokenRefresher } from "./token-refresher.js";
-
-/** last_used_at is written at most once a minute per grant. */
-const TOUCH_RESOLUTION_MS = 60_000;
 
 export interface AccessRequest {
   method: string;
@@ -127,7 +125,10 @@ export class CredentialAccess {
       if (error instanceof RefreshUnavailable) throw new VaultError("refresh_unavailable", { cause: error });
       throw error;
     }
-    await store.grants.touch(grant.id, clock.now(), TOUCH_RESOLUTION_MS);
+    const now = clock.now();
+    if (isTouchDue(grant.lastUsedAt, now)) {
+      await store.grants.touch(grant.id, now, LAST_USED_RESOLUTION_MS);
+    }
     // Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1).
     return { grant, tokens, headers: { authorization: `Bearer ${tokens.accessToken}` } };
   }

@@ -1,9 +1,10 @@
-import { Readable, Transform } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { AccessCaller, AccessRequest, CredentialAccess } from "./credential-access.js";
+import { sendUpstream, type UpstreamResponse } from "./upstream-request.js";
 
 /** Request bodies passed to providers, at most. */
 export const PROXY_REQUEST_LIMIT_BYTES = 10 * 1024 * 1024; // 10 MiB
@@ -49,7 +50,6 @@ export class ProxyCall {
       audit: AuditLog;
       clock: Clock;
       logger: Logger;
-      fetch: typeof fetch;
     },
   ) {}
 
@@ -63,31 +63,21 @@ export class ProxyCall {
     }
     const granted = await this.deps.access.grant(caller, grantId, request);
     const started = this.deps.clock.now();
+    const target = new URL(request.url);
     const hasBody = request.body !== null && !["GET", "HEAD"].includes(request.method);
-    let response: Response;
+    let response: UpstreamResponse;
     try {
-      response = await this.deps.fetch(request.url, {
+      response = await sendUpstream({
         method: request.method,
+        url: target,
         headers: { ...withoutHopByHop(request.headers), ...granted.headers },
-        ...(hasBody
-          ? {
-              body: Readable.toWeb(
-                limited(request.body as Readable, PROXY_REQUEST_LIMIT_BYTES),
-              ) as ReadableStream,
-              duplex: "half",
-            }
-          : {}),
-        redirect: "manual",
-        signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS),
-      } as RequestInit);
+        body: hasBody ? limited(request.body as Readable, PROXY_REQUEST_LIMIT_BYTES) : null,
+        timeoutMs: UPSTREAM_TIMEOUT_MS,
+      });
     } catch (error) {
-      // fetch reports a failing request body as a TypeError whose cause is ours.
-      if (error instanceof PayloadTooLarge || (error as Error | null)?.cause instanceof PayloadTooLarge) {
-        throw new VaultError("payload_too_large");
-      }
+      if (error instanceof PayloadTooLarge) throw new VaultError("payload_too_large");
       throw new VaultError("upstream_unreachable", { cause: error });
     }
-    const target = new URL(request.url);
     await this.deps.audit
       .append({
         appId: caller.appId,
@@ -107,33 +97,31 @@ export class ProxyCall {
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, "audit append failed"));
     const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => {
-      if (!HOP_BY_HOP.has(name) && name !== "set-cookie") headers[name] = value;
-    });
-    return {
-      status: response.status,
-      headers,
-      body: response.body
-        ? limited(Readable.fromWeb(response.body as never), PROXY_RESPONSE_LIMIT_BYTES)
-        : null,
-    };
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (typeof value === "string" && !HOP_BY_HOP.has(name)) headers[name] = value;
+    }
+    return { status: response.status, headers, body: limited(response.body, PROXY_RESPONSE_LIMIT_BYTES) };
   }
 }
 
 class PayloadTooLarge extends Error {}
 
-/** Passes a stream through, failing it once more than `limit` bytes went by. */
+/**
+ * Passes a stream through, failing it once more than `limit` bytes went by. An error of the
+ * source (a dropped connection) fails it too, so whoever reads it is never left waiting.
+ */
 function limited(source: Readable, limit: number): Readable {
   let seen = 0;
-  return source.pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        seen += chunk.length;
-        if (seen > limit) callback(new PayloadTooLarge(`more than ${limit} bytes`));
-        else callback(null, chunk);
-      },
-    }),
-  );
+  const guard = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(new PayloadTooLarge(`more than ${limit} bytes`));
+      else callback(null, chunk);
+    },
+  });
+  source.on("error", (error) => guard.destroy(error));
+  source.on("aborted", () => guard.destroy(new Error("the connection closed before the body ended")));
+  return source.pipe(guard);
 }
 
 function withoutHopByHop(headers: Record<string, string>): Record<string, string> {

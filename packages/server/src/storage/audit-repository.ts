@@ -30,6 +30,21 @@ export class AuditRepository {
     await this.db.insertInto("audit_events").values(row).execute();
   }
 
+  /**
+   * Inserts consecutive rows of one chain in one statement. `conflict` when another writer took
+   * one of their places (the unique app/seq constraint): nothing was inserted, the caller's idea
+   * of the tip is stale.
+   */
+  async insertLinks(rows: AuditRow[]): Promise<"inserted" | "conflict"> {
+    try {
+      await this.db.insertInto("audit_events").values(rows).execute();
+      return "inserted";
+    } catch (error) {
+      if (isUniqueViolation(error)) return "conflict";
+      throw error;
+    }
+  }
+
   async list(appId: string, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
     let query = this.db.selectFrom("audit_events").selectAll().where("app_id", "=", appId);
     if (filter.type !== undefined) query = query.where("type", "=", filter.type);
@@ -59,4 +74,10 @@ export class AuditRepository {
       .execute();
     return rows.map((row) => row.app_id);
   }
+}
+
+/** PostgreSQL's unique_violation, or SQLite's unique/primary-key constraint failure. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }

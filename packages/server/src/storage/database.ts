@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { migrationProvider } from "./migrations/index.js";
 import type { Database } from "./schema.js";
@@ -50,8 +50,35 @@ function openSqlite(path: string): DatabaseHandle {
   // CLI commands may write while the server runs: wait for the lock rather than fail.
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, engine: "sqlite", location: file, close: () => db.destroy() };
+}
+
+/** Distinct SQL texts kept prepared; the vault issues a few dozen. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; compiling the SQL again costs more than running it. The same
+ * text yields the same statement, so keep the prepared ones (least recently used go first). Safe
+ * because the vault never iterates a statement lazily: `all()` and `run()` finish before the next
+ * query starts.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const prepared = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = prepared.get(text);
+      if (statement) {
+        prepared.delete(text);
+      } else {
+        statement = sqlite.prepare(text);
+        if (prepared.size >= STATEMENT_CACHE_SIZE) prepared.delete(prepared.keys().next().value as string);
+      }
+      prepared.set(text, statement);
+      return statement;
+    },
+  };
 }
 
 const INT8_OID = 20;

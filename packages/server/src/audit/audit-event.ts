@@ -1,0 +1,26 @@
+/** What happened. Stable names: clients filter on them. */
+export type AuditEventType =
+  | "session.created"
+  | "session.completed"
+  | "session.denied"
+  | "session.failed"
+  | "grant.created"
+  | "grant.reauthorized"
+  | "grant.revoked"
+  | "grant.reauth_required"
+  | "credential.retrieved"
+  | "credential.refused"
+  | "request.proxied";
+
+export interface AuditEventInput {
+  appId: string;
+  type: AuditEventType;
+  outcome?: "ok" | "refused" | "error";
+  grantId?: string | null;
+  providerId?: string | null;
+  apiKeyPrefix?: string | null;
+  reason?: string | null;
+  context?: Record<string, unknown> | null;
+  /** Facts of the event (method, host, path, status, latency, refusal code…). Never secrets. */
+  details?: Record<string, unknown> | null;
+}

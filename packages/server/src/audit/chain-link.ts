@@ -1,0 +1,57 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { AuditRow } from "../storage/audit-repository.js";
+import type { AuditEventInput } from "./audit-event.js";
+
+/** The end of a chain: where the next row attaches. */
+export interface ChainTip {
+  seq: number;
+  hash: string;
+}
+
+/** The tip of an empty chain. */
+export const GENESIS: ChainTip = { seq: 0, hash: "0".repeat(64) };
+
+/** Rows for `events`, in order, chained onto `tip`. */
+export function linkRows(events: AuditEventInput[], tip: ChainTip, now: number): AuditRow[] {
+  let previous = tip;
+  return events.map((event) => {
+    const fields: Omit<AuditRow, "hash"> = {
+      id: `evt_${randomBytes(12).toString("hex")}`,
+      app_id: event.appId,
+      seq: previous.seq + 1,
+      created_at: now,
+      type: event.type,
+      outcome: event.outcome ?? "ok",
+      grant_id: event.grantId ?? null,
+      provider_id: event.providerId ?? null,
+      api_key_prefix: event.apiKeyPrefix ?? null,
+      reason: event.reason ?? null,
+      context: event.context ? JSON.stringify(event.context) : null,
+      details: event.details ? JSON.stringify(event.details) : null,
+      prev_hash: previous.hash,
+    };
+    const row = { ...fields, hash: hashOf(fields) };
+    previous = row;
+    return row;
+  });
+}
+
+/** SHA-256 over the previous hash and every field, in a fixed order, as JSON. */
+export function hashOf(row: Omit<AuditRow, "hash">): string {
+  const fields = [
+    row.prev_hash,
+    row.id,
+    row.app_id,
+    row.seq,
+    row.created_at,
+    row.type,
+    row.outcome,
+    row.grant_id,
+    row.provider_id,
+    row.api_key_prefix,
+    row.reason,
+    row.context,
+    row.details,
+  ];
+  return createHash("sha256").update(JSON.stringify(fields)).digest("hex");
+}
