@@ -1,5 +1,5 @@
 import { errorFromResponse, NetworkError, VaultError } from "./errors.js";
-import type { JsonTransport } from "./json-transport.js";
+import type { JsonTransport, StreamTransport } from "./transport.js";
 
 /**
  * The SDK's channel to the vault: JSON over HTTP with the API key. The key is a private field,
@@ -8,16 +8,16 @@ import type { JsonTransport } from "./json-transport.js";
 export class VaultHttp {
   readonly #apiKey: string;
   readonly #transport: JsonTransport;
-  readonly #fetch: typeof fetch;
+  readonly #streams: StreamTransport;
 
   constructor(
     readonly baseUrl: string,
     apiKey: string,
-    channels: { transport: JsonTransport; fetch: typeof fetch },
+    channels: { json: JsonTransport; streams: StreamTransport },
   ) {
     this.#apiKey = apiKey;
-    this.#transport = channels.transport;
-    this.#fetch = channels.fetch;
+    this.#transport = channels.json;
+    this.#streams = channels.streams;
   }
 
   async call<T>(
@@ -60,12 +60,7 @@ export class VaultHttp {
   ): Promise<Response> {
     init.headers.set("authorization", `Bearer ${this.#apiKey}`);
     try {
-      return await this.#fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: init.headers,
-        ...(init.body === undefined ? {} : { body: init.body }),
-        ...(init.signal ? { signal: init.signal } : {}),
-      });
+      return await this.#streams(`${this.baseUrl}${path}`, { method, ...init });
     } catch (cause) {
       if (init.signal?.aborted) throw init.signal.reason;
       throw new NetworkError("network_error", `cannot reach the vault at ${this.baseUrl}`, { cause });

@@ -11,8 +11,8 @@ import {
   revokeGrant,
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
-import { fetchTransport, nodeTransport } from "./json-transport.js";
 import { proxyRequest, type RequestOptions, request } from "./request.js";
+import { fetchStreamTransport, fetchTransport, nodeStreamTransport, nodeTransport } from "./transport.js";
 
 export interface VaultOptions {
   /** Defaults to the `GRANTVAULT_API_KEY` environment variable. */
@@ -60,8 +60,8 @@ export class Vault {
       );
     }
     this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, {
-      transport: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
-      fetch: options.fetch ?? globalThis.fetch,
+      json: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
+      streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
     });
     this.#providerFetch = options.fetch ?? globalThis.fetch;
   }
