@@ -1,0 +1,79 @@
+"""Grantvault Python SDK: headless OAuth and provider API calls without tokens in your code.
+
+Same surface as the TypeScript SDK, with Python conventions (snake_case, seconds)::
+
+    from grantvault import Vault
+
+    vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
+    [grant] = vault.connect(providers=["demo"])
+    response = vault.request("GET", "https://api.example.com/user", grant_id=grant.grant_id)
+
+Standard library only. ``AsyncVault`` offers the same methods as coroutines.
+"""
+
+from ._version import __version__
+from .async_vault import AsyncVault
+from .browser import can_open_browser
+from .errors import (
+    AuthenticationError,
+    ConnectConfigError,
+    ConnectDeniedError,
+    ConnectFlowError,
+    ConnectTimeoutError,
+    CredentialRevokedError,
+    GrantExpiredError,
+    GrantNotFoundError,
+    GrantRevokedError,
+    HostNotAllowedError,
+    NetworkError,
+    ReAuthRequiredError,
+    TokenRefreshUnavailableError,
+    VaultError,
+    VaultValueError,
+    is_vault_error,
+)
+from .response import Headers, Response
+from .types import (
+    AppInfo,
+    AuditEvent,
+    AuditPage,
+    ConnectResult,
+    ErrorIssue,
+    Grant,
+    GrantPage,
+    GrantPolicy,
+)
+from .vault import Vault
+
+__all__ = [
+    "AppInfo",
+    "AsyncVault",
+    "AuditEvent",
+    "AuditPage",
+    "AuthenticationError",
+    "ConnectConfigError",
+    "ConnectDeniedError",
+    "ConnectFlowError",
+    "ConnectResult",
+    "ConnectTimeoutError",
+    "CredentialRevokedError",
+    "ErrorIssue",
+    "Grant",
+    "GrantExpiredError",
+    "GrantNotFoundError",
+    "GrantPage",
+    "GrantPolicy",
+    "GrantRevokedError",
+    "Headers",
+    "HostNotAllowedError",
+    "NetworkError",
+    "ReAuthRequiredError",
+    "Response",
+    "TokenRefreshUnavailableError",
+    "Vault",
+    "VaultError",
+    "VaultValueError",
+    "__version__",
+    "can_open_browser",
+    "is_vault_error",
+]

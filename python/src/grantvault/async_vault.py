@@ -1,0 +1,215 @@
+"""``AsyncVault``: the same client as ``Vault``, with coroutines, for asyncio programs.
+
+Each call runs the blocking client in a worker thread (``asyncio.to_thread``). ``connect()`` is
+cancellable: cancelling it stops the waiting at once (the long-poll's socket is shut down) and
+no further request is made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from . import connect as _connect
+from .http import Cancellation
+from .request import Body, ContextValue, QueryValue
+from .response import Response
+from .types import AppInfo, AuditPage, ConnectResult, Grant, GrantPage, GrantPolicy
+from .vault import Vault
+
+T = TypeVar("T")
+
+
+class AsyncVault:
+    """An asyncio client of one Grantvault server, acting for the app of its API key.
+
+    Same arguments and methods as ``Vault``, as coroutines. Example::
+
+        async with AsyncVault() as vault:
+            [grant] = await vault.connect(providers=["github"])
+            response = await vault.request("GET", "https://api.github.com/user",
+                                           grant_id=grant.grant_id)
+    """
+
+    def __init__(
+        self, api_key: str | None = None, base_url: str | None = None, timeout: float = 30.0
+    ) -> None:
+        self._vault = Vault(api_key=api_key, base_url=base_url, timeout=timeout)
+
+    @property
+    def base_url(self) -> str:
+        """The vault's URL, without a trailing slash."""
+        return self._vault.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for each answer."""
+        return self._vault.timeout
+
+    def __repr__(self) -> str:
+        return f"AsyncVault(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> AsyncVault:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Nothing to release (each call uses its own connection); for ``async with``."""
+
+    async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def get_app(self) -> AppInfo:
+        """Which app this client's API key belongs to. See ``Vault.get_app()``."""
+        return await self._run(self._vault.get_app)
+
+    async def connect(
+        self,
+        providers: Sequence[str] | str | None = None,
+        grant_policy: GrantPolicy | Mapping[str, int] | None = None,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        open_browser: bool = True,
+        *,
+        open_url: Callable[[str], object] | None = None,
+    ) -> list[ConnectResult]:
+        """Headless OAuth. See ``Vault.connect()``; ``open_url`` may also be a coroutine function.
+
+        Cancelling the task stops waiting at once.
+        """
+        http = self._vault._http
+        body = _connect.session_request(providers, grant_policy, timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        session = await self._run(_connect.create_session, http, body)
+        _connect.announce(session.connect_url, session.confirmation_code)
+        if open_url is not None:
+            try:
+                shown = open_url(session.connect_url)
+                if inspect.isawaitable(shown):
+                    await shown
+                opened = True
+            except Exception as error:  # noqa: BLE001 - the link is printed already
+                _connect.say(
+                    f"Could not open the link ({type(error).__name__}); open it yourself.\n"
+                )
+                opened = False
+        else:
+            opened = await self._run(_connect.open_link, session.connect_url, open_browser, None)
+        _connect.say(_connect.waiting_line(opened))
+        cancellation = Cancellation()
+        try:
+            final = await self._run(
+                _connect.wait_for_session,
+                http,
+                session.session_id,
+                deadline,
+                poll_interval,
+                cancellation,
+            )
+        except asyncio.CancelledError:
+            cancellation.cancel()
+            raise
+        return _connect.results_of(final)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        grant_id: str | None = None,
+        json: Any = None,
+        body: Body | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        query_params: Mapping[str, QueryValue] | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        reason: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Response:
+        """Calls a provider's API for the grant (retrieve mode). See ``Vault.request()``."""
+        return await self._run(
+            self._vault.request,
+            method,
+            url,
+            grant_id=grant_id,
+            json=json,
+            body=body,
+            extra_headers=extra_headers,
+            query_params=query_params,
+            path_params=path_params,
+            reason=reason,
+            context=context,
+        )
+
+    async def proxy_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        grant_id: str | None = None,
+        json: Any = None,
+        body: Body | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        query_params: Mapping[str, QueryValue] | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        reason: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Response:
+        """The vault makes the call (proxy mode). See ``Vault.proxy_request()``."""
+        return await self._run(
+            self._vault.proxy_request,
+            method,
+            url,
+            grant_id=grant_id,
+            json=json,
+            body=body,
+            extra_headers=extra_headers,
+            query_params=query_params,
+            path_params=path_params,
+            reason=reason,
+            context=context,
+        )
+
+    async def list_grants(
+        self,
+        *,
+        provider_id: str | None = None,
+        status: str | None = None,
+        account_identifier: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> GrantPage:
+        """The app's grants, newest first, one page at a time. See ``Vault.list_grants()``."""
+        return await self._run(
+            self._vault.list_grants,
+            provider_id=provider_id,
+            status=status,
+            account_identifier=account_identifier,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    async def get_grant(self, grant_id: str) -> Grant:
+        """One grant. See ``Vault.get_grant()``."""
+        return await self._run(self._vault.get_grant, grant_id)
+
+    async def revoke_grant(self, grant_id: str, reason: str | None = None) -> Grant:
+        """Revokes a grant. See ``Vault.revoke_grant()``."""
+        return await self._run(self._vault.revoke_grant, grant_id, reason)
+
+    async def list_audit_events(
+        self,
+        *,
+        type: str | None = None,
+        grant_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> AuditPage:
+        """The app's audit log, newest first. See ``Vault.list_audit_events()``."""
+        return await self._run(
+            self._vault.list_audit_events, type=type, grant_id=grant_id, limit=limit, cursor=cursor
+        )

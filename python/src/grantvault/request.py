@@ -1,0 +1,238 @@
+"""Calling a provider's API with a grant: retrieve mode (``request()``) and proxy mode.
+
+Retrieve mode asks the vault for the credential headers of one call (after its checks: API host,
+grant status and expiry, refresh, audit row), then makes the call itself. The credential lives
+only in local variables of ``retrieve()`` while the call is made: it is never stored on an
+object, never returned, and never in an error.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http.client import HTTPException
+from typing import Any
+
+from .errors import NetworkError, VaultValueError, error_from_response
+from .http import USER_AGENT, VaultHttp, exchange
+from .response import Headers, Response
+
+Scalar = str | int | float | bool
+QueryValue = Scalar | None | Sequence[Scalar]
+"""A query parameter: a value, a list of values (repeated), or ``None`` (left out)."""
+Body = bytes | bytearray | memoryview | str | Mapping[str, str]
+"""A raw body: bytes, text (UTF-8) or a form (``application/x-www-form-urlencoded``)."""
+ContextValue = str | int | float | bool | None
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+GRANT_ID = re.compile(r"^grant_[0-9a-f]{24}$")
+REFUSED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_PROXY = {
+    "method": "grantvault-method",
+    "url": "grantvault-url",
+    "reason": "grantvault-reason",
+    "context": "grantvault-context",
+    "forward_prefix": "grantvault-forward-",
+    "proxied": "grantvault-proxied",
+}
+_NO_JSON: Any = object()
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A checked call: what goes to the provider (without any credential)."""
+
+    grant_id: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    reason: str | None
+    context: dict[str, ContextValue] | None
+
+
+def prepare(
+    method: str,
+    url: str,
+    *,
+    grant_id: str | None,
+    json: Any = None,
+    body: Body | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    query_params: Mapping[str, QueryValue] | None = None,
+    path_params: Mapping[str, str | int] | None = None,
+    reason: str | None = None,
+    context: Mapping[str, ContextValue] | None = None,
+) -> PreparedCall:
+    """Validates the call and builds its URL, headers and body, before any network call."""
+    verb = method.upper() if isinstance(method, str) else ""
+    if verb not in METHODS:
+        raise VaultValueError("invalid_argument", f"unsupported method {method!r}")
+    if not isinstance(grant_id, str) or not GRANT_ID.match(grant_id):
+        raise VaultValueError(
+            "invalid_argument", "grant_id is required (a `grant_...` id from connect())"
+        )
+    has_json = json is not None
+    if has_json and body is not None:
+        raise VaultValueError("invalid_argument", "pass json or body, not both")
+    headers: dict[str, str] = {}
+    for name, value in (extra_headers or {}).items():
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise VaultValueError("invalid_argument", f"not a header name: {name!r}")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise VaultValueError("invalid_argument", f"the {name} header's value is not valid")
+        if name.lower() in REFUSED_HEADERS:
+            raise VaultValueError(
+                "invalid_argument", f"the {name} header is set by the vault, not by the caller"
+            )
+        headers[name.lower()] = value
+    payload = _encode_body(json if has_json else _NO_JSON, body, headers)
+    if payload is not None and verb in ("GET", "HEAD"):
+        raise VaultValueError("invalid_argument", f"a {verb} request cannot have a body")
+    if reason is not None and not isinstance(reason, str):
+        raise VaultValueError("invalid_argument", "reason must be a string")
+    checked_context: dict[str, ContextValue] | None = None
+    if context is not None:
+        if not isinstance(context, Mapping):
+            raise VaultValueError("invalid_argument", "context must be a dict")
+        checked_context = {}
+        for key, item in context.items():
+            if not isinstance(key, str) or not isinstance(
+                item, (str, int, float, bool, type(None))
+            ):
+                raise VaultValueError(
+                    "invalid_argument", f"context[{key!r}] must be a string, number, bool or None"
+                )
+            checked_context[key] = item
+    return PreparedCall(
+        grant_id=grant_id,
+        method=verb,
+        url=build_url(url, path_params, query_params),
+        headers=headers,
+        body=payload,
+        reason=reason,
+        context=checked_context,
+    )
+
+
+def _encode_body(json: Any, body: Body | None, headers: dict[str, str]) -> bytes | None:
+    if json is not _NO_JSON:
+        headers["content-type"] = "application/json"
+        try:
+            return _json.dumps(json, separators=(",", ":")).encode("utf-8")
+        except (TypeError, ValueError) as error:
+            raise VaultValueError(
+                "invalid_argument", f"json is not serializable: {error}"
+            ) from None
+    if body is None:
+        return None
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return bytes(body)
+    if isinstance(body, str):
+        headers.setdefault("content-type", "text/plain;charset=UTF-8")
+        return body.encode("utf-8")
+    if isinstance(body, Mapping):
+        headers.setdefault("content-type", "application/x-www-form-urlencoded;charset=UTF-8")
+        return urllib.parse.urlencode(list(body.items())).encode("ascii")
+    raise VaultValueError("invalid_argument", "body must be bytes, str or a dict (a form)")
+
+
+def build_url(
+    url: str,
+    path_params: Mapping[str, str | int] | None = None,
+    query_params: Mapping[str, QueryValue] | None = None,
+) -> str:
+    """Fills ``{placeholders}`` (URL-encoded, like ``encodeURIComponent``) and appends query
+    parameters (``True`` as ``true``; ``None`` left out; lists repeated)."""
+    if not isinstance(url, str):
+        raise VaultValueError("invalid_argument", "url must be a string")
+    params = path_params or {}
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in params:
+            raise VaultValueError("invalid_argument", f"path_params[{name!r}] is missing")
+        return urllib.parse.quote(_text(params[name]), safe="!~*'()")
+
+    filled = _PLACEHOLDER.sub(fill, url)
+    parts = urllib.parse.urlsplit(filled)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VaultValueError("invalid_argument", f"not an absolute http(s) URL: {filled}")
+    pairs: list[tuple[str, str]] = []
+    for name, value in (query_params or {}).items():
+        if value is None:
+            continue
+        items = value if isinstance(value, (list, tuple)) else [value]
+        pairs.extend((name, _text(item)) for item in items)
+    query = parts.query
+    if pairs:
+        extra = urllib.parse.urlencode(pairs)
+        query = f"{query}&{extra}" if query else extra
+    path = parts.path or "/"
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
+    """Retrieve mode: the credential for this one call, then the call, made here."""
+    ask: dict[str, Any] = {"method": call.method, "url": call.url}
+    if call.reason is not None:
+        ask["reason"] = call.reason
+    if call.context is not None:
+        ask["context"] = call.context
+    granted = http.call("POST", f"/v1/grants/{call.grant_id}/credential", ask)
+    headers = {"user-agent": USER_AGENT, **call.headers}
+    for name, value in granted["headers"].items():
+        headers[name.lower()] = value
+    del granted
+    failure: str | None = None
+    try:
+        raw = exchange(call.method, call.url, headers, call.body, timeout)
+    except (OSError, HTTPException) as error:
+        failure = type(error).__name__
+    # The credential goes out of scope here; an error is raised outside the except block so it
+    # carries no traceback into frames that held it.
+    del headers
+    if failure is not None:
+        host = urllib.parse.urlsplit(call.url).netloc
+        raise NetworkError(
+            "network_error", f"cannot reach {host} ({failure})", details={"host": host}
+        )
+    return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url)
+
+
+def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
+    """Proxy mode: the vault makes the call; the token never reaches this process."""
+    headers = {_PROXY["method"]: call.method, _PROXY["url"]: call.url}
+    if call.reason is not None:
+        if not call.reason.isascii() or any(c in call.reason for c in "\r\n\0"):
+            raise VaultValueError(
+                "invalid_argument", "in proxy mode, reason must be one line of ASCII text"
+            )
+        headers[_PROXY["reason"]] = call.reason
+    if call.context is not None:
+        headers[_PROXY["context"]] = _json.dumps(call.context, separators=(",", ":"))
+    for name, value in call.headers.items():
+        headers[f"{_PROXY['forward_prefix']}{name}"] = value
+    if call.body is not None:
+        headers["content-type"] = "application/octet-stream"
+    raw = http.send(
+        "POST", f"/v1/grants/{call.grant_id}/proxy", headers, call.body, timeout=timeout
+    )
+    if raw.header(_PROXY["proxied"]) == "1":
+        return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url)
+    try:
+        parsed = _json.loads(raw.content) if raw.content else None
+    except ValueError:
+        parsed = None
+    raise error_from_response(raw.status, parsed)

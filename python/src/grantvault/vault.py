@@ -1,0 +1,269 @@
+"""``Vault``: the blocking client of one Grantvault server, acting for one app."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import audit, grants
+from . import connect as _connect
+from . import request as _request
+from .errors import VaultValueError
+from .http import VaultHttp
+from .request import Body, ContextValue, QueryValue
+from .response import Response
+from .types import AppInfo, AuditPage, ConnectResult, Grant, GrantPage, GrantPolicy
+
+DEFAULT_BASE_URL = "http://127.0.0.1:7400"
+"""Where the embedded default server (``grantvault-server``, ``npm start``) listens."""
+
+
+class Vault:
+    """A client of one Grantvault server, acting for the app of its API key.
+
+    Args:
+        api_key: The app's API key; defaults to the ``GRANTVAULT_API_KEY`` environment variable.
+        base_url: The vault's URL; defaults to ``GRANTVAULT_URL``, else ``http://127.0.0.1:7400``.
+        timeout: Seconds to wait for each answer (of the vault, and of providers in retrieve mode).
+
+    A ``Vault`` may be shared between threads. Neither its ``repr()`` nor any error shows the
+    API key, and no token ever reaches your code. Example::
+
+        vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
+        [github] = vault.connect(providers=["github"])
+        response = vault.request("GET", "https://api.github.com/user", grant_id=github.grant_id)
+    """
+
+    def __init__(
+        self, api_key: str | None = None, base_url: str | None = None, timeout: float = 30.0
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("GRANTVAULT_API_KEY")
+        if not key:
+            raise VaultValueError(
+                "invalid_argument",
+                "no API key: pass api_key= or set GRANTVAULT_API_KEY "
+                "(`grantvault-server apps create` prints one)",
+            )
+        url = base_url if base_url is not None else os.environ.get("GRANTVAULT_URL")
+        url = url or DEFAULT_BASE_URL
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise VaultValueError(
+                "invalid_argument", f"base_url must be an http(s) URL, got {url!r}"
+            )
+        if parts.username is not None or parts.password is not None:
+            raise VaultValueError(
+                "invalid_argument", "base_url must not contain a user or password"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise VaultValueError(
+                "invalid_argument", "timeout must be a positive number of seconds"
+            )
+        self._http = VaultHttp(url.rstrip("/"), key, float(timeout))
+
+    @property
+    def base_url(self) -> str:
+        """The vault's URL, without a trailing slash."""
+        return self._http.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for each answer."""
+        return self._http.timeout
+
+    def __repr__(self) -> str:
+        return f"Vault(base_url={self.base_url!r})"
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Nothing to release (each call uses its own connection); for ``with Vault() as v:``."""
+
+    def get_app(self) -> AppInfo:
+        """Which app this client's API key belongs to; a cheap way to check the key works."""
+        body = self._http.call("GET", "/v1/app")
+        return AppInfo(
+            app_id=body["app_id"], name=body["name"], api_key_prefix=body["api_key_prefix"]
+        )
+
+    def connect(
+        self,
+        providers: Sequence[str] | str | None = None,
+        grant_policy: GrantPolicy | Mapping[str, int] | None = None,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        open_browser: bool = True,
+        *,
+        open_url: _connect.OpenUrl | None = None,
+    ) -> list[ConnectResult]:
+        """Headless OAuth: connects an account and returns its grant, usable at once.
+
+        Creates a connect session, prints its link and confirmation code (standard error), shows
+        a clickable link in a Jupyter notebook, and opens the default browser when one can be
+        reached (not over SSH, in CI, or on Linux without a display, unless ``BROWSER`` is set).
+        Then it waits (long-poll) until the user has finished.
+
+        Args:
+            providers: Provider ids the user may pick from; all the vault offers when omitted.
+            grant_policy: Limits on the grant (``max_ttl_seconds``, ``default_ttl_seconds``).
+            timeout: Seconds to wait for the user (default 5 minutes).
+            poll_interval: Seconds between checks when the vault cannot hold a request open.
+            open_browser: ``False`` only prints the link (and shows it in a notebook).
+            open_url: Your own way to show the link instead of the browser (e.g. a chat message).
+
+        Raises:
+            ConnectDeniedError: The user declined (at the provider or on the Connect page).
+            ConnectConfigError: The provider rejected the vault's OAuth client.
+            ConnectTimeoutError: The user did not finish in time, or the session expired.
+            VaultValueError: A bad argument, before any network call.
+            KeyboardInterrupt: Ctrl-C, after a one-line message.
+        """
+        return _connect.connect(
+            self._http,
+            providers=providers,
+            grant_policy=grant_policy,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            open_browser=open_browser,
+            open_url=open_url,
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        grant_id: str | None = None,
+        json: Any = None,
+        body: Body | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        query_params: Mapping[str, QueryValue] | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        reason: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Response:
+        """Calls a provider's API as the grant's account (retrieve mode).
+
+        The vault checks that the URL is an API host of the grant's provider, the grant's status
+        and expiry, refreshes the token when it is near expiry, records the access, and hands
+        this SDK the credential for this one call; the SDK injects it and makes the call. You
+        get the provider's answer; the token is never exposed. Redirects are returned, not
+        followed. ``{name}`` placeholders in ``url`` are filled from ``path_params``, URL-encoded.
+
+        Args:
+            method: ``GET``, ``POST``, ``PUT``, ``PATCH``, ``DELETE``, ``HEAD`` or ``OPTIONS``.
+            url: The provider API URL, possibly with ``{placeholders}``.
+            grant_id: The grant whose account the call acts for (from ``connect()``).
+            json: A JSON body (sets ``content-type: application/json``); ``None`` sends none.
+            body: A raw body: bytes, str, or a dict sent as a form; not together with ``json``.
+            extra_headers: More headers; ``Authorization`` and ``Cookie`` are refused.
+            query_params: Appended to the query string; ``None`` values are left out.
+            path_params: Values for the ``{placeholders}``.
+            reason: Why the call is made (recorded in the audit log).
+            context: Free-form facts about the caller (recorded in the audit log).
+
+        Raises:
+            HostNotAllowedError, GrantNotFoundError, GrantExpiredError, GrantRevokedError,
+            CredentialRevokedError, TokenRefreshUnavailableError, NetworkError, VaultValueError.
+        """
+        call = _request.prepare(
+            method,
+            url,
+            grant_id=grant_id,
+            json=json,
+            body=body,
+            extra_headers=extra_headers,
+            query_params=query_params,
+            path_params=path_params,
+            reason=reason,
+            context=context,
+        )
+        return _request.retrieve(self._http, call, self._http.timeout)
+
+    def proxy_request(
+        self,
+        method: str,
+        url: str,
+        *,
+        grant_id: str | None = None,
+        json: Any = None,
+        body: Body | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        query_params: Mapping[str, QueryValue] | None = None,
+        path_params: Mapping[str, str | int] | None = None,
+        reason: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
+    ) -> Response:
+        """Like ``request()``, but the vault makes the call (proxy mode).
+
+        The token never leaves the vault. Returns the provider's answer (status, headers, body);
+        the vault's own refusals raise the same errors as ``request()``.
+        """
+        call = _request.prepare(
+            method,
+            url,
+            grant_id=grant_id,
+            json=json,
+            body=body,
+            extra_headers=extra_headers,
+            query_params=query_params,
+            path_params=path_params,
+            reason=reason,
+            context=context,
+        )
+        return _request.proxy(self._http, call, self._http.timeout)
+
+    def list_grants(
+        self,
+        *,
+        provider_id: str | None = None,
+        status: str | None = None,
+        account_identifier: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> GrantPage:
+        """The app's grants, newest first, one page at a time (``limit`` 1-100, default 50)."""
+        return grants.list_grants(
+            self._http,
+            provider_id=provider_id,
+            status=status,
+            account_identifier=account_identifier,
+            limit=limit,
+            cursor=cursor,
+        )
+
+    def get_grant(self, grant_id: str) -> Grant:
+        """One grant; ``GrantNotFoundError`` when it does not exist for this app."""
+        return grants.get_grant(self._http, grant_id)
+
+    def revoke_grant(self, grant_id: str, reason: str | None = None) -> Grant:
+        """Revokes a grant: the vault deletes its tokens and revokes them at the provider where
+        it can. The reason is recorded. Returns the revoked grant."""
+        return grants.revoke_grant(self._http, grant_id, reason)
+
+    def list_audit_events(
+        self,
+        *,
+        type: str | None = None,
+        grant_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> AuditPage:
+        """The app's audit log, newest first, one page at a time (``limit`` 1-200)."""
+        return audit.list_audit_events(
+            self._http, type=type, grant_id=grant_id, limit=limit, cursor=cursor
+        )
+
+    # Identity (issue 5) goes here once the server has it: ``authenticate(timeout=300.0)`` runs
+    # the sign-in through ``connect.show_link()`` and ``connect.wait_for_session()`` like
+    # ``connect()``; ``create_connect_session(...)`` wraps ``connect.create_session()`` with the
+    # web-flow options; ``verify_user_token(token)``; and ``request()``/``proxy_request()`` gain
+    # ``provider=``, ``account=`` and ``user_token=`` (checked in ``request.prepare()``).
+    # AsyncVault mirrors each with one ``_run()`` line. The parity test
+    # (test/python/sdk-parity.test.ts) fails until both classes have them.
