@@ -1,0 +1,174 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import * as sdk from "../../packages/sdk/src/index.js";
+
+/**
+ * The Python SDK has a counterpart for everything public in the TypeScript SDK. Both sides are
+ * enumerated, not listed here, so a method, error class or function added to TypeScript only
+ * makes this fail until Python has it too.
+ */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** JavaScript idioms with no Python counterpart by design (Python has repr()). */
+const JS_ONLY_MEMBERS = new Set(["constructor", "toJSON"]);
+
+/** `listAuditEvents` → `list_audit_events`, `getAPIKey` → `get_api_key`. */
+function snakeCase(name: string): string {
+  return name
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase();
+}
+
+interface TsSurface {
+  /** Vault.prototype members: methods, and getters (properties in Python). */
+  methods: string[];
+  getters: string[];
+  /** Exported Error subclasses, each with the name of its parent class. */
+  errors: Record<string, string>;
+  /** Exported plain functions (not classes). */
+  functions: string[];
+}
+
+interface PySurface {
+  classes: Record<string, Record<string, "method" | "coroutine" | "property" | "other">>;
+  errors: Record<string, { bases: string[]; hasCodeAndDetails: boolean }>;
+  functions: string[];
+}
+
+function isClass(value: unknown): boolean {
+  return typeof value === "function" && /^class[\s{]/.test(Function.prototype.toString.call(value));
+}
+
+function tsSurface(): TsSurface {
+  const methods: string[] = [];
+  const getters: string[] = [];
+  for (const name of Object.getOwnPropertyNames(sdk.Vault.prototype)) {
+    if (JS_ONLY_MEMBERS.has(name)) continue;
+    const descriptor = Object.getOwnPropertyDescriptor(sdk.Vault.prototype, name);
+    if (descriptor?.get) getters.push(name);
+    else if (typeof descriptor?.value === "function") methods.push(name);
+  }
+  const errors: Record<string, string> = {};
+  const functions: string[] = [];
+  for (const [name, value] of Object.entries(sdk)) {
+    if (typeof value !== "function") continue;
+    if ((value as { prototype?: unknown }).prototype instanceof Error) {
+      errors[name] = (Object.getPrototypeOf(value) as { name: string }).name;
+    } else if (!isClass(value)) {
+      functions.push(name);
+    }
+  }
+  return { methods, getters, errors, functions };
+}
+
+const INTROSPECT = `
+import inspect, json, grantvault
+def members(cls):
+    out = {}
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        attr = inspect.getattr_static(cls, name)
+        if isinstance(attr, property):
+            out[name] = "property"
+        elif inspect.iscoroutinefunction(attr):
+            out[name] = "coroutine"
+        elif callable(attr):
+            out[name] = "method"
+        else:
+            out[name] = "other"
+    return out
+errors = {}
+for name, obj in vars(grantvault).items():
+    if isinstance(obj, type) and issubclass(obj, BaseException):
+        error = obj("some_code", "a message")
+        errors[name] = {
+            "bases": [base.__name__ for base in obj.__bases__],
+            "hasCodeAndDetails": error.code == "some_code" and isinstance(error.details, dict),
+        }
+print(json.dumps({
+    "classes": {"Vault": members(grantvault.Vault), "AsyncVault": members(grantvault.AsyncVault)},
+    "errors": errors,
+    "functions": [n for n, o in vars(grantvault).items() if inspect.isfunction(o)],
+}))
+`;
+
+function pySurface(): PySurface {
+  const output = execFileSync("python3", ["-c", INTROSPECT], {
+    cwd: ROOT,
+    env: { ...process.env, PYTHONPATH: join(ROOT, "python", "src"), PYTHONDONTWRITEBYTECODE: "1" },
+    encoding: "utf8",
+  });
+  return JSON.parse(output) as PySurface;
+}
+
+/** Everything public in TypeScript that Python lacks, as readable lines (empty when at parity). */
+function missingInPython(ts: TsSurface, py: PySurface): string[] {
+  const missing: string[] = [];
+  const expectMember = (cls: string, name: string, kind: string) => {
+    const found = py.classes[cls]?.[name];
+    if (found !== kind) missing.push(`${cls}.${name} (${kind}${found ? `, found ${found}` : ""})`);
+  };
+  for (const method of ts.methods) {
+    expectMember("Vault", snakeCase(method), "method");
+    expectMember("AsyncVault", snakeCase(method), "coroutine");
+  }
+  for (const getter of ts.getters) {
+    expectMember("Vault", snakeCase(getter), "property");
+    expectMember("AsyncVault", snakeCase(getter), "property");
+  }
+  for (const [name, parent] of Object.entries(ts.errors)) {
+    const error = py.errors[name];
+    const pythonParent = parent === "Error" ? "Exception" : parent;
+    if (!error) missing.push(`error class ${name}`);
+    else if (!error.bases.includes(pythonParent)) missing.push(`${name} extending ${pythonParent}`);
+    else if (!error.hasCodeAndDetails) missing.push(`${name}.code and .details`);
+  }
+  for (const name of ts.functions) {
+    if (!py.functions.includes(snakeCase(name))) missing.push(`function ${snakeCase(name)}`);
+  }
+  return missing;
+}
+
+describe("Python SDK parity with the TypeScript SDK", () => {
+  const ts = tsSurface();
+  const py = pySurface();
+
+  it("enumerates the TypeScript SDK (a sanity check of the enumeration itself)", () => {
+    expect(ts.methods).toEqual(expect.arrayContaining(["connect", "request", "proxyRequest", "listGrants"]));
+    expect(ts.errors).toMatchObject({ VaultError: "Error", ConnectDeniedError: "ConnectFlowError" });
+    expect(ts.functions).toContain("isVaultError");
+    expect(Object.keys(py.classes.Vault ?? {})).toContain("connect");
+  });
+
+  it("has every Vault method on Vault (blocking) and AsyncVault (coroutines), snake_case", () => {
+    expect(missingInPython({ ...ts, errors: {}, functions: [] }, py)).toEqual([]);
+  });
+
+  it("has every error class by name, with the same parent, .code and .details", () => {
+    expect(missingInPython({ ...ts, methods: [], getters: [], functions: [] }, py)).toEqual([]);
+  });
+
+  it("has every exported function, snake_case", () => {
+    expect(missingInPython({ ...ts, methods: [], getters: [], errors: {} }, py)).toEqual([]);
+  });
+
+  it("fails when the TypeScript SDK gains something Python lacks", () => {
+    const grown: TsSurface = {
+      methods: [...ts.methods, "authenticateLater"],
+      getters: ts.getters,
+      errors: { ...ts.errors, PolicyViolationError: "VaultError" },
+      functions: [...ts.functions, "verifyUserTokenSoon"],
+    };
+    const baseline = new Set(missingInPython(ts, py));
+    expect(missingInPython(grown, py).filter((line) => !baseline.has(line))).toEqual([
+      "Vault.authenticate_later (method)",
+      "AsyncVault.authenticate_later (coroutine)",
+      "error class PolicyViolationError",
+      "function verify_user_token_soon",
+    ]);
+    expect(snakeCase("getAPIKey")).toBe("get_api_key");
+  });
+});
