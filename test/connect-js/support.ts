@@ -108,8 +108,9 @@ function sendBundle(response: ServerResponse, file: string): void {
  * The app page of the widget tests: loads the UMD bundle, creates a widget for `?vault=`, and
  * records every callback in `log`, every `message` event in `raw` (a listener registered before the
  * widget's, so once a message is in `raw` the widget has seen it too) and every `window.open` call in
- * `opens`. `#open` opens the widget with `window.token` (`?token=`); `?auto` opens it from a timer,
- * outside any user gesture. `/return` shows what `readReturn()` makes of its URL; `/esm` loads the
+ * `opens`. `#open` opens the widget with `window.token` (`?token=`); `?auto` opens it while the page
+ * loads, outside any user gesture. (Playwright's evaluate() counts as a user gesture, so the
+ * auto-open must happen before the test's first evaluate.) `/return` shows what `readReturn()` makes of its URL; `/esm` loads the
  * ESM build.
  */
 export async function startAppSite(): Promise<HttpSite> {
@@ -163,7 +164,7 @@ window.openWidget = () => {
   log.push(["window.open calls during open()", opens.length - before]);
 };
 document.getElementById("open").addEventListener("click", () => openWidget());
-if (q.has("auto")) setTimeout(openWidget, 100);
+if (q.has("auto")) openWidget();
 </script>`,
     );
   });
@@ -185,11 +186,17 @@ export async function terminals(page: Page): Promise<LogEntry[]> {
 
 /** Waits for the first terminal callback and returns it. */
 export async function waitForTerminal(page: Page, timeoutMs = 20_000): Promise<LogEntry> {
-  await page.waitForFunction(
-    "window.log.some(([kind]) => kind === 'success' || kind === 'error' || kind === 'exit')",
-    undefined,
-    { timeout: timeoutMs, polling: 50 },
-  );
+  try {
+    await page.waitForFunction(
+      "window.log.some(([kind]) => kind === 'success' || kind === 'error' || kind === 'exit')",
+      undefined,
+      { timeout: timeoutMs, polling: 50 },
+    );
+  } catch (error) {
+    throw new Error(`no terminal callback; the log: ${JSON.stringify(await widgetLog(page))}`, {
+      cause: error,
+    });
+  }
   const [first] = await terminals(page);
   if (!first) throw new Error("no terminal callback");
   return first;
@@ -208,6 +215,11 @@ export async function waitForEvent(
   );
   const entry = (await widgetLog(page)).find(([kind, n]) => kind === "event" && n === name);
   return entry?.[2] as Record<string, unknown>;
+}
+
+/** Resolves once `page` is closed (at once when it already is). */
+export async function closedPage(page: Page): Promise<void> {
+  if (!page.isClosed()) await page.waitForEvent("close");
 }
 
 /** Posts `message` from `from` (a popup, frame or page) to its opener or parent, with target `*`. */

@@ -1,6 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  closedPage,
   ensureBundles,
   type FakeVault,
   grantResult,
@@ -114,10 +115,9 @@ describe("Connect.js popup (desktop)", () => {
     await postToOpener(popup, widgetMessage(session.sessionId, "PROVIDER_SELECTED", { provider: "idp" }));
     await postToOpener(popup, widgetMessage(session.sessionId, "OAUTH_STARTED", { provider: "idp" }));
     const results = [grantResult("alice@idp.test")];
-    const closed = popup.waitForEvent("close");
     await postToOpener(popup, widgetMessage(session.sessionId, "OAUTH_COMPLETE", { results }));
     expect(await waitForTerminal(page)).toEqual(["success", results]);
-    await closed;
+    await closedPage(popup);
 
     // The vault's status catches up too: still one terminal callback.
     vault.update(session.token, { status: "completed", results });

@@ -40,10 +40,11 @@ const ERROR_CODES: typeof WIDGET_ERROR_CODES = [
 
 const POPUP_WIDTH = 500;
 const POPUP_HEIGHT = 700;
-const SMALL_SCREEN = "(max-width: 640px)";
+const SMALL_SCREEN_PX = 640;
+const SMALL_SCREEN = `(max-width: ${SMALL_SCREEN_PX}px)`;
 /** Seconds the vault may hold a status request while the session is pending. */
 const LONG_POLL_SECONDS = 25;
-/** Consecutive failed status requests (with backoff: 1, 2, 4, 8 s) before `network_error`. */
+/** Retries of a failed status request (after 0.5, 1, 2, 4 s) before `network_error`. */
 const MAX_FAILURES = 4;
 const CLOSED_POLL_MS = 500;
 
@@ -252,7 +253,7 @@ export function create(options: CreateOptions): GrantvaultConnect {
         if (r.done || r.closing) return;
         log("status request failed:", (error as Error)?.message);
         if (++failures > MAX_FAILURES) return fail(r, "network_error", "Could not reach the vault.");
-        await sleep(500 * 2 ** failures);
+        await sleep(250 * 2 ** failures);
         continue;
       }
       failures = 0;
@@ -328,7 +329,13 @@ export function create(options: CreateOptions): GrantvaultConnect {
       }
       // The token is a bearer secret: it goes into URLs, never into logs.
       const page = `${base}/connect/${encodeURIComponent(openOptions.token)}`;
-      if (typeof window.open !== "function" || window.matchMedia?.(SMALL_SCREEN).matches) {
+      // A phone: the page is narrow, or the screen is (a page without a viewport meta tag lays
+      // itself out 980 px wide even on a phone).
+      if (
+        typeof window.open !== "function" ||
+        window.matchMedia?.(SMALL_SCREEN).matches ||
+        screen.width <= SMALL_SCREEN_PX
+      ) {
         log("small screen: redirecting to", `${base}/connect/…`);
         emit({ options: openOptions }, "OPEN", { display: "redirect" });
         location.assign(`${page}?display=redirect`);
