@@ -17,6 +17,7 @@ import {
   chromium,
   type Page,
 } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { CHROMIUM_ARGS, chromiumPath, isLoopbackUrl } from "../harness/browser.js";
 
 export const PACKAGE_DIR = fileURLToPath(new URL("../../packages/connect-js/", import.meta.url));
@@ -407,4 +408,69 @@ export function grantResult(account: string): ConnectResultBody {
     scopes: ["openid", "email"],
     grant_policy: null,
   };
+}
+
+/** What the widget test files share: Chromium (popup blocker on), the app page, a stand-in vault, another site. */
+export interface WidgetWorld {
+  browser: Browser;
+  app: HttpSite;
+  vault: FakeVault;
+  /** A site on another origin. */
+  evil: HttpSite;
+  /** A new page in a fresh context (closed after the test). */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+  /** The app page (see startAppSite) for the stand-in vault and `token`. */
+  openApp(token: string, query?: string, options?: BrowserContextOptions): Promise<Page>;
+}
+
+/** Starts a {@link WidgetWorld} before the file's tests and stops it after them. */
+export function useWidgetWorld(): WidgetWorld {
+  const contexts: BrowserContext[] = [];
+  const world = {} as WidgetWorld;
+  beforeAll(async () => {
+    await ensureBundles();
+    [world.browser, world.app, world.evil] = await Promise.all([
+      launchChromiumWithPopupBlocker(),
+      startAppSite(),
+      serve((_request, response) => html(response, "<p>another site</p>")),
+    ]);
+    world.vault = await startFakeVault(() => world.app.origin);
+  });
+  afterEach(async () => {
+    world.vault.failNext = 0;
+    world.vault.holdPolls = false;
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  afterAll(async () => {
+    await world.browser?.close();
+    await Promise.all([world.app?.close(), world.vault?.close(), world.evil?.close()]);
+  });
+  world.newPage = async (options = {}) => {
+    const context = await newContext(world.browser, options);
+    contexts.push(context);
+    return context.newPage();
+  };
+  world.openApp = async (token, query = "", options = {}) => {
+    const page = await world.newPage(options);
+    await page.goto(
+      `${world.app.origin}/?vault=${encodeURIComponent(world.vault.origin)}&token=${token}${query}`,
+    );
+    return page;
+  };
+  return world;
+}
+
+/** Clicks the page's button (a real user gesture) and returns the popup the widget opened. */
+export async function clickOpen(page: Page, selector = "#open"): Promise<Page> {
+  const popup = page.waitForEvent("popup");
+  await page.click(selector);
+  return popup;
+}
+
+/** Waits a little longer than the widget's closed-popup check, then expects exactly one terminal callback. */
+export async function expectOneTerminal(page: Page): Promise<void> {
+  await sleep(1000);
+  const all = await terminals(page);
+  if (all.length !== 1) throw new Error(`expected one terminal callback, got ${JSON.stringify(all)}`);
+  if ((await page.evaluate("widget.isOpen()")) !== false) throw new Error("the widget is still open");
 }

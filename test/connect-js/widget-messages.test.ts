@@ -1,19 +1,12 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import {
+  clickOpen,
   closedPage,
-  ensureBundles,
-  type FakeVault,
   grantResult,
-  type HttpSite,
-  html,
-  launchChromiumWithPopupBlocker,
-  newContext,
   postToOpener,
-  serve,
-  startAppSite,
-  startFakeVault,
   terminals,
+  useWidgetWorld,
   waitForEvent,
   waitForRawMessage,
   waitForTerminal,
@@ -27,47 +20,12 @@ import {
  * same flows against the real vault are in e2e.test.ts.)
  */
 
-let browser: Browser;
-let app: HttpSite;
-let vault: FakeVault;
-let evil: HttpSite;
-const pages: Page[] = [];
-
-beforeAll(async () => {
-  await ensureBundles();
-  [browser, app, evil] = await Promise.all([
-    launchChromiumWithPopupBlocker(),
-    startAppSite(),
-    serve((_request, response) => html(response, "<p>another site</p>")),
-  ]);
-  vault = await startFakeVault(() => app.origin);
-});
-afterEach(async () => {
-  for (const page of pages.splice(0)) await page.context().close();
-});
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all([app?.close(), vault?.close(), evil?.close()]);
-});
-
-async function openApp(token: string, query = ""): Promise<Page> {
-  const context = await newContext(browser);
-  const page = await context.newPage();
-  pages.push(page);
-  await page.goto(`${app.origin}/?vault=${encodeURIComponent(vault.origin)}&token=${token}${query}`);
-  return page;
-}
-
-/** Clicks the app's button (a real user gesture) and returns the popup the widget opened. */
-async function clickOpen(page: Page): Promise<Page> {
-  const popup = page.waitForEvent("popup");
-  await page.click("#open");
-  return popup;
-}
+const world = useWidgetWorld();
+const openApp = (token: string, query?: string) => world.openApp(token, query);
 
 describe("Connect.js popup (desktop)", () => {
   it("opens a centred 500×700 popup on ?display=popup synchronously inside the click, then reports OPEN", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token, "&debug");
     const consoleLines: string[] = [];
     page.on("console", (message) => consoleLines.push(message.text()));
@@ -80,7 +38,7 @@ describe("Connect.js popup (desktop)", () => {
 
     const [call] = (await page.evaluate("window.opens")) as string[][];
     const [url, , features] = call ?? [];
-    expect(url).toBe(`${vault.origin}/connect/${session.token}?display=popup`);
+    expect(url).toBe(`${world.vault.origin}/connect/${session.token}?display=popup`);
     const screen = (await page.evaluate("({ x: screenX, y: screenY, w: outerWidth, h: outerHeight })")) as {
       x: number;
       y: number;
@@ -94,9 +52,9 @@ describe("Connect.js popup (desktop)", () => {
     expect(await popup.textContent("#display")).toBe("popup");
     expect(await page.evaluate("widget.isOpen()")).toBe(true);
     // The first status request learns the session id; later ones long-poll.
-    const requests = vault.statusRequests.filter((path) => path.includes(session.token));
+    const requests = world.vault.statusRequests.filter((path) => path.includes(session.token));
     expect(requests[0]).toBe(`/connect/${session.token}/status`);
-    await expect.poll(() => vault.statusRequests).toContain(`/connect/${session.token}/status?wait=25`);
+    await expect.poll(() => world.vault.statusRequests).toContain(`/connect/${session.token}/status?wait=25`);
 
     await page.evaluate("widget.close()");
     expect(consoleLines.some((line) => line.startsWith("[Grantvault Connect]"))).toBe(true);
@@ -104,7 +62,7 @@ describe("Connect.js popup (desktop)", () => {
   });
 
   it("relays the page's events and reports the grant from OAUTH_COMPLETE, once, closing the popup", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token);
     await page.evaluate(
       "window.bus = []; widget.on('PROVIDER_SELECTED', (m, n) => bus.push([n, m.provider, window.log.length]))",
@@ -120,7 +78,7 @@ describe("Connect.js popup (desktop)", () => {
     await closedPage(popup);
 
     // The vault's status catches up too: still one terminal callback.
-    vault.update(session.token, { status: "completed", results });
+    world.vault.update(session.token, { status: "completed", results });
     await new Promise((resolve) => setTimeout(resolve, 1200));
     expect(await terminals(page)).toHaveLength(1);
     const events = (await widgetLog(page)).filter(([kind]) => kind === "event");
@@ -139,7 +97,7 @@ describe("Connect.js popup (desktop)", () => {
   });
 
   it("reports OAUTH_COMPLETE without a grant through onError with the page's code", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token);
     const popup = await clickOpen(page);
     await waitForEvent(page, "OPEN");
@@ -162,7 +120,7 @@ describe("Connect.js popup (desktop)", () => {
     });
 
     // A code outside the contract's list becomes provider_error.
-    const other = vault.add();
+    const other = world.vault.add();
     const second = await openApp(other.token);
     const secondPopup = await clickOpen(second);
     await waitForEvent(second, "OPEN");
@@ -189,40 +147,40 @@ describe("Connect.js ignores messages it must not trust", () => {
   }
 
   it("from another origin, even from inside the popup with the right session id", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token);
     const popup = await clickOpen(page);
     await waitForEvent(page, "OPEN");
 
     // The popup is navigated to another site (e.g. through an open redirect), which forges a result.
-    await popup.goto(`${evil.origin}/forge`);
+    await popup.goto(`${world.evil.origin}/forge`);
     await postToOpener(popup, forged(session.sessionId, "foreign-origin"));
     await postToOpener(popup, widgetMessage(session.sessionId, "PROVIDER_SELECTED", { provider: "evil" }));
-    expect((await waitForRawMessage(page, "foreign-origin")).origin).toBe(evil.origin);
+    expect((await waitForRawMessage(page, "foreign-origin")).origin).toBe(world.evil.origin);
     await waitForRawMessage(page, '"provider":"evil"');
     expect(await terminals(page)).toEqual([]);
     expect((await widgetLog(page)).some(([, name]) => name === "PROVIDER_SELECTED")).toBe(false);
     expect(await page.evaluate("widget.isOpen()")).toBe(true);
 
-    await popup.goto(`${vault.origin}/connect/${session.token}?display=popup`);
+    await popup.goto(`${world.vault.origin}/connect/${session.token}?display=popup`);
     await genuineCompletion(page, popup, session.sessionId);
   });
 
   it("from a window other than the popup, even on the vault's origin with the right session id", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token);
     const popup = await clickOpen(page);
     await waitForEvent(page, "OPEN");
 
     // A frame of the vault's origin inside the app page: right origin, right session, wrong window.
     await page.evaluate(
-      `(() => { const f = document.createElement("iframe"); f.src = ${JSON.stringify(`${vault.origin}/frame`)}; document.body.append(f); })()`,
+      `(() => { const f = document.createElement("iframe"); f.src = ${JSON.stringify(`${world.vault.origin}/frame`)}; document.body.append(f); })()`,
     );
     const frame = await (await page.waitForSelector("iframe")).contentFrame();
     if (!frame) throw new Error("no frame");
     await frame.waitForSelector("#blank");
     await postToOpener(frame, forged(session.sessionId, "other-window"), "parent");
-    expect((await waitForRawMessage(page, "other-window")).origin).toBe(vault.origin);
+    expect((await waitForRawMessage(page, "other-window")).origin).toBe(world.vault.origin);
     expect(await terminals(page)).toEqual([]);
     expect(await page.evaluate("widget.isOpen()")).toBe(true);
 
@@ -230,7 +188,7 @@ describe("Connect.js ignores messages it must not trust", () => {
   });
 
   it("for another session, or not of the widget's type", async () => {
-    const session = vault.add();
+    const session = world.vault.add();
     const page = await openApp(session.token);
     const popup = await clickOpen(page);
     await waitForEvent(page, "OPEN");
@@ -239,7 +197,7 @@ describe("Connect.js ignores messages it must not trust", () => {
     await postToOpener(popup, forged(`cs_${"f".repeat(24)}`, "other-session"));
     await postToOpener(popup, { ...forged(session.sessionId, "other-type"), type: "grantvault:other" });
     await postToOpener(popup, `{"type":"grantvault:connect","session_id":"${session.sessionId}"}`);
-    expect((await waitForRawMessage(page, "other-session")).origin).toBe(vault.origin);
+    expect((await waitForRawMessage(page, "other-session")).origin).toBe(world.vault.origin);
     await waitForRawMessage(page, "other-type");
     await waitForRawMessage(page, "grantvault:connect\\");
     expect(await terminals(page)).toEqual([]);
