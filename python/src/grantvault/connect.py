@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .browser import can_open_browser, open_in_browser, show_in_notebook
+from .browser import can_open_browser, in_notebook, open_in_browser, show_in_notebook
 from .errors import (
     ConnectConfigError,
     ConnectDeniedError,
@@ -264,7 +264,7 @@ def connect(
         interrupted = True
     if interrupted:
         # Raised outside the except block: one short traceback, not a chain.
-        say("\nStopped waiting for the connection (Ctrl-C).\n")
+        say("\nStopped waiting for the connection (interrupted).\n")
         raise KeyboardInterrupt
     return results_of(final)
 
@@ -272,4 +272,5 @@ def connect(
 def waiting_line(opened: bool) -> str:
     """The line printed while waiting."""
     where = "in the browser that just opened" if opened else "once the link is opened"
-    return f"Waiting for you to finish {where}... (Ctrl-C to stop)\n"
+    stop = "interrupt the kernel to stop" if in_notebook() else "Ctrl-C to stop"
+    return f"Waiting for you to finish {where}... ({stop})\n"
