@@ -178,6 +178,7 @@ class RequestTest(unittest.TestCase):
         self.assertEqual(echoed["query"], {"q": "a b"})
         self.assertEqual(len(json.loads(echoed["body"])["big"]), 100_000)
         self.assertEqual(echoed["headers"]["x-trace"], "p-1")
+        self.assertRegex(echoed["headers"]["user-agent"], r"^grantvault-python/")
         self.assertEqual(echoed["headers"]["content-type"], "application/json")
         self.assertRegex(echoed["headers"]["authorization"], r"^Bearer ")
         self.assertNotIn(support.API_KEY, json.dumps(echoed["headers"]))

@@ -222,7 +222,8 @@ def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
         headers[_PROXY["reason"]] = call.reason
     if call.context is not None:
         headers[_PROXY["context"]] = _json.dumps(call.context, separators=(",", ":"))
-    for name, value in call.headers.items():
+    # The provider sees this SDK's User-Agent, as in retrieve mode (some APIs require one).
+    for name, value in {"user-agent": USER_AGENT, **call.headers}.items():
         headers[f"{_PROXY['forward_prefix']}{name}"] = value
     if call.body is not None:
         headers["content-type"] = "application/octet-stream"
