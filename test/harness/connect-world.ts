@@ -1,5 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
+import type {
+  IdentityProviderConfig,
+  ProviderConfig,
+} from "../../packages/server/src/providers/provider-config.js";
 import { freePort } from "./free-port.js";
 import { type OAuthProvider, startOAuthProvider } from "./oauth-provider.js";
 import { type ResourceApi, startResourceApi } from "./resource-api.js";
@@ -21,6 +24,8 @@ export interface ConnectWorld {
   api: ResourceApi;
   /** The providers the vault was configured with. */
   providers: ProviderConfig[];
+  /** The app's identity provider: the same node-oidc-provider, client `gv-identity`. */
+  identity: IdentityProviderConfig;
   /**
    * Another vault on the same database, key ring and providers — a second server process behind
    * the load balancer (in-process; use `app.inject`). Stopped with the world.
@@ -28,6 +33,9 @@ export interface ConnectWorld {
   startPeer(options?: { fetch?: typeof fetch }): Promise<TestVault>;
   stop(): Promise<void>;
 }
+
+/** The world's app; its identity provider is configured by this name. */
+const APP_NAME = "Connect test app";
 
 export async function startConnectWorld(
   options: {
@@ -44,8 +52,13 @@ export async function startConnectWorld(
     client_secret: randomBytes(16).toString("hex"),
     redirect_uris: [`${baseUrl}/v1/oauth/callback/${id}`],
   }));
+  const identityClient = {
+    client_id: "gv-identity",
+    client_secret: randomBytes(16).toString("hex"),
+    redirect_uris: [`${baseUrl}/v1/auth/callback`],
+  };
   const oauth = await startOAuthProvider({
-    clients,
+    clients: [...clients, identityClient],
     scopes: ["repo", "read:user"],
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
     ...(options.rotateRefreshTokens ? { rotateRefreshTokens: true } : {}),
@@ -90,15 +103,23 @@ export async function startConnectWorld(
       clientSecret: "not-the-registered-secret",
     },
   ];
+  const identity: IdentityProviderConfig = {
+    app: APP_NAME,
+    issuer: oauth.issuer,
+    clientId: identityClient.client_id,
+    clientSecret: identityClient.client_secret,
+    displayName: "Test sign-in",
+  };
   const database = options.databaseUrl ? { databaseUrl: options.databaseUrl } : {};
   const vault = await startTestVault({
     providers,
+    identity: [identity],
     publicUrl: baseUrl,
     ...database,
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await vault.app.listen({ host: "127.0.0.1", port });
-  const { app, apiKey } = await vault.apiKeys.createApp("Connect test app");
+  const { app, apiKey } = await vault.apiKeys.createApp(APP_NAME);
   const peers: TestVault[] = [];
   return {
     vault,
@@ -108,11 +129,13 @@ export async function startConnectWorld(
     oauth,
     api,
     providers,
+    identity,
     async startPeer(peerOptions = {}) {
       if (!options.databaseUrl)
         throw new Error("a peer needs a shared database: start the world with databaseUrl");
       const peer = await startTestVault({
         providers,
+        identity: [identity],
         publicUrl: baseUrl,
         ...database,
         keyring: vault.keyring,

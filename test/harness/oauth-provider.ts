@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import Provider, { type Configuration, type Grant, type KoaContextWithOIDC } from "oidc-provider";
 
 /** A confidential client registered at the test authorization server. */
@@ -65,6 +66,11 @@ export interface OAuthProvider {
   revokeAllFor(accountId: string): Promise<number>;
   /** Requests received so far, oldest first. */
   requests(): OAuthProviderRequest[];
+  /**
+   * Signs a JWT with the provider's own ID-token key (the key its JWKS publishes), so tests can
+   * make tokens that differ from real ones in exactly one claim.
+   */
+  signJwt(claims: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -108,7 +114,17 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     return Object.hasOwn(accounts, accountId) ? accounts[accountId] : undefined;
   };
 
+  // Our own signing key (instead of the library's development key) so tests can sign with it.
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const signingJwk = {
+    ...(await exportJWK(privateKey)),
+    kid: `harness-${randomBytes(4).toString("hex")}`,
+    alg: "RS256",
+    use: "sig",
+  };
+
   const configuration: Configuration = {
+    jwks: { keys: [signingJwk as never] },
     clients: [
       ...options.clients.map((client) => ({
         client_id: client.client_id,
@@ -212,6 +228,8 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     introspectionUrl,
     revocationUrl: url("/token/revocation"),
     provider,
+    signJwt: (claims) =>
+      new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: signingJwk.kid }).sign(privateKey),
     async introspect(token) {
       const response = await fetch(introspectionUrl, {
         method: "POST",

@@ -9,8 +9,12 @@ import type { Clock } from "../../packages/server/src/clock.js";
 import { loadConfig } from "../../packages/server/src/config.js";
 import { Keyring } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
+import { IdentityRegistry } from "../../packages/server/src/identity/identity-registry.js";
 import { createLogger } from "../../packages/server/src/logger.js";
-import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
+import type {
+  IdentityProviderConfig,
+  ProviderConfig,
+} from "../../packages/server/src/providers/provider-config.js";
 import { ProviderRegistry } from "../../packages/server/src/providers/provider-registry.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 
@@ -45,6 +49,8 @@ export async function startTestVault(
     keyring?: Keyring;
     /** How the vault reaches providers (to observe or disturb that traffic). */
     fetch?: typeof fetch;
+    /** Apps' identity providers (`authenticate()`, user tokens). */
+    identity?: IdentityProviderConfig[];
   } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
@@ -66,6 +72,7 @@ export async function startTestVault(
     clock,
     logger: createLogger("silent"),
     providers: ProviderRegistry.fromConfigs(options.providers ?? []),
+    identities: new IdentityRegistry(options.identity ?? []),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {

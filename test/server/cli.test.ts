@@ -47,8 +47,19 @@ describe("grantvault-server apps and keys", () => {
     expect(created.api_key).toMatch(/^gv_live_/);
     const listed = await runJson("apps", "list");
     expect(listed).toStrictEqual([
-      { app_id: created.app_id, name: "billing", created_at: expect.any(String) },
+      { app_id: created.app_id, name: "billing", created_at: expect.any(String), allowed_origins: [] },
     ]);
+    // Web flows: the operator allows an origin (by app name), and can take it back.
+    expect(await runJson("apps", "allow-origin", "billing", "https://billing.example.com")).toStrictEqual({
+      app_id: created.app_id,
+      allowed_origins: ["https://billing.example.com"],
+    });
+    expect(
+      await runJson("apps", "disallow-origin", created.app_id, "https://billing.example.com"),
+    ).toStrictEqual({ app_id: created.app_id, allowed_origins: [] });
+    const notAnOrigin = await run("apps", "allow-origin", "billing", "https://billing.example.com/app");
+    expect(notAnOrigin.code).toBe(2);
+    expect(notAnOrigin.err).toContain("bare origin");
     // The key appears nowhere after creation: not in listings, not in the database.
     const keys = await run("keys", "list", "--app", created.app_id);
     expect(keys.out).not.toContain(created.api_key);
@@ -132,6 +143,7 @@ describe("grantvault-server keys rotate (key file)", () => {
         updatedAt: 1,
         grantPolicy: null,
         statusReason: null,
+        userSubject: null,
       });
       const token = `tok-${randomBytes(8).toString("hex")}`;
       secrets.set(grantId, token);

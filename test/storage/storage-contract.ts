@@ -68,6 +68,7 @@ function grantRecord(appId: string, overrides: Partial<GrantRecord> = {}): Grant
     updatedAt: T0,
     grantPolicy: null,
     statusReason: null,
+    userSubject: null,
     ...overrides,
   };
 }
@@ -208,8 +209,8 @@ export function storageContract(engine: "sqlite" | "postgres", open: () => Promi
     describe("apps", () => {
       it("inserts, gets, lists in creation order and counts", async () => {
         const before = await store.apps.count();
-        const later = { id: newId("app"), name: "Later", createdAt: T0 + 2_000 };
-        const earlier = { id: newId("app"), name: "Earlier", createdAt: T0 + 1_000 };
+        const later = { id: newId("app"), name: "Later", createdAt: T0 + 2_000, allowedOrigins: [] };
+        const earlier = { id: newId("app"), name: "Earlier", createdAt: T0 + 1_000, allowedOrigins: [] };
         await store.apps.insert(later);
         await store.apps.insert(earlier);
 
@@ -223,6 +224,17 @@ export function storageContract(engine: "sqlite" | "postgres", open: () => Promi
         );
         expect(listed).toEqual([earlier, later]);
         expect(await store.apps.list()).toHaveLength(before + 2);
+      });
+
+      it("keeps an app's allowed origins and finds an app by id or by name", async () => {
+        const app = { id: newId("app"), name: `web-${hex(3)}`, createdAt: T0 };
+        await store.apps.insert(app);
+        await store.apps.setAllowedOrigins(app.id, ["https://app.example.com", "http://127.0.0.1:5180"]);
+        const expected = { ...app, allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5180"] };
+        expect(await store.apps.get(app.id)).toEqual(expected);
+        expect(await store.apps.find(app.name)).toEqual(expected);
+        expect(await store.apps.find(app.id)).toEqual(expected);
+        expect(await store.apps.find("no-such-app")).toBeNull();
       });
 
       it("rejects a duplicate app id", async () => {

@@ -27,12 +27,55 @@ export type GrantPolicy = z.infer<typeof GrantPolicy>;
 
 export const ProviderId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "not a provider id");
 
+/** A bare web origin: scheme, host and port only (`https://app.example.com`). */
+export const WebOrigin = z
+  .string()
+  .max(255)
+  .refine((value) => URL.canParse(value) && isBareOrigin(value), {
+    error: "must be a bare origin such as https://app.example.com (no path, query or wildcard)",
+  });
+
+function isBareOrigin(value: string): boolean {
+  const url = new URL(value);
+  return (url.protocol === "https:" || url.protocol === "http:") && url.origin === value;
+}
+
+/** An absolute http(s) URL of the app (where a browser returns to). */
+export const ReturnUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => URL.canParse(value) && ["http:", "https:"].includes(new URL(value).protocol), {
+    error: "must be an absolute http(s) URL",
+  })
+  .refine((value) => !URL.canParse(value) || new URL(value).username === "", {
+    error: "must not carry credentials",
+  });
+
+const Scope = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, "not a scope");
+
 /** `POST /v1/connect/sessions` */
 export const CreateConnectSessionRequest = z
   .object({
     /** Providers the user may choose from; all configured providers when omitted. */
     allowed_providers: z.array(ProviderId).min(1).max(50).optional(),
     grant_policy: GrantPolicy.optional(),
+    /** Where the browser goes when a redirect-mode session ends; its origin must be allowed for the app. */
+    return_url: ReturnUrl.optional(),
+    /** The web page that opens the Connect.js popup: the only origin the page reports to. */
+    allowed_origin: WebOrigin.optional(),
+    /** Per provider, the scopes to ask for: a subset of the scopes the operator configured. */
+    required_scopes: z.record(ProviderId, z.array(Scope).min(1).max(50)).optional(),
+    /** The app's own labels for the session (kept with it and in the audit log). */
+    metadata: z
+      .record(z.string().min(1).max(64), z.string().max(512))
+      .refine((value) => Object.keys(value).length <= 20, { error: "at most 20 entries" })
+      .optional(),
+    /** The signed-in user (an ID token of the app's identity provider): the grant will be theirs. */
+    user_token: z.string().min(1).max(8192).optional(),
   })
   .strict();
 export type CreateConnectSessionRequest = z.infer<typeof CreateConnectSessionRequest>;

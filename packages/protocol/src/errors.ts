@@ -49,6 +49,28 @@ export const ERROR_CODES = {
     message: "The vault could not record this access in its audit log, so it refused it. Try again shortly.",
   },
   not_ready: { status: 503, message: "The vault is not ready: its database is unreachable." },
+  origin_not_allowed: {
+    status: 400,
+    message:
+      "That origin is not allowed for this app; the operator allows it with `grantvault-server apps allow-origin`.",
+  },
+  scope_not_allowed: {
+    status: 400,
+    message: "required_scopes may only narrow the scopes the operator configured for the provider.",
+  },
+  identity_not_configured: {
+    status: 400,
+    message: "This app has no identity provider; the operator configures one in the providers file.",
+  },
+  invalid_user_token: {
+    status: 401,
+    message: "The user token is not valid for this app (signature, issuer, audience or expiry).",
+  },
+  ambiguous_grant: {
+    status: 409,
+    message: "The user connected several accounts of this provider; pass `account` to pick one.",
+  },
+  session_not_found: { status: 404, message: "There is no such session." },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -69,6 +69,8 @@ export const CredentialRequest = z
       .record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
       .refine((value) => Object.keys(value).length <= 32, "at most 32 entries")
       .optional(),
+    /** The signed-in user making the call: the grant must be theirs. */
+    user_token: z.string().min(1).max(8192).optional(),
   })
   .strict();
 export type CredentialRequest = z.infer<typeof CredentialRequest>;
@@ -90,8 +92,25 @@ export const PROXY_HEADERS = {
   reason: "grantvault-reason",
   /** JSON object. */
   context: "grantvault-context",
+  /** The signed-in user making the call (an ID token): the grant must be theirs. */
+  userToken: "grantvault-user-token",
   /** Prefix of each header to forward: `grantvault-forward-accept: application/json`. */
   forwardPrefix: "grantvault-forward-",
   /** On the response: present when it is the provider's answer (absent on the vault's own errors). */
   proxied: "grantvault-proxied",
 } as const;
+
+/** `POST /v1/grants/resolve`: the signed-in user's grant for a provider. */
+export const ResolveGrantRequest = z
+  .object({
+    provider: z.string().min(1).max(63),
+    user_token: z.string().min(1).max(8192),
+    /** Picks one grant when the user connected several accounts of the provider. */
+    account: z.string().min(1).max(320).optional(),
+  })
+  .strict();
+export type ResolveGrantRequest = z.infer<typeof ResolveGrantRequest>;
+
+export interface ResolveGrantResponse {
+  grant_id: string;
+}

@@ -6,3 +6,4 @@ export * from "./connect-widget.js";
 export * from "./errors.js";
 export * from "./grants.js";
 export * from "./health.js";
+export * from "./identity.js";

@@ -77,8 +77,24 @@ export async function connect(http: VaultHttp, options: ConnectOptions = {}): Pr
     confirmationCode: session.confirmation_code,
     browserOpened,
   });
-  const final = await waitForSession(http, session.session_id, deadline, pollInterval, options.signal);
+  const final = await waitForSession<ConnectSessionResponse>(
+    http,
+    `/v1/connect/sessions/${encodeURIComponent(session.session_id)}`,
+    deadline,
+    pollInterval,
+    options.signal,
+  );
   return resultsOf(final);
+}
+
+/** Argument errors before any network call. */
+export function checkWaiting(timeout: number, pollInterval: number): void {
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new VaultValueError("invalid_argument", "timeout must be a positive number of milliseconds");
+  }
+  if (!Number.isFinite(pollInterval) || pollInterval < 100) {
+    throw new VaultValueError("invalid_argument", "pollInterval must be at least 100 milliseconds");
+  }
 }
 
 function connectRequest(
@@ -86,12 +102,7 @@ function connectRequest(
   timeout: number,
   pollInterval: number,
 ): CreateConnectSessionRequest {
-  if (!Number.isFinite(timeout) || timeout <= 0) {
-    throw new VaultValueError("invalid_argument", "timeout must be a positive number of milliseconds");
-  }
-  if (!Number.isFinite(pollInterval) || pollInterval < 100) {
-    throw new VaultValueError("invalid_argument", "pollInterval must be at least 100 milliseconds");
-  }
+  checkWaiting(timeout, pollInterval);
   if (options.providers !== undefined) {
     if (!Array.isArray(options.providers) || options.providers.length === 0) {
       throw new VaultValueError("invalid_argument", "providers must be a non-empty array of provider ids");
@@ -99,7 +110,16 @@ function connectRequest(
     const bad = options.providers.filter((id) => typeof id !== "string" || !PROVIDER_ID.test(id));
     if (bad.length > 0) throw new VaultValueError("invalid_argument", `not provider ids: ${bad.join(", ")}`);
   }
-  const policy = options.grantPolicy;
+  return {
+    ...(options.providers ? { allowed_providers: options.providers } : {}),
+    ...grantPolicyBody(options.grantPolicy),
+  };
+}
+
+/** The wire form of a grant policy, checked. */
+export function grantPolicyBody(
+  policy: GrantPolicy | undefined,
+): Pick<CreateConnectSessionRequest, "grant_policy"> {
   for (const [name, value] of Object.entries(policy ?? {})) {
     if (value !== undefined && (!Number.isInteger(value) || value < 60)) {
       throw new VaultValueError(
@@ -108,25 +128,19 @@ function connectRequest(
       );
     }
   }
+  if (!policy) return {};
   return {
-    ...(options.providers ? { allowed_providers: options.providers } : {}),
-    ...(policy
-      ? {
-          grant_policy: {
-            ...(policy.maxTtlSeconds === undefined ? {} : { max_ttl_seconds: policy.maxTtlSeconds }),
-            ...(policy.defaultTtlSeconds === undefined
-              ? {}
-              : { default_ttl_seconds: policy.defaultTtlSeconds }),
-          },
-        }
-      : {}),
+    grant_policy: {
+      ...(policy.maxTtlSeconds === undefined ? {} : { max_ttl_seconds: policy.maxTtlSeconds }),
+      ...(policy.defaultTtlSeconds === undefined ? {} : { default_ttl_seconds: policy.defaultTtlSeconds }),
+    },
   };
 }
 
 /** Opens the link (or hands it to `openUrl`); true when something was opened. */
-async function showLink(
+export async function showLink(
   url: string,
-  options: ConnectOptions,
+  options: Pick<ConnectOptions, "openUrl" | "openBrowser">,
   print: (text: string) => void,
 ): Promise<boolean> {
   if (options.openUrl) {
@@ -149,13 +163,13 @@ async function showLink(
  * falls back to fixed polling every `pollInterval` when answers come back early. Network errors
  * are retried until the deadline.
  */
-async function waitForSession(
+export async function waitForSession<T extends { status: string }>(
   http: VaultHttp,
-  sessionId: string,
+  sessionPath: string,
   deadline: number,
   pollInterval: number,
   signal: AbortSignal | undefined,
-): Promise<ConnectSessionResponse> {
+): Promise<T> {
   let failures = 0;
   for (;;) {
     signal?.throwIfAborted();
@@ -164,11 +178,9 @@ async function waitForSession(
     const wait = Math.max(0, Math.min(LONG_POLL_SECONDS, Math.floor(remaining / 1000)));
     const askedAt = Date.now();
     try {
-      const session = await http.call<ConnectSessionResponse>(
-        "GET",
-        `/v1/connect/sessions/${encodeURIComponent(sessionId)}?wait=${wait}`,
-        { ...(signal ? { signal } : {}) },
-      );
+      const session = await http.call<T>("GET", `${sessionPath}?wait=${wait}`, {
+        ...(signal ? { signal } : {}),
+      });
       failures = 0;
       if (session.status !== "pending") return session;
       // An early "pending" means the vault did not hold the request: poll at a fixed pace instead.
@@ -219,7 +231,7 @@ function resultsOf(session: ConnectSessionResponse): ConnectResult[] {
   }
 }
 
-function timeoutError(): ConnectTimeoutError {
+export function timeoutError(): ConnectTimeoutError {
   return new ConnectTimeoutError("connect_timeout", "The user did not finish connecting before the timeout.");
 }
 

@@ -75,6 +75,20 @@ export function isVaultError(value: unknown): value is VaultError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** The user connected several accounts of the provider; `issues` lists them (pass `account`). */
+export class AmbiguousGrantError extends VaultError {
+  /** The account identifiers to pick from. */
+  get candidates(): string[] {
+    return (this.issues ?? []).map((issue) => issue.message);
+  }
+}
+
+/** The user token is not valid for this app (signature, issuer, audience or expiry). */
+export class InvalidUserTokenError extends VaultError {}
+
+/** The request asks for more than the operator allows (an origin, a scope). */
+export class PolicyViolationError extends VaultError {}
+
 /** Rebuilds the vault's error response as the matching SDK error class. */
 export function errorFromResponse(status: number, body: unknown): VaultError {
   const error = (body as Partial<ErrorBody> | null)?.error;
@@ -101,6 +115,13 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
       return new HostNotAllowedError(error.code, error.message, options);
     case "refresh_unavailable":
       return new TokenRefreshUnavailableError(error.code, error.message, options);
+    case "ambiguous_grant":
+      return new AmbiguousGrantError(error.code, error.message, options);
+    case "invalid_user_token":
+      return new InvalidUserTokenError(error.code, error.message, options);
+    case "origin_not_allowed":
+    case "scope_not_allowed":
+      return new PolicyViolationError(error.code, error.message, options);
     default:
       return new VaultError(error.code, error.message, options);
   }

@@ -1,7 +1,9 @@
 export type { AuditEvent, ListAuditEventsOptions } from "./audit.js";
 export { canOpenBrowser } from "./browser.js";
 export type { ConnectOptions, ConnectResult, GrantPolicy } from "./connect.js";
+export type { ConnectSession, CreateConnectSessionOptions } from "./connect-session.js";
 export {
+  AmbiguousGrantError,
   AuthenticationError,
   ConnectConfigError,
   ConnectDeniedError,
@@ -12,13 +14,16 @@ export {
   GrantNotFoundError,
   GrantRevokedError,
   HostNotAllowedError,
+  InvalidUserTokenError,
   isVaultError,
   NetworkError,
+  PolicyViolationError,
   ReAuthRequiredError,
   TokenRefreshUnavailableError,
   VaultError,
   VaultValueError,
 } from "./errors.js";
 export type { Grant, GrantPage, ListGrantsOptions } from "./grants.js";
+export type { AuthenticateOptions, AuthResult } from "./identity.js";
 export type { QueryValue, RequestOptions } from "./request.js";
 export { type AppInfo, Vault, type VaultOptions } from "./vault.js";

@@ -1,4 +1,4 @@
-import { type CredentialResponse, PROXY_HEADERS } from "@grantvault/protocol";
+import { type CredentialResponse, PROXY_HEADERS, type ResolveGrantResponse } from "@grantvault/protocol";
 import { errorFromResponse, VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
 
@@ -11,8 +11,14 @@ export type QueryValue =
   | readonly (string | number | boolean)[];
 
 export interface RequestOptions {
-  /** The grant whose account the call acts for. */
-  grantId: string;
+  /** The grant whose account the call acts for; or name a `provider` and a signed-in user. */
+  grantId?: string;
+  /** With a user token: that user's grant for this provider is used. */
+  provider?: string;
+  /** With `provider`: the account, when the user connected several. */
+  account?: string;
+  /** The signed-in user (from `authenticate()`); the grant must be theirs. */
+  userToken?: string;
   /** A JSON body (sets `content-type: application/json`). */
   json?: unknown;
   /** A raw body (string, bytes, form data…); not together with `json`. */
@@ -54,6 +60,7 @@ export async function request(
       url: target,
       ...(options.reason === undefined ? {} : { reason: options.reason }),
       ...(options.context === undefined ? {} : { context: options.context }),
+      ...(options.userToken === undefined ? {} : { user_token: options.userToken }),
     },
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -84,6 +91,7 @@ export async function proxyRequest(
   const headers = new Headers({ [PROXY_HEADERS.method]: verb, [PROXY_HEADERS.url]: target });
   if (options.reason !== undefined) headers.set(PROXY_HEADERS.reason, options.reason);
   if (options.context !== undefined) headers.set(PROXY_HEADERS.context, JSON.stringify(options.context));
+  if (options.userToken !== undefined) headers.set(PROXY_HEADERS.userToken, options.userToken);
   for (const [name, value] of forward) headers.set(`${PROXY_HEADERS.forwardPrefix}${name}`, value);
   if (body !== undefined) headers.set("content-type", "application/octet-stream");
   const response = await http.send("POST", `/v1/grants/${options.grantId}/proxy`, {
@@ -111,7 +119,10 @@ function prepare(
   if (!METHODS.has(verb))
     throw new VaultValueError("invalid_argument", `unsupported method ${JSON.stringify(method)}`);
   if (!options || typeof options.grantId !== "string" || !GRANT_ID.test(options.grantId)) {
-    throw new VaultValueError("invalid_argument", "grantId is required (a `grant_…` id from connect())");
+    throw new VaultValueError(
+      "invalid_argument",
+      "grantId is required (a `grant_…` id from connect()), or provider with a user token",
+    );
   }
   if (options.json !== undefined && options.body !== undefined) {
     throw new VaultValueError("invalid_argument", "pass json or body, not both");
@@ -147,4 +158,34 @@ export function buildUrl(
     for (const item of Array.isArray(value) ? value : [value]) target.searchParams.append(name, String(item));
   }
   return target.toString();
+}
+
+/**
+ * JWT identity: the grant to use when the call names a provider and a signed-in user instead of a
+ * grant id. Options that name a grant id pass through unchanged.
+ */
+export async function withResolvedGrant(
+  http: VaultHttp,
+  options: RequestOptions,
+  userTokenGetter: (() => string | Promise<string>) | undefined,
+): Promise<RequestOptions & { grantId: string }> {
+  if (options?.grantId !== undefined || options?.provider === undefined) {
+    return options as RequestOptions & { grantId: string };
+  }
+  const userToken = options.userToken ?? (await userTokenGetter?.());
+  if (typeof userToken !== "string" || userToken === "") {
+    throw new VaultValueError(
+      "invalid_argument",
+      "provider needs a signed-in user: pass userToken (from authenticate()) or a userTokenGetter",
+    );
+  }
+  const { grant_id } = await http.call<ResolveGrantResponse>("POST", "/v1/grants/resolve", {
+    body: {
+      provider: options.provider,
+      user_token: userToken,
+      ...(options.account === undefined ? {} : { account: options.account }),
+    },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { ...options, grantId: grant_id, userToken };
 }

@@ -1,6 +1,11 @@
 import type { AppInfoResponse } from "@grantvault/protocol";
 import { type AuditEvent, type ListAuditEventsOptions, listAuditEvents } from "./audit.js";
 import { type ConnectOptions, type ConnectResult, connect } from "./connect.js";
+import {
+  type ConnectSession,
+  type CreateConnectSessionOptions,
+  createConnectSession,
+} from "./connect-session.js";
 import { VaultValueError } from "./errors.js";
 import {
   type Grant,
@@ -11,7 +16,8 @@ import {
   revokeGrant,
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
-import { proxyRequest, type RequestOptions, request } from "./request.js";
+import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
+import { proxyRequest, type RequestOptions, request, withResolvedGrant } from "./request.js";
 import { fetchStreamTransport, fetchTransport, nodeStreamTransport, nodeTransport } from "./transport.js";
 
 export interface VaultOptions {
@@ -21,6 +27,11 @@ export interface VaultOptions {
   baseUrl?: string;
   /** For tests and unusual runtimes; defaults to the global `fetch`. */
   fetch?: typeof fetch;
+  /**
+   * The signed-in user of the current request, for calls that name a `provider` instead of a
+   * grant id (read per call, so it can come from AsyncLocalStorage).
+   */
+  userTokenGetter?: () => string | Promise<string>;
 }
 
 export interface AppInfo {
@@ -43,6 +54,7 @@ const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
 export class Vault {
   readonly #http: VaultHttp;
   readonly #providerFetch: typeof fetch;
+  readonly #userTokenGetter: VaultOptions["userTokenGetter"];
 
   constructor(options: VaultOptions = {}) {
     const apiKey = options.apiKey ?? process.env.GRANTVAULT_API_KEY;
@@ -64,6 +76,7 @@ export class Vault {
       streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
     });
     this.#providerFetch = options.fetch ?? globalThis.fetch;
+    this.#userTokenGetter = options.userTokenGetter;
   }
 
   get baseUrl(): string {
@@ -103,8 +116,9 @@ export class Vault {
    *   grantId, pathParams: { owner: "octocat", repo: "hello-world" }, reason: "show the repo",
    * });
    */
-  request(method: string, url: string, options: RequestOptions): Promise<Response> {
-    return request(this.#http, this.#providerFetch, method, url, options);
+  async request(method: string, url: string, options: RequestOptions): Promise<Response> {
+    const resolved = await withResolvedGrant(this.#http, options, this.#userTokenGetter);
+    return request(this.#http, this.#providerFetch, method, url, resolved);
   }
 
   /**
@@ -112,8 +126,39 @@ export class Vault {
    * Resolves with the provider's response (status, headers, streamed body); the vault's own
    * refusals reject with the same errors as `request()`.
    */
-  proxyRequest(method: string, url: string, options: RequestOptions): Promise<Response> {
-    return proxyRequest(this.#http, method, url, options);
+  async proxyRequest(method: string, url: string, options: RequestOptions): Promise<Response> {
+    const resolved = await withResolvedGrant(this.#http, options, this.#userTokenGetter);
+    return proxyRequest(this.#http, method, url, resolved);
+  }
+
+  /**
+   * A connect session for a web app: give `sessionToken` to the Connect.js widget (popup), or send
+   * the browser to `connectUrl` (redirect; it comes back to `returnUrl`). `returnUrl` and
+   * `allowedOrigin` must be origins the operator allowed for the app.
+   *
+   * @example
+   * const { sessionToken } = await vault.createConnectSession({
+   *   allowedProviders: ["github"], allowedOrigin: "https://app.example.com",
+   * });
+   */
+  createConnectSession(options: CreateConnectSessionOptions = {}): Promise<ConnectSession> {
+    return createConnectSession(this.#http, options);
+  }
+
+  /**
+   * Signs the user in at the app's identity provider, headlessly like `connect()` (printed link,
+   * browser, long-poll), and resolves with their user token and claims.
+   */
+  authenticate(options: AuthenticateOptions = {}): Promise<AuthResult> {
+    return authenticate(this.#http, options);
+  }
+
+  /**
+   * The user's subject when `token` is a valid user token for this app (signature by the identity
+   * provider's keys, issuer, audience, expiry), else null.
+   */
+  verifyUserToken(token: string): Promise<string | null> {
+    return verifyUserToken(this.#http, token);
   }
 
   /** The app's grants, newest first, one page at a time. */

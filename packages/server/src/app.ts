@@ -13,8 +13,10 @@ import { CredentialStore } from "./grants/credential-store.js";
 import { GrantService } from "./grants/grant-service.js";
 import { ProxyCall } from "./grants/proxy-call.js";
 import { TokenRefresher } from "./grants/token-refresher.js";
+import { UserGrantResolver } from "./grants/user-grant-resolver.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { installErrorHandling } from "./http/error-handler.js";
+import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
 import { registerDeleteGrant } from "./http/routes/delete-grant.js";
@@ -30,7 +32,11 @@ import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
 import { registerPostGrantCredential } from "./http/routes/post-grant-credential.js";
 import { registerPostGrantProxy } from "./http/routes/post-grant-proxy.js";
+import { registerPostGrantsResolve } from "./http/routes/post-grants-resolve.js";
+import { registerPostIdentityVerify } from "./http/routes/post-identity-verify.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
+import { IdentityRegistry } from "./identity/identity-registry.js";
+import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { Store } from "./storage/store.js";
@@ -43,6 +49,8 @@ export interface AppDependencies {
   clock: Clock;
   logger: Logger;
   providers: ProviderRegistry;
+  /** The apps' identity providers (`authenticate()`, user tokens); none when omitted. */
+  identities?: IdentityRegistry;
   /** How the vault reaches providers; tests may wrap it to observe or disturb traffic. */
   fetch?: typeof fetch;
 }
@@ -70,15 +78,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const events = new SessionEvents(store.pubsub);
   await events.start();
   const audit = new AuditLog(store, clock);
-  const sessions = new ConnectSessionService(store, providers, events, clock, audit);
+  const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
+  const identities = deps.identities ?? new IdentityRegistry([]);
+  const userTokens = new UserTokens({ identities, apps: store.apps, oauth, clock });
+  const sessions = new ConnectSessionService(store, providers, events, clock, audit, userTokens);
   // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
   app.addHook("preClose", async () => sessions.shutdown());
-  const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const credentials = new CredentialStore(store, deps.keys, clock);
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
   const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
-  const access = new CredentialAccess({ store, providers, refresher, audit, clock, logger });
+  const access = new CredentialAccess({ store, providers, refresher, userTokens, audit, clock, logger });
   const proxy = new ProxyCall({ access, audit, clock, logger });
+  const userGrants = new UserGrantResolver({ store, userTokens });
   const flow = new ConnectFlow({
     store,
     providers,
@@ -88,13 +99,15 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     logger,
     audit,
+    userTokens,
+    keys: deps.keys,
     publicUrl: config.publicUrl,
   });
 
   registerGetHealthz(app);
   registerGetReadyz(app, store);
   registerGetOAuthCallback(app, flow, config.publicUrl);
-  await registerConnectPages(app, { flow, providers, store, publicUrl: config.publicUrl });
+  await registerConnectPages(app, { flow, sessions, store, publicUrl: config.publicUrl });
   await app.register(
     async (v1) => {
       requireApiKey(v1, apiKeys);
@@ -103,6 +116,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerDeleteApiKey(v1, apiKeys);
       registerPostConnectSessions(v1, sessions, config.publicUrl);
       registerGetConnectSession(v1, sessions);
+      registerAuthSessions(v1, { sessions, store, keys: deps.keys, publicUrl: config.publicUrl });
+      registerPostIdentityVerify(v1, userTokens);
+      registerPostGrantsResolve(v1, userGrants);
       registerGetGrants(v1, grants);
       registerGetGrant(v1, grants);
       registerDeleteGrant(v1, grants);

@@ -38,7 +38,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         req: (req: { method?: string; url?: string; id?: string }) => ({
           id: req.id,
           method: req.method,
-          path: req.url?.split("?")[0],
+          path: redactPath(req.url?.split("?")[0]),
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
         err: pino.stdSerializers.err,
@@ -46,6 +46,11 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     },
     destination,
   );
+}
+
+/** Connect URLs carry the session token (a bearer secret) in the path. */
+function redactPath(path: string | undefined): string | undefined {
+  return path?.replace(/\/connect\/gvcs_[^/]+/, "/connect/[redacted]");
 }
 
 export type { Logger };

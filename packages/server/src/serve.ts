@@ -4,9 +4,15 @@ import { ApiKeyService, type IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
+import { IdentityRegistry } from "./identity/identity-registry.js";
 import type { Logger } from "./logger.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
-import { loadProvidersFile, ProviderRegistry, ProvidersFileError } from "./providers/provider-registry.js";
+import {
+  loadProvidersFile,
+  ProviderRegistry,
+  type ProvidersFile,
+  ProvidersFileError,
+} from "./providers/provider-registry.js";
 import { openRuntime } from "./runtime.js";
 import type { Store } from "./storage/store.js";
 
@@ -23,12 +29,18 @@ export async function serve(
   print: (text: string) => void,
 ): Promise<void> {
   const config = await withConcretePort(input);
-  const providerConfigs: ProviderConfig[] = config.providersFile
+  const file: ProvidersFile = config.providersFile
     ? await loadProvidersFile(config.providersFile)
-    : [];
+    : { providers: [], identity: [] };
+  const providerConfigs: ProviderConfig[] = file.providers;
   const demo = config.demo ? await startDemo(config, providerConfigs) : null;
   if (demo) providerConfigs.push(demo.config);
+  // The demo provider doubles as the first app's identity provider, unless the file names one.
+  if (demo && !file.identity.some((entry) => entry.app === FIRST_APP_NAME)) {
+    file.identity.push(demo.identityFor(FIRST_APP_NAME));
+  }
   const providers = ProviderRegistry.fromConfigs(providerConfigs);
+  const identities = new IdentityRegistry(file.identity);
 
   const runtime = await openRuntime(config, logger);
   const firstKey = await createFirstAppIfEmpty(runtime.store, new ApiKeyService(runtime.store, systemClock));
@@ -39,6 +51,7 @@ export async function serve(
     clock: systemClock,
     logger,
     providers,
+    identities,
   });
   await app.listen({ host: config.host, port: config.port });
 

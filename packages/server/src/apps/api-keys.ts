@@ -29,7 +29,7 @@ export class ApiKeyService {
   ) {}
 
   async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
-    const app: AppRecord = { id: newId("app"), name, createdAt: this.clock.now() };
+    const app: AppRecord = { id: newId("app"), name, createdAt: this.clock.now(), allowedOrigins: [] };
     await this.store.apps.insert(app);
     return { app, apiKey: await this.createKey(app.id, null) };
   }

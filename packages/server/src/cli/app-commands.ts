@@ -1,3 +1,4 @@
+import { WebOrigin } from "@grantvault/protocol";
 import { ApiKeyService } from "../apps/api-keys.js";
 import { systemClock } from "../clock.js";
 import type { Runtime } from "../runtime.js";
@@ -34,12 +35,22 @@ export async function appsList({ runtime, output, json }: CommandContext): Promi
   emit(
     output,
     json,
-    apps.map((app) => ({ app_id: app.id, name: app.name, created_at: isoTime(app.createdAt) })),
+    apps.map((app) => ({
+      app_id: app.id,
+      name: app.name,
+      created_at: isoTime(app.createdAt),
+      allowed_origins: app.allowedOrigins,
+    })),
     apps.length === 0
       ? "No apps yet: create one with `grantvault-server apps create --name NAME`."
       : table([
-          ["APP ID", "NAME", "CREATED"],
-          ...apps.map((app) => [app.id, app.name, isoTime(app.createdAt)]),
+          ["APP ID", "NAME", "CREATED", "ALLOWED ORIGINS"],
+          ...apps.map((app) => [
+            app.id,
+            app.name,
+            isoTime(app.createdAt),
+            app.allowedOrigins.join(" ") || "-",
+          ]),
         ]),
   );
 }
@@ -100,5 +111,44 @@ export async function keysRevoke({ runtime, output, json, positionals }: Command
     json,
     { api_key_id: keyId, revoked: true, already_revoked: !revoked },
     revoked ? `Revoked ${keyId} (${existing.prefix}…).` : `${keyId} was already revoked.`,
+  );
+}
+
+/**
+ * `apps allow-origin APP ORIGIN` / `apps disallow-origin APP ORIGIN`: the origins an app's web
+ * flows may use (Connect.js popups report to them; redirect flows return to them). APP is an id
+ * or a name.
+ */
+export async function appsAllowOrigin(context: CommandContext): Promise<void> {
+  await changeOrigins(context, "allow");
+}
+
+export async function appsDisallowOrigin(context: CommandContext): Promise<void> {
+  await changeOrigins(context, "disallow");
+}
+
+async function changeOrigins(
+  { runtime, output, json, positionals }: CommandContext,
+  change: "allow" | "disallow",
+): Promise<void> {
+  const [appRef, origin] = positionals;
+  if (!appRef || !origin) {
+    throw new UsageError(`apps ${change}-origin needs APP and ORIGIN, e.g. default https://app.example.com`);
+  }
+  const parsed = WebOrigin.safeParse(origin);
+  if (!parsed.success)
+    throw new UsageError(`${origin}: ${parsed.error.issues[0]?.message ?? "not an origin"}`);
+  const app = await runtime.store.apps.find(appRef);
+  if (!app) throw new UsageError(`there is no app ${appRef} (see \`grantvault-server apps list\`)`);
+  const origins =
+    change === "allow"
+      ? [...new Set([...app.allowedOrigins, origin])]
+      : app.allowedOrigins.filter((allowed) => allowed !== origin);
+  await runtime.store.apps.setAllowedOrigins(app.id, origins);
+  emit(
+    output,
+    json,
+    { app_id: app.id, allowed_origins: origins },
+    `${app.name} (${app.id}) allowed origins: ${origins.length > 0 ? origins.join(", ") : "none"}`,
   );
 }

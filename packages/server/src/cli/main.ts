@@ -5,7 +5,9 @@ import { ProvidersFileError } from "../providers/provider-registry.js";
 import { openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import {
+  appsAllowOrigin,
   appsCreate,
+  appsDisallowOrigin,
   appsList,
   type CommandContext,
   keysCreate,
@@ -20,6 +22,8 @@ import { emit, type Output, processOutput, UsageError } from "./output.js";
 const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = {
   "apps create": appsCreate,
   "apps list": appsList,
+  "apps allow-origin": appsAllowOrigin,
+  "apps disallow-origin": appsDisallowOrigin,
   "keys create": keysCreate,
   "keys list": keysList,
   "keys revoke": keysRevoke,
@@ -37,6 +41,8 @@ Commands:
   migrate                        apply pending database migrations and exit
   apps create --name NAME        create an app and print its first API key (once)
   apps list                      list apps
+  apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
+  apps disallow-origin APP ORIGIN  take that back
   keys create --app APP_ID       create another API key for an app (printed once)
   keys list [--app APP_ID]       list API keys (prefixes only)
   keys revoke KEY_ID             revoke an API key, effective immediately

@@ -1,21 +1,31 @@
 import { createHash } from "node:crypto";
+import type { ConnectDisplayMode } from "@grantvault/protocol";
 import * as oauth from "oauth4webapi";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
+import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import type { CredentialStore } from "../grants/credential-store.js";
 import { saveConnectedGrant } from "../grants/save-connected-grant.js";
+import { SIGN_IN_CALLBACK_PATH, SIGN_IN_STATE_PROVIDER } from "../identity/sign-in-callback.js";
+import type { UserTokens } from "../identity/user-tokens.js";
 import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../storage/connect-sessions-repository.js";
+import { bindingOf, USER_TOKEN_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { ConnectFailure } from "./connect-failure.js";
 import type { ConnectSessionService } from "./connect-sessions.js";
-import type { OAuthClient } from "./oauth-client.js";
+import type { CodeExchange, OAuthClient } from "./oauth-client.js";
 
-/** What the user sees at the end of the flow. */
-export type FlowOutcome =
+/** What the user sees at the end of the flow, and how the page was opened (`display`). */
+export type FlowOutcome = (
   | { kind: "success"; providerName: string; accountIdentifier: string; session: ConnectSessionRecord }
-  | { kind: "denied" | "error"; message: string; session: ConnectSessionRecord | null };
+  | { kind: "denied" | "error"; message: string; session: ConnectSessionRecord | null }
+) & { display: ConnectDisplayMode | null };
+
+/** Which callback a provider's answer came to: a connect provider's, or the sign-in one. */
+export type CallbackTarget = { kind: "connect"; providerId: string } | { kind: "auth" };
 
 /** Why a Connect link cannot be used (any more). */
 export type UnusableSession = "not_found" | "expired" | "finished";
@@ -36,6 +46,8 @@ export class ConnectFlow {
       clock: Clock;
       logger: Logger;
       audit: AuditLog;
+      userTokens: UserTokens;
+      keys: KeyringHolder;
       publicUrl: string;
     },
   ) {}
@@ -54,84 +66,152 @@ export class ConnectFlow {
     return status === "pending" ? session : "finished";
   }
 
-  /** Starts OAuth with `providerId` for the session: a fresh single-use state, PKCE and nonce. */
-  async begin(session: ConnectSessionRecord, providerId: string): Promise<string> {
-    const provider = this.deps.providers.get(providerId);
-    if (!provider || !session.allowedProviders.includes(providerId)) {
-      throw new ConnectFailure("provider_config", "That provider is not offered for this connection.");
-    }
+  /**
+   * Starts OAuth for the session — with `providerId` for a connect session, with the app's identity
+   * provider for a sign-in session: a fresh single-use state, PKCE and nonce.
+   */
+  async begin(
+    session: ConnectSessionRecord,
+    providerId: string | null,
+    display: ConnectDisplayMode | null = null,
+  ): Promise<string> {
+    const target = await this.#target(session, providerId);
     const state = oauth.generateRandomState();
-    const codeVerifier = provider.pkce ? oauth.generateRandomCodeVerifier() : null;
-    const nonce = provider.kind === "oidc" ? oauth.generateRandomNonce() : null;
-    const url = await this.deps.oauth.authorizationUrl(provider, {
-      redirectUri: this.redirectUri(providerId),
+    const codeVerifier = target.provider.pkce ? oauth.generateRandomCodeVerifier() : null;
+    const nonce = target.provider.kind === "oidc" ? oauth.generateRandomNonce() : null;
+    const url = await this.deps.oauth.authorizationUrl(target.provider, {
+      redirectUri: target.redirectUri,
       state,
       codeVerifier,
       nonce,
+      scopes: target.scopes,
     });
     await this.deps.store.oauthStates.insert({
       stateHash: hashState(state),
       sessionId: session.id,
-      providerId,
+      providerId: target.stateProvider,
       codeVerifier,
       nonce,
+      display,
       createdAt: this.deps.clock.now(),
       expiresAt: session.expiresAt,
     });
     return url;
   }
 
-  /** The user pressed Cancel on the Connect page. */
-  async cancel(session: ConnectSessionRecord): Promise<void> {
-    await this.#end(session, new ConnectFailure("access_denied", "You cancelled the connection."));
+  /** The providers the session's page offers: the allowed ones, or the app's identity provider. */
+  async offeredProviders(session: ConnectSessionRecord): Promise<ResolvedProvider[]> {
+    if (session.kind === "auth") {
+      const identity = await this.deps.userTokens.identityOf(session.appId).catch(() => null);
+      return identity ? [identity.provider] : [];
+    }
+    return session.allowedProviders.flatMap((id) => {
+      const provider = this.deps.providers.get(id);
+      return provider ? [provider] : [];
+    });
   }
 
-  /** Handles `/v1/oauth/callback/<providerId>`. Never throws: every path ends on a page. */
-  async complete(providerId: string, callbackUrl: URL): Promise<FlowOutcome> {
-    const provider = this.deps.providers.get(providerId);
+  /** Who the session's OAuth goes to, where it comes back, and what it asks for. */
+  async #target(
+    session: ConnectSessionRecord,
+    providerId: string | null,
+  ): Promise<{ provider: ResolvedProvider; redirectUri: string; stateProvider: string; scopes?: string[] }> {
+    if (session.kind === "auth") {
+      const identity = await this.deps.userTokens.identityOf(session.appId).catch(() => {
+        throw new ConnectFailure("provider_config", "This app has no identity provider any more.");
+      });
+      return {
+        provider: identity.provider,
+        redirectUri: `${this.deps.publicUrl}${SIGN_IN_CALLBACK_PATH}`,
+        stateProvider: SIGN_IN_STATE_PROVIDER,
+      };
+    }
+    const provider = providerId ? this.deps.providers.get(providerId) : undefined;
+    if (!provider || !providerId || !session.allowedProviders.includes(providerId)) {
+      throw new ConnectFailure("provider_config", "That provider is not offered for this connection.");
+    }
+    const scopes = session.requiredScopes?.[providerId];
+    return {
+      provider,
+      redirectUri: this.redirectUri(providerId),
+      stateProvider: providerId,
+      ...(scopes ? { scopes } : {}),
+    };
+  }
+
+  /** The user pressed Cancel on the Connect page. */
+  async cancel(
+    session: ConnectSessionRecord,
+    display: ConnectDisplayMode | null = null,
+  ): Promise<FlowOutcome> {
+    const failure = new ConnectFailure("access_denied", "You cancelled the connection.");
+    await this.#end(session, failure);
+    return {
+      kind: "denied",
+      message: `${failure.message} Nothing was connected.`,
+      session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
+      display,
+    };
+  }
+
+  /** Handles a provider's answer at its callback. Never throws: every path ends on a page. */
+  async complete(callback: CallbackTarget, callbackUrl: URL): Promise<FlowOutcome> {
+    const stateProvider = callback.kind === "auth" ? SIGN_IN_STATE_PROVIDER : callback.providerId;
     const stateParam = callbackUrl.searchParams.get("state");
-    const state =
-      provider && stateParam
-        ? await this.deps.store.oauthStates.consume(hashState(stateParam), providerId)
-        : null;
-    if (!provider || !state) {
+    const state = stateParam
+      ? await this.deps.store.oauthStates.consume(hashState(stateParam), stateProvider)
+      : null;
+    const session = state ? await this.deps.store.connectSessions.getById(state.sessionId) : null;
+    if (!state || !session) {
       // Unknown, replayed, or meant for another provider's callback: nothing to complete.
-      this.deps.logger.warn({ providerId }, "OAuth callback with an unknown or used state refused");
+      this.deps.logger.warn(
+        { callback: stateProvider },
+        "OAuth callback with an unknown or used state refused",
+      );
       return {
         kind: "error",
         message: "This sign-in link is not valid or was already used. Start again from your app.",
         session: null,
+        display: null,
       };
     }
-    const session = await this.deps.store.connectSessions.getById(state.sessionId);
-    if (!session || this.deps.sessions.statusOf(session) !== "pending") {
+    const display = (state.display as ConnectDisplayMode | null) ?? null;
+    if (this.deps.sessions.statusOf(session) !== "pending") {
       return {
         kind: "error",
         message: "This connection request has expired or was already completed. Start again from your app.",
         session,
+        display,
       };
     }
 
     try {
-      const exchange = await this.deps.oauth.exchangeCode(provider, callbackUrl, {
-        redirectUri: this.redirectUri(providerId),
+      const target = await this.#target(session, callback.kind === "auth" ? null : callback.providerId);
+      const exchange = await this.deps.oauth.exchangeCode(target.provider, callbackUrl, {
+        redirectUri: target.redirectUri,
         state: stateParam as string,
         codeVerifier: state.codeVerifier,
         nonce: state.nonce,
+        scopes: target.scopes,
       });
-      const saved = await this.#saveAndComplete(session, providerId, exchange);
+      const saved =
+        session.kind === "auth"
+          ? await this.#completeSignIn(session, exchange)
+          : await this.#saveAndComplete(session, target.stateProvider, exchange);
       if (!saved) {
         return {
           kind: "error",
           message: "This connection request expired before it could be completed.",
           session,
+          display,
         };
       }
       return {
         kind: "success",
-        providerName: provider.displayName,
+        providerName: target.provider.displayName,
         accountIdentifier: exchange.accountIdentifier,
-        session,
+        session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
+        display,
       };
     } catch (error) {
       const failure =
@@ -142,15 +222,36 @@ export class ConnectFlow {
       return {
         kind: failure.code === "access_denied" ? "denied" : "error",
         message: failure.message,
-        session,
+        session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
+        display,
       };
     }
+  }
+
+  /** A sign-in ends with the user's claims and their ID token, sealed, for the app to collect. */
+  async #completeSignIn(session: ConnectSessionRecord, exchange: CodeExchange): Promise<boolean> {
+    const idToken = exchange.tokens.idToken;
+    if (!idToken) throw new ConnectFailure("provider_error", "The identity provider sent no ID token.");
+    const keyring = await this.deps.keys.current();
+    const sealedUserToken = keyring.seal(idToken, bindingOf(USER_TOKEN_FIELD, session.id));
+    const done = await this.deps.sessions.finish(session.id, {
+      status: "completed",
+      userInfo: exchange.claims ?? { sub: exchange.accountIdentifier },
+      sealedUserToken,
+    });
+    if (!done) return false;
+    await this.deps.sessions.announce(session.id);
+    await this.#record(session, {
+      type: "session.completed",
+      details: { session_id: session.id, kind: "auth", user_subject: exchange.claims?.sub ?? null },
+    });
+    return true;
   }
 
   async #saveAndComplete(
     session: ConnectSessionRecord,
     providerId: string,
-    exchange: Awaited<ReturnType<OAuthClient["exchangeCode"]>>,
+    exchange: CodeExchange,
   ): Promise<boolean> {
     const { store, credentials, clock, sessions } = this.deps;
     // Two sessions connecting the same new account at once: the loser of the unique constraint
@@ -165,6 +266,7 @@ export class ConnectFlow {
             scopes: exchange.scopes,
             tokens: exchange.tokens,
             grantPolicy: session.grantPolicy,
+            userSubject: session.userSubject,
           });
           const result = {
             grantId: grant.id,

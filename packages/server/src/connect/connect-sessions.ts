@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
+import type { UserTokens } from "../identity/user-tokens.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type {
   ConnectSessionRecord,
@@ -23,6 +24,11 @@ export type SessionStatus = ConnectSessionRecord["status"] | "expired";
 export interface CreateSessionInput {
   allowedProviders?: string[] | undefined;
   grantPolicy?: GrantPolicyRecord | undefined;
+  returnUrl?: string | undefined;
+  allowedOrigin?: string | undefined;
+  requiredScopes?: Record<string, string[]> | undefined;
+  metadata?: Record<string, string> | undefined;
+  userToken?: string | undefined;
 }
 
 /** Connect sessions: created by an app, completed once by the OAuth callback, watched by long-polls. */
@@ -36,8 +42,15 @@ export class ConnectSessionService {
     private readonly events: SessionEvents,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
+    private readonly userTokens: UserTokens,
   ) {}
 
+  /**
+   * A session to connect a provider account. Web options are checked against what the operator
+   * allowed for the app: the return URL's origin and the widget's origin must be among the app's
+   * allowed origins, required scopes must narrow the configured ones, and a user token must be a
+   * valid token of the app's identity provider (the grant will belong to that user).
+   */
   async create(
     appId: string,
     input: CreateSessionInput,
@@ -53,6 +66,62 @@ export class ConnectSessionService {
         issues: unknown.map((id) => ({ path: "allowed_providers", message: `${id} is not configured` })),
       });
     }
+    await this.#checkOrigins(appId, input);
+    this.#checkScopes(allowed, input.requiredScopes);
+    const userSubject = input.userToken ? await this.userTokens.subjectOf(appId, input.userToken) : null;
+    return this.#insert(
+      appId,
+      {
+        kind: "connect",
+        allowedProviders: [...new Set(allowed)],
+        grantPolicy: input.grantPolicy ?? null,
+        allowedOrigin: input.allowedOrigin ?? null,
+        returnUrl: input.returnUrl ?? null,
+        requiredScopes: input.requiredScopes ?? null,
+        metadata: input.metadata ?? null,
+        userSubject,
+      },
+      apiKeyPrefix,
+    );
+  }
+
+  /** A session to sign in at the app's identity provider (`authenticate()`). */
+  async createSignIn(
+    appId: string,
+    apiKeyPrefix: string | null = null,
+  ): Promise<{ session: ConnectSessionRecord; token: string }> {
+    await this.userTokens.identityOf(appId);
+    return this.#insert(
+      appId,
+      {
+        kind: "auth",
+        allowedProviders: [],
+        grantPolicy: null,
+        allowedOrigin: null,
+        returnUrl: null,
+        requiredScopes: null,
+        metadata: null,
+        userSubject: null,
+      },
+      apiKeyPrefix,
+    );
+  }
+
+  async #insert(
+    appId: string,
+    options: Pick<
+      ConnectSessionRecord,
+      | "kind"
+      | "allowedProviders"
+      | "grantPolicy"
+      | "allowedOrigin"
+      | "returnUrl"
+      | "requiredScopes"
+      | "metadata"
+      | "userSubject"
+    >,
+    apiKeyPrefix: string | null,
+  ): Promise<{ session: ConnectSessionRecord; token: string }> {
     const now = this.clock.now();
     const token = `${SESSION_TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
     const session: ConnectSessionRecord = {
@@ -60,22 +129,69 @@ export class ConnectSessionService {
       appId,
       confirmationCode: confirmationCode(),
       status: "pending",
-      allowedProviders: [...new Set(allowed)],
-      grantPolicy: input.grantPolicy ?? null,
       results: null,
+      userInfo: null,
       error: null,
       createdAt: now,
       expiresAt: now + SESSION_TTL_MS,
       updatedAt: now,
+      ...options,
     };
     await this.store.connectSessions.insert(session, hashSessionToken(token));
     await this.audit.append({
       appId,
       type: "session.created",
       apiKeyPrefix,
-      details: { session_id: session.id, allowed_providers: session.allowedProviders },
+      details: {
+        session_id: session.id,
+        kind: session.kind,
+        allowed_providers: session.allowedProviders,
+        ...(session.metadata ? { metadata: session.metadata } : {}),
+        ...(session.userSubject ? { user_subject: session.userSubject } : {}),
+      },
     });
     return { session, token };
+  }
+
+  /** No open redirect, no message to a stranger: both origins must be allowed for the app. */
+  async #checkOrigins(appId: string, input: CreateSessionInput): Promise<void> {
+    const wanted = [
+      ...(input.returnUrl ? [{ path: "return_url", origin: new URL(input.returnUrl).origin }] : []),
+      ...(input.allowedOrigin ? [{ path: "allowed_origin", origin: input.allowedOrigin }] : []),
+    ];
+    if (wanted.length === 0) return;
+    const allowedOrigins = (await this.store.apps.get(appId))?.allowedOrigins ?? [];
+    const refused = wanted.filter(({ origin }) => !allowedOrigins.includes(origin));
+    if (refused.length > 0) {
+      throw new VaultError("origin_not_allowed", {
+        issues: refused.map(({ path, origin }) => ({
+          path,
+          message: `${origin} is not allowed for this app`,
+        })),
+      });
+    }
+  }
+
+  #checkScopes(allowed: string[], required: Record<string, string[]> | undefined): void {
+    const issues: { path: string; message: string }[] = [];
+    for (const [providerId, scopes] of Object.entries(required ?? {})) {
+      const provider = this.providers.get(providerId);
+      if (!provider || !allowed.includes(providerId)) {
+        issues.push({
+          path: `required_scopes.${providerId}`,
+          message: "is not one of the session's providers",
+        });
+        continue;
+      }
+      const extra = scopes.filter((scope) => !provider.scopes.includes(scope));
+      if (extra.length > 0) {
+        issues.push({
+          path: `required_scopes.${providerId}`,
+          message: `${extra.join(", ")} not among the configured scopes (${provider.scopes.join(" ")})`,
+        });
+      }
+    }
+    if (issues.length > 0) throw new VaultError("scope_not_allowed", { issues });
   }
 
   statusOf(session: ConnectSessionRecord): SessionStatus {

@@ -13,12 +13,16 @@ export interface AuthorizationRequest {
   state: string;
   codeVerifier: string | null;
   nonce: string | null;
+  /** Scopes to ask for instead of the provider's configured ones (a session's required scopes). */
+  scopes?: string[] | undefined;
 }
 
 export interface CodeExchange {
   tokens: TokenSet;
   scopes: string[];
   accountIdentifier: string;
+  /** OIDC: the validated ID token's claims, completed from userinfo where they lacked a name. */
+  claims?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -79,8 +83,8 @@ export class OAuthClient {
     params.set("response_type", "code");
     params.set("client_id", provider.clientId);
     params.set("redirect_uri", request.redirectUri);
-    if (provider.scopes.length > 0)
-      params.set(provider.scopeParameter, provider.scopes.join(provider.scopeSeparator));
+    const scopes = request.scopes ?? provider.scopes;
+    if (scopes.length > 0) params.set(provider.scopeParameter, scopes.join(provider.scopeSeparator));
     params.set("state", request.state);
     if (request.codeVerifier) {
       params.set("code_challenge", await oauth.calculatePKCECodeChallenge(request.codeVerifier));
@@ -88,7 +92,7 @@ export class OAuthClient {
     }
     if (request.nonce) params.set("nonce", request.nonce);
     // OpenID Connect issues a refresh token for offline_access only after explicit consent (Core §11).
-    if (provider.scopes.includes("offline_access")) params.set("prompt", "consent");
+    if (scopes.includes("offline_access")) params.set("prompt", "consent");
     for (const [key, value] of Object.entries(provider.authorizeParams)) params.set(key, value);
     return url.toString();
   }
@@ -141,7 +145,7 @@ export class OAuthClient {
     const scopes =
       typeof result.scope === "string" && result.scope.trim() !== ""
         ? result.scope.split(/[\s,]+/)
-        : provider.scopes;
+        : (request.scopes ?? provider.scopes);
 
     let accountIdentifier: string;
     try {
@@ -158,7 +162,7 @@ export class OAuthClient {
         String(error),
       );
     }
-    return { tokens, scopes: [...new Set(scopes.filter(Boolean))], accountIdentifier };
+    return { tokens, scopes: [...new Set(scopes.filter(Boolean))], accountIdentifier, claims: idTokenClaims };
   }
 
   /**

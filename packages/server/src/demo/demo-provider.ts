@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import Provider, { type Configuration } from "oidc-provider";
-import type { ProviderConfig } from "../providers/provider-config.js";
+import { SIGN_IN_CALLBACK_PATH } from "../identity/sign-in-callback.js";
+import type { IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
 
 /** The provider id the demo registers under: `grantvault connect --provider demo`. */
 export const DEMO_PROVIDER_ID = "demo";
@@ -11,6 +12,8 @@ export interface DemoProvider {
   issuer: string;
   /** The provider entry the vault offers for it. */
   config: ProviderConfig;
+  /** The demo provider as `app`'s identity provider (`authenticate()`). */
+  identityFor(app: string): IdentityProviderConfig;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,10 @@ export async function startDemoProvider(options: {
       {
         client_id: clientId,
         client_secret: clientSecret,
-        redirect_uris: [`${options.publicUrl}/v1/oauth/callback/${DEMO_PROVIDER_ID}`],
+        redirect_uris: [
+          `${options.publicUrl}/v1/oauth/callback/${DEMO_PROVIDER_ID}`,
+          `${options.publicUrl}${SIGN_IN_CALLBACK_PATH}`,
+        ],
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
       },
@@ -71,6 +77,7 @@ export async function startDemoProvider(options: {
       clientId,
       clientSecret,
     },
+    identityFor: (app) => ({ app, issuer, clientId, clientSecret, displayName: "Demo provider (local)" }),
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

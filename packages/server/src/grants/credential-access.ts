@@ -1,6 +1,7 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
+import type { UserTokens } from "../identity/user-tokens.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
@@ -15,6 +16,8 @@ export interface AccessRequest {
   url: string;
   reason?: string | undefined;
   context?: Record<string, unknown> | undefined;
+  /** The signed-in user making the call: the grant must be theirs. */
+  userToken?: string | undefined;
 }
 
 /** Who asks: the app and the display prefix of its API key (for the audit log). */
@@ -40,6 +43,7 @@ export class CredentialAccess {
       store: Store;
       providers: ProviderRegistry;
       refresher: TokenRefresher;
+      userTokens: UserTokens;
       audit: AuditLog;
       clock: Clock;
       logger: Logger;
@@ -93,6 +97,11 @@ export class CredentialAccess {
     const { store, providers, refresher, clock } = this.deps;
     const grant = await store.grants.get(appId, grantId);
     if (!grant) throw new VaultError("grant_not_found");
+    if (request.userToken !== undefined) {
+      // Another user's grant is as absent as one that does not exist.
+      const subject = await this.deps.userTokens.subjectOf(appId, request.userToken);
+      if (grant.userSubject !== subject) throw new VaultError("grant_not_found");
+    }
     const provider = providers.get(grant.providerId);
     if (!provider) {
       throw new VaultError("reauth_required", {

@@ -12,6 +12,8 @@ export interface ConnectedAccount {
   scopes: string[];
   tokens: TokenSet;
   grantPolicy: GrantPolicyRecord | null;
+  /** The signed-in user who connected it (the session's user token), or null. */
+  userSubject: string | null;
 }
 
 /**
@@ -42,6 +44,8 @@ export async function saveConnectedGrant(
       grantPolicy: account.grantPolicy,
       statusReason: null,
       updatedAt: now,
+      // Whoever just proved control of the account at the provider holds the grant now.
+      userSubject: account.userSubject ?? existing.userSubject,
     };
     await store.grants.reauthorize(existing.id, grant);
   } else {
@@ -58,6 +62,7 @@ export async function saveConnectedGrant(
       updatedAt: now,
       grantPolicy: account.grantPolicy,
       statusReason: null,
+      userSubject: account.userSubject,
     };
     await store.grants.insert(grant);
   }

@@ -1,6 +1,15 @@
-import type { ConnectFailureCode, ConnectSessionResponse, GrantPolicy } from "@grantvault/protocol";
+import type {
+  ConnectFailureCode,
+  ConnectResultBody,
+  ConnectSessionResponse,
+  GrantPolicy,
+} from "@grantvault/protocol";
 import type { SessionStatus } from "../connect/connect-sessions.js";
-import type { ConnectSessionRecord, GrantPolicyRecord } from "../storage/connect-sessions-repository.js";
+import type {
+  ConnectResultRecord,
+  ConnectSessionRecord,
+  GrantPolicyRecord,
+} from "../storage/connect-sessions-repository.js";
 
 /** A session as the API shows it. */
 export function connectSessionBody(
@@ -11,19 +20,20 @@ export function connectSessionBody(
     session_id: session.id,
     status,
     expires_at: new Date(session.expiresAt).toISOString(),
-    results:
-      status === "completed"
-        ? (session.results ?? []).map((result) => ({
-            grant_id: result.grantId,
-            provider_id: result.providerId,
-            account_identifier: result.accountIdentifier,
-            scopes: result.scopes,
-            grant_policy: grantPolicyBody(result.grantPolicy),
-          }))
-        : null,
+    results: status === "completed" ? (session.results ?? []).map(connectResultBody) : null,
     error: session.error
       ? { code: session.error.code as ConnectFailureCode, message: session.error.message }
       : null,
+  };
+}
+
+export function connectResultBody(result: ConnectResultRecord): ConnectResultBody {
+  return {
+    grant_id: result.grantId,
+    provider_id: result.providerId,
+    account_identifier: result.accountIdentifier,
+    scopes: result.scopes,
+    grant_policy: grantPolicyBody(result.grantPolicy),
   };
 }
 

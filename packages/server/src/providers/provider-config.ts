@@ -61,6 +61,25 @@ const oauth2Provider = z
   .strict();
 
 export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Provider]);
+
+/**
+ * An app's identity provider (OIDC), for `authenticate()` and user tokens. In the providers file
+ * under `"identity"`; `app` is the app's id or name.
+ */
+export const IdentityProviderConfig = z
+  .object({
+    app: z.string().min(1, "is required").max(100),
+    issuer: url,
+    clientId: z.string().min(1, "is required"),
+    clientSecret: z.string().min(1, "is required"),
+    /** The `aud` user tokens must carry; the client id when omitted (ID tokens are issued to it). */
+    audience: z.string().min(1).optional(),
+    displayName: z.string().min(1).max(60).optional(),
+    /** Replaces the default `openid email profile`. */
+    scopes: scopes.optional(),
+  })
+  .strict();
+export type IdentityProviderConfig = z.infer<typeof IdentityProviderConfig>;
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type CatalogProviderConfig = z.infer<typeof catalogProvider>;
 export type OidcProviderConfig = z.infer<typeof oidcProvider>;
@@ -110,6 +129,32 @@ export function parseProviderConfigs(
     providers.push(result.data);
   });
   return problems.length > 0 ? { problems } : { providers };
+}
+
+/** Validates the `identity` list of a providers file (absent: none). One identity provider per app. */
+export function parseIdentityConfigs(
+  input: unknown,
+): { identity: IdentityProviderConfig[] } | { problems: string[] } {
+  const list = Array.isArray(input) ? undefined : (input as { identity?: unknown } | null)?.identity;
+  if (list === undefined) return { identity: [] };
+  if (!Array.isArray(list)) return { problems: ["identity: must be a JSON array"] };
+  const problems: string[] = [];
+  const identity: IdentityProviderConfig[] = [];
+  list.forEach((entry, index) => {
+    const result = IdentityProviderConfig.safeParse(entry);
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const path = issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
+        problems.push(`identity[${index}]${path}: ${issue.message}`);
+      }
+      return;
+    }
+    if (identity.some((other) => other.app === result.data.app)) {
+      problems.push(`identity[${index}].app: "${result.data.app}" has an identity provider already`);
+    }
+    identity.push(result.data);
+  });
+  return problems.length > 0 ? { problems } : { identity };
 }
 
 /** Picks the schema from the discriminating key, so problems are reported against the right shape. */

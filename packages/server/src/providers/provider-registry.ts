@@ -1,5 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { type ProviderConfig, parseProviderConfigs } from "./provider-config.js";
+import {
+  type IdentityProviderConfig,
+  type ProviderConfig,
+  parseIdentityConfigs,
+  parseProviderConfigs,
+} from "./provider-config.js";
 import { resolveProvider } from "./resolve-provider.js";
 import type { ResolvedProvider } from "./resolved-provider.js";
 
@@ -39,8 +44,13 @@ export class ProviderRegistry {
   }
 }
 
+export interface ProvidersFile {
+  providers: ProviderConfig[];
+  identity: IdentityProviderConfig[];
+}
+
 /** Reads and validates a providers file (JSON). */
-export async function loadProvidersFile(path: string): Promise<ProviderConfig[]> {
+export async function loadProvidersFile(path: string): Promise<ProvidersFile> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -54,6 +64,11 @@ export async function loadProvidersFile(path: string): Promise<ProviderConfig[]>
     throw new ProvidersFileError(path, [`is not valid JSON: ${(error as Error).message}`]);
   }
   const result = parseProviderConfigs(parsed);
-  if ("problems" in result) throw new ProvidersFileError(path, result.problems);
-  return result.providers;
+  const identity = parseIdentityConfigs(parsed);
+  const problems = [
+    ...("problems" in result ? result.problems : []),
+    ...("problems" in identity ? identity.problems : []),
+  ];
+  if ("problems" in result || "problems" in identity) throw new ProvidersFileError(path, problems);
+  return { providers: result.providers, identity: identity.identity };
 }

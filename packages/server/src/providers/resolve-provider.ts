@@ -1,6 +1,7 @@
 import { getCatalogEntry, type IdentityContext } from "@grantvault/providers";
 import {
   type CatalogProviderConfig,
+  type IdentityProviderConfig,
   isLoopbackHost,
   type OAuth2ProviderConfig,
   type OidcProviderConfig,
@@ -42,6 +43,23 @@ function fromCatalog(config: CatalogProviderConfig): ResolvedProvider {
     allowInsecureRequests: false,
     ...(entry.normalizeTokenResponse ? { normalizeTokenResponse: entry.normalizeTokenResponse } : {}),
     accountIdentifier: (context) => entry.accountIdentifier(context),
+  };
+}
+
+/** An app's identity provider as the OAuth engine sees it: an OIDC provider used for sign-in only. */
+export function resolveIdentityProvider(config: IdentityProviderConfig): ResolvedProvider {
+  return {
+    ...fromOidc({
+      id: "identity",
+      type: "oidc",
+      issuer: config.issuer,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      scopes: config.scopes ?? ["openid", "email", "profile"],
+      ...(config.displayName ? { displayName: config.displayName } : {}),
+    }),
+    // Discovery is cached by id: one per app.
+    id: `@identity:${config.app}`,
   };
 }
 

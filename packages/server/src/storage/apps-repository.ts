@@ -5,15 +5,22 @@ export interface AppRecord {
   id: string;
   name: string;
   createdAt: number;
+  /** Origins (scheme://host[:port]) allowed for return URLs and the Connect widget. */
+  allowedOrigins: string[];
 }
 
 export class AppsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(app: AppRecord): Promise<void> {
+  async insert(app: Omit<AppRecord, "allowedOrigins"> & { allowedOrigins?: string[] }): Promise<void> {
     await this.db
       .insertInto("apps")
-      .values({ id: app.id, name: app.name, created_at: app.createdAt })
+      .values({
+        id: app.id,
+        name: app.name,
+        created_at: app.createdAt,
+        allowed_origins: JSON.stringify(app.allowedOrigins ?? []),
+      })
       .execute();
   }
 
@@ -27,6 +34,25 @@ export class AppsRepository {
     return rows.map(toApp);
   }
 
+  /** The app by id, or else by name (CLI arguments accept either). */
+  async find(idOrName: string): Promise<AppRecord | null> {
+    const row = await this.db
+      .selectFrom("apps")
+      .selectAll()
+      .where((eb) => eb.or([eb("id", "=", idOrName), eb("name", "=", idOrName)]))
+      .orderBy("created_at")
+      .executeTakeFirst();
+    return row ? toApp(row) : null;
+  }
+
+  async setAllowedOrigins(id: string, origins: string[]): Promise<void> {
+    await this.db
+      .updateTable("apps")
+      .set({ allowed_origins: JSON.stringify(origins) })
+      .where("id", "=", id)
+      .execute();
+  }
+
   async count(): Promise<number> {
     const { n } = await this.db
       .selectFrom("apps")
@@ -37,5 +63,10 @@ export class AppsRepository {
 }
 
 function toApp(row: Database["apps"]): AppRecord {
-  return { id: row.id, name: row.name, createdAt: row.created_at };
+  return {
+    id: row.id,
+    name: row.name,
+    createdAt: row.created_at,
+    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+  };
 }

@@ -11,11 +11,24 @@ export interface ConnectSessionRecord {
   allowedProviders: string[];
   grantPolicy: GrantPolicyRecord | null;
   results: ConnectResultRecord[] | null;
+  /** A completed sign-in session: the user's claims (the ID token itself is sealed apart). */
+  userInfo: Record<string, unknown> | null;
   error: { code: string; message: string } | null;
   createdAt: number;
   expiresAt: number;
   updatedAt: number;
+  /** `connect`: connect a provider account; `auth`: sign in at the app's identity provider. */
+  kind: SessionKind;
+  allowedOrigin: string | null;
+  returnUrl: string | null;
+  /** Provider id → the scopes to ask for instead of the configured ones. */
+  requiredScopes: Record<string, string[]> | null;
+  metadata: Record<string, string> | null;
+  /** The signed-in user the resulting grant belongs to. */
+  userSubject: string | null;
 }
+
+export type SessionKind = "connect" | "auth";
 
 export interface GrantPolicyRecord {
   maxTtlSeconds?: number;
@@ -32,6 +45,7 @@ export interface ConnectResultRecord {
 
 export type SessionOutcome =
   | { status: "completed"; results: ConnectResultRecord[] }
+  | { status: "completed"; userInfo: Record<string, unknown>; sealedUserToken: string }
   | { status: "denied" | "failed"; error: { code: string; message: string } };
 
 export class ConnectSessionsRepository {
@@ -54,6 +68,13 @@ export class ConnectSessionsRepository {
         created_at: session.createdAt,
         expires_at: session.expiresAt,
         updated_at: session.updatedAt,
+        kind: session.kind,
+        allowed_origin: session.allowedOrigin,
+        return_url: session.returnUrl,
+        required_scopes: session.requiredScopes ? JSON.stringify(session.requiredScopes) : null,
+        metadata: session.metadata ? JSON.stringify(session.metadata) : null,
+        user_subject: session.userSubject,
+        user_token: null,
       })
       .execute();
   }
@@ -78,6 +99,17 @@ export class ConnectSessionsRepository {
     return row ? toSession(row) : null;
   }
 
+  /** The sealed ID token of a completed sign-in session of `appId`, or null. */
+  async sealedUserToken(appId: string, id: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom("connect_sessions")
+      .select("user_token")
+      .where("app_id", "=", appId)
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.user_token ?? null;
+  }
+
   async findByTokenHash(tokenHash: string): Promise<ConnectSessionRecord | null> {
     const row = await this.db
       .selectFrom("connect_sessions")
@@ -96,9 +128,13 @@ export class ConnectSessionsRepository {
       .updateTable("connect_sessions")
       .set({
         status: outcome.status,
-        results: outcome.status === "completed" ? JSON.stringify(outcome.results) : null,
+        results:
+          outcome.status !== "completed"
+            ? null
+            : JSON.stringify("results" in outcome ? outcome.results : outcome.userInfo),
         error_code: outcome.status === "completed" ? null : outcome.error.code,
         error_message: outcome.status === "completed" ? null : outcome.error.message,
+        user_token: "sealedUserToken" in outcome ? outcome.sealedUserToken : null,
         updated_at: at,
       })
       .where("id", "=", id)
@@ -117,10 +153,20 @@ function toSession(row: Database["connect_sessions"]): ConnectSessionRecord {
     status: row.status as StoredSessionStatus,
     allowedProviders: JSON.parse(row.allowed_providers) as string[],
     grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
-    results: row.results ? (JSON.parse(row.results) as ConnectResultRecord[]) : null,
+    results: row.results && row.kind !== "auth" ? (JSON.parse(row.results) as ConnectResultRecord[]) : null,
+    userInfo:
+      row.results && row.kind === "auth" ? (JSON.parse(row.results) as Record<string, unknown>) : null,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
     updatedAt: row.updated_at,
+    kind: row.kind as SessionKind,
+    allowedOrigin: row.allowed_origin,
+    returnUrl: row.return_url,
+    requiredScopes: row.required_scopes
+      ? (JSON.parse(row.required_scopes) as Record<string, string[]>)
+      : null,
+    metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, string>) : null,
+    userSubject: row.user_subject,
   };
 }

@@ -16,6 +16,8 @@ export interface GrantRecord {
   grantPolicy: GrantPolicyRecord | null;
   /** Why it is not active, or null. */
   statusReason: string | null;
+  /** The signed-in user (identity provider `sub`) the grant belongs to, or null (the app's). */
+  userSubject: string | null;
 }
 
 /** Stored statuses; `expired` is derived from expires_at when reading. */
@@ -49,6 +51,7 @@ export class GrantsRepository {
         updated_at: grant.updatedAt,
         grant_policy: grant.grantPolicy ? JSON.stringify(grant.grantPolicy) : null,
         status_reason: grant.statusReason,
+        user_subject: grant.userSubject,
       })
       .execute();
   }
@@ -125,7 +128,10 @@ export class GrantsRepository {
   /** Re-authorization: the same grant id gets fresh scopes, status, expiry and policy. */
   async reauthorize(
     id: string,
-    changes: Pick<GrantRecord, "scopes" | "status" | "expiresAt" | "grantPolicy" | "updatedAt">,
+    changes: Pick<
+      GrantRecord,
+      "scopes" | "status" | "expiresAt" | "grantPolicy" | "updatedAt" | "userSubject"
+    >,
   ): Promise<void> {
     await this.db
       .updateTable("grants")
@@ -136,9 +142,28 @@ export class GrantsRepository {
         grant_policy: changes.grantPolicy ? JSON.stringify(changes.grantPolicy) : null,
         status_reason: null,
         updated_at: changes.updatedAt,
+        user_subject: changes.userSubject,
       })
       .where("id", "=", id)
       .execute();
+  }
+
+  /** The user's grants for a provider (newest first), optionally for one account. */
+  async findForUser(
+    appId: string,
+    userSubject: string,
+    providerId: string,
+    accountIdentifier?: string,
+  ): Promise<GrantRecord[]> {
+    let query = this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("user_subject", "=", userSubject)
+      .where("provider_id", "=", providerId);
+    if (accountIdentifier !== undefined) query = query.where("account_identifier", "=", accountIdentifier);
+    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(50).execute();
+    return rows.map(toGrant);
   }
 
   /** The grant, only when it belongs to `appId`: another app's grant does not exist for the caller. */
@@ -167,5 +192,6 @@ function toGrant(row: Database["grants"]): GrantRecord {
     updatedAt: row.updated_at,
     grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
     statusReason: row.status_reason,
+    userSubject: row.user_subject,
   };
 }

@@ -7,6 +7,8 @@ export interface OAuthStateRecord {
   providerId: string;
   codeVerifier: string | null;
   nonce: string | null;
+  /** How the Connect page was opened (`popup`, `redirect`), or null. */
+  display: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -23,6 +25,7 @@ export class OAuthStatesRepository {
         provider_id: state.providerId,
         code_verifier: state.codeVerifier,
         nonce: state.nonce,
+        display: state.display,
         created_at: state.createdAt,
         expires_at: state.expiresAt,
       })
@@ -48,6 +51,7 @@ export class OAuthStatesRepository {
           providerId: row.provider_id,
           codeVerifier: row.code_verifier,
           nonce: row.nonce,
+          display: row.display,
           createdAt: row.created_at,
           expiresAt: row.expires_at,
         }

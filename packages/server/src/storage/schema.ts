@@ -41,6 +41,8 @@ export interface AppsTable {
   id: string;
   name: string;
   created_at: number;
+  /** JSON array of origins the operator allowed for return URLs and widget messages. */
+  allowed_origins: string;
 }
 
 export interface ApiKeysTable {
@@ -72,6 +74,8 @@ export interface GrantsTable {
   grant_policy: string | null;
   /** Why it is not active (revocation reason, provider error), or null. */
   status_reason: string | null;
+  /** The signed-in user (`sub` of the app's identity provider) the grant belongs to, or null. */
+  user_subject: string | null;
 }
 
 export interface CredentialsTable {
@@ -99,6 +103,20 @@ export interface ConnectSessionsTable {
   created_at: number;
   expires_at: number;
   updated_at: number;
+  /** `connect` (a provider grant) or `auth` (a sign-in at the app's identity provider). */
+  kind: string;
+  /** Bare origin the Connect page reports to (postMessage target), or null. */
+  allowed_origin: string | null;
+  /** Where a redirect-mode browser goes when the session ends, or null. */
+  return_url: string | null;
+  /** JSON object: provider id → scopes, narrowing the configured ones; or null. */
+  required_scopes: string | null;
+  /** JSON object of the app's string metadata, or null. */
+  metadata: string | null;
+  /** The signed-in user the resulting grant is bound to, or null. */
+  user_subject: string | null;
+  /** Sign-in sessions: the sealed ID token once completed; otherwise null. */
+  user_token: string | null;
 }
 
 export interface OAuthStatesTable {
@@ -110,6 +128,8 @@ export interface OAuthStatesTable {
   code_verifier: string | null;
   /** OIDC nonce, or null for plain OAuth 2.0. */
   nonce: string | null;
+  /** How the Connect page was opened (`popup`, `redirect`), or null for a plain tab. */
+  display: string | null;
   created_at: number;
   expires_at: number;
 }

@@ -2,7 +2,10 @@
  * Every column that holds a sealed secret. Key rotation walks exactly this list, so a new sealed
  * column must be added here (the rotation tests fail otherwise, as they scan every table).
  */
-export const SEALED_FIELDS = [{ table: "credentials", idColumn: "grant_id", column: "secret" }] as const;
+export const SEALED_FIELDS = [
+  { table: "credentials", idColumn: "grant_id", column: "secret" },
+  { table: "connect_sessions", idColumn: "id", column: "user_token" },
+] as const;
 
 export type SealedField = (typeof SEALED_FIELDS)[number];
 
@@ -10,3 +13,6 @@ export type SealedField = (typeof SEALED_FIELDS)[number];
 export function bindingOf(field: SealedField, rowId: string): string {
   return `${field.table}/${rowId}/${field.column}`;
 }
+
+/** The sealed ID token of a completed sign-in session. */
+export const USER_TOKEN_FIELD = SEALED_FIELDS[1];

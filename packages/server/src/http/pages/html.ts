@@ -10,6 +10,14 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", "&#39;");
 }
 
+/** A value as a JavaScript literal that is safe inside an inline <script> (no `</script>` breakout). */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replaceAll("<", "\\u003c")
+    .replaceAll("\u2028", "\\u2028")
+    .replaceAll("\u2029", "\\u2029");
+}
+
 /** A rendered page and the Content-Security-Policy that lets exactly its inline style and script run. */
 export interface RenderedPage {
   html: string;

@@ -1,9 +1,25 @@
-import { escapeHtml, type RenderedPage, renderPage } from "./html.js";
+import type { WidgetMessage } from "@grantvault/protocol";
+import { escapeHtml, type RenderedPage, renderPage, scriptJson } from "./html.js";
 
 export type ResultKind = "success" | "denied" | "error";
 
-/** The page the user lands on at the end: what happened and what to do now. */
-export function resultPage(kind: ResultKind, heading: string, message: string): RenderedPage {
+/** A message for the Connect.js widget that opened this page as a popup. */
+export interface PopupReport {
+  /** The session's allowed origin: the message goes nowhere else. */
+  targetOrigin: string;
+  message: WidgetMessage;
+}
+
+/**
+ * The page the user lands on at the end: what happened and what to do now. In a popup opened by
+ * the widget, it also reports the result to the opener and closes itself.
+ */
+export function resultPage(
+  kind: ResultKind,
+  heading: string,
+  message: string,
+  report?: PopupReport,
+): RenderedPage {
   const icon =
     kind === "success"
       ? `<div class="status ok" aria-hidden="true">✓</div>`
@@ -14,5 +30,11 @@ export function resultPage(kind: ResultKind, heading: string, message: string): 
   <p>${escapeHtml(message)}</p>
   ${kind === "success" ? "<p>You can close this tab and return to where you started.</p>" : ""}
 </main>`;
-  return renderPage({ title: heading, body });
+  const script = report
+    ? `if (window.opener) {
+  window.opener.postMessage(${scriptJson(report.message)}, ${scriptJson(report.targetOrigin)});
+  setTimeout(function () { window.close(); }, 300);
+}`
+    : undefined;
+  return renderPage({ title: heading, body, ...(script ? { script } : {}) });
 }

@@ -1,13 +1,16 @@
 import { parse as parseQueryString } from "node:querystring";
+import { CONNECT_DISPLAY_MODES, type ConnectDisplayMode } from "@grantvault/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ConnectFailure } from "../../connect/connect-failure.js";
 import type { ConnectFlow, UnusableSession } from "../../connect/connect-flow.js";
-import type { ProviderRegistry } from "../../providers/provider-registry.js";
+import type { ConnectSessionService } from "../../connect/connect-sessions.js";
 import type { ConnectSessionRecord } from "../../storage/connect-sessions-repository.js";
 import type { Store } from "../../storage/store.js";
+import { replyWithOutcome } from "../flow-outcome-reply.js";
 import { connectPage } from "../pages/connect-page.js";
 import { resultPage } from "../pages/result-page.js";
 import { sendPage } from "../pages/send-page.js";
+import { registerSessionStatus } from "./get-connect-session-status.js";
 
 interface TokenParams {
   token: string;
@@ -37,7 +40,7 @@ const UNUSABLE: Record<UnusableSession, { status: number; heading: string; messa
  */
 export async function registerConnectPages(
   app: FastifyInstance,
-  deps: { flow: ConnectFlow; providers: ProviderRegistry; store: Store; publicUrl: string },
+  deps: { flow: ConnectFlow; sessions: ConnectSessionService; store: Store; publicUrl: string },
 ): Promise<void> {
   await app.register(async (pages) => {
     // HTML forms post urlencoded bodies; only these routes accept them.
@@ -47,30 +50,40 @@ export async function registerConnectPages(
       (_request, body, done) => done(null, parseQueryString(body as string)),
     );
 
-    pages.get<{ Params: TokenParams }>("/connect/:token", async (request, reply) => {
-      const session = await deps.flow.usableSession(request.params.token);
-      if (typeof session === "string") return unusable(reply, session);
-      const app = await deps.store.apps.get(session.appId);
-      const providers = session.allowedProviders.flatMap((id) => {
-        const provider = deps.providers.get(id);
-        return provider ? [{ id, displayName: provider.displayName, provider }] : [];
-      });
-      return sendPage(
-        reply,
-        200,
-        connectPage({
-          appName: app?.name ?? "your app",
-          confirmationCode: session.confirmationCode,
-          actionBase: `/connect/${request.params.token}`,
-          providers,
-          providerOrigins: providers.flatMap(({ provider }) =>
-            "discoverFrom" in provider.endpoints
-              ? [new URL(provider.endpoints.discoverFrom).origin]
-              : [new URL(provider.endpoints.authorizationUrl).origin],
-          ),
-        }),
-      );
-    });
+    pages.get<{ Params: TokenParams; Querystring: Record<string, unknown> }>(
+      "/connect/:token",
+      async (request, reply) => {
+        const session = await deps.flow.usableSession(request.params.token);
+        if (typeof session === "string") return unusable(reply, session);
+        const app = await deps.store.apps.get(session.appId);
+        const providers = await deps.flow.offeredProviders(session);
+        const display = displayOf(request.query.display);
+        return sendPage(
+          reply,
+          200,
+          connectPage({
+            kind: session.kind,
+            appName: app?.name ?? "your app",
+            confirmationCode: session.confirmationCode,
+            actionBase: `/connect/${request.params.token}`,
+            providers: providers.map((provider) => ({ id: provider.id, displayName: provider.displayName })),
+            providerOrigins: providers.map((provider) =>
+              "discoverFrom" in provider.endpoints
+                ? new URL(provider.endpoints.discoverFrom).origin
+                : new URL(provider.endpoints.authorizationUrl).origin,
+            ),
+            display,
+            // Progress reports to the widget, only from its popup and only to the session's origin.
+            report:
+              display === "popup" && session.allowedOrigin && session.kind === "connect"
+                ? { targetOrigin: session.allowedOrigin, sessionId: session.id }
+                : null,
+          }),
+        );
+      },
+    );
+
+    registerSessionStatus(pages, deps.sessions);
 
     pages.post<{ Params: TokenParams; Body: Record<string, unknown> }>(
       "/connect/:token/start",
@@ -79,9 +92,14 @@ export async function registerConnectPages(
         if (!session) return reply;
         const provider = request.body?.provider;
         try {
-          if (typeof provider !== "string")
+          if (session.kind === "connect" && typeof provider !== "string")
             throw new ConnectFailure("provider_config", "Choose a service to connect.");
-          return reply.redirect(await deps.flow.begin(session, provider), 303);
+          const url = await deps.flow.begin(
+            session,
+            typeof provider === "string" ? provider : null,
+            displayOf(request.body?.display),
+          );
+          return reply.redirect(url, 303);
         } catch (error) {
           const message =
             error instanceof ConnectFailure ? error.message : "The connection could not be started.";
@@ -91,16 +109,14 @@ export async function registerConnectPages(
       },
     );
 
-    pages.post<{ Params: TokenParams }>("/connect/:token/cancel", async (request, reply) => {
-      const session = await formSession(request, reply);
-      if (!session) return reply;
-      await deps.flow.cancel(session);
-      return sendPage(
-        reply,
-        200,
-        resultPage("denied", "Connection cancelled", "Nothing was connected. You can close this tab."),
-      );
-    });
+    pages.post<{ Params: TokenParams; Body: Record<string, unknown> }>(
+      "/connect/:token/cancel",
+      async (request, reply) => {
+        const session = await formSession(request, reply);
+        if (!session) return reply;
+        return replyWithOutcome(reply, await deps.flow.cancel(session, displayOf(request.body?.display)));
+      },
+    );
   });
 
   /** The session a form post acts on; answers the request itself (and returns null) when it cannot. */
@@ -125,6 +141,10 @@ export async function registerConnectPages(
     }
     return session;
   }
+}
+
+function displayOf(value: unknown): ConnectDisplayMode | null {
+  return CONNECT_DISPLAY_MODES.find((mode) => mode === value) ?? null;
 }
 
 function unusable(reply: FastifyReply, reason: UnusableSession): FastifyReply {

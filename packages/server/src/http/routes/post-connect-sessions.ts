@@ -19,6 +19,11 @@ export function registerPostConnectSessions(
       {
         allowedProviders: body.allowed_providers,
         grantPolicy: grantPolicyRecord(body.grant_policy),
+        returnUrl: body.return_url,
+        allowedOrigin: body.allowed_origin,
+        requiredScopes: body.required_scopes,
+        metadata: body.metadata,
+        userToken: body.user_token,
       },
       caller.keyPrefix,
     );

@@ -18,6 +18,7 @@ export function registerPostGrantCredential(scope: FastifyInstance, access: Cred
       url: body.url,
       reason: body.reason,
       context: body.context,
+      userToken: body.user_token,
     });
     const expiresAt = granted.tokens.expiresAt;
     return {

@@ -26,6 +26,7 @@ export async function registerPostGrantProxy(scope: FastifyInstance, proxy: Prox
         url: headerOf(request, PROXY_HEADERS.url),
         reason: headerOf(request, PROXY_HEADERS.reason),
         context: parseContext(headerOf(request, PROXY_HEADERS.context)),
+        user_token: headerOf(request, PROXY_HEADERS.userToken),
       });
       const forwarded: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
@@ -35,8 +36,10 @@ export async function registerPostGrantProxy(scope: FastifyInstance, proxy: Prox
       }
       let result: Awaited<ReturnType<ProxyCall["forward"]>>;
       try {
+        const { user_token: userToken, ...call } = target;
         result = await proxy.forward(caller, id, {
-          ...target,
+          ...call,
+          userToken,
           headers: forwarded,
           body: (request.body as Readable | undefined) ?? null,
         });

@@ -3,6 +3,7 @@ import { initial } from "./0001-initial.js";
 import { connectSessions } from "./0002-connect-sessions.js";
 import { grantStatus } from "./0003-grant-status.js";
 import { auditEvents } from "./0004-audit-events.js";
+import { webAndIdentity } from "./0005-web-and-identity.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0002-connect-sessions": connectSessions,
   "0003-grant-status": grantStatus,
   "0004-audit-events": auditEvents,
+  "0005-web-and-identity": webAndIdentity,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,68 @@
+import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { Clock } from "../clock.js";
+import type { OAuthClient } from "../connect/oauth-client.js";
+import { VaultError } from "../errors.js";
+import type { AppsRepository } from "../storage/apps-repository.js";
+import type { AppIdentity, IdentityRegistry } from "./identity-registry.js";
+
+/** Signature algorithms a user token may use; `none` and HMAC (a shared secret) never. */
+const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+
+/**
+ * User tokens: ID tokens of an app's identity provider, checked against the provider's signing
+ * keys (JWKS from OpenID discovery, cached; a token signed with a new key makes jose fetch the set
+ * again, so key rotation is picked up), its issuer, the app's audience and the expiry.
+ */
+export class UserTokens {
+  readonly #keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(
+    private readonly deps: {
+      identities: IdentityRegistry;
+      apps: Pick<AppsRepository, "get">;
+      oauth: OAuthClient;
+      clock: Clock;
+    },
+  ) {}
+
+  /** The app's identity provider; `identity_not_configured` when it has none. */
+  async identityOf(appId: string): Promise<AppIdentity> {
+    const app = await this.deps.apps.get(appId);
+    const identity = app ? this.deps.identities.forApp(app) : undefined;
+    if (!identity) throw new VaultError("identity_not_configured");
+    return identity;
+  }
+
+  /** The verified claims of `token` for `appId`, or null when it is not valid for the app. */
+  async verify(appId: string, token: string): Promise<(JWTPayload & { sub: string }) | null> {
+    const identity = await this.identityOf(appId);
+    const server = await this.deps.oauth.authorizationServer(identity.provider);
+    if (!server.jwks_uri) throw new VaultError("identity_not_configured");
+    let keySet = this.#keySets.get(server.jwks_uri);
+    if (!keySet) {
+      keySet = createRemoteJWKSet(new URL(server.jwks_uri));
+      this.#keySets.set(server.jwks_uri, keySet);
+    }
+    try {
+      const { payload } = await jwtVerify(token, keySet, {
+        issuer: server.issuer,
+        audience: identity.audience,
+        algorithms: ALGORITHMS,
+        currentDate: new Date(this.deps.clock.now()),
+        requiredClaims: ["sub", "exp"],
+      });
+      return typeof payload.sub === "string" && payload.sub !== ""
+        ? (payload as JWTPayload & { sub: string })
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The subject of a valid token; `invalid_user_token` otherwise. */
+  async subjectOf(appId: string, token: string): Promise<string> {
+    const claims = await this.verify(appId, token);
+    if (!claims) throw new VaultError("invalid_user_token");
+    return claims.sub;
+  }
+}
