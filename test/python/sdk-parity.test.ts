@@ -157,17 +157,17 @@ describe("Python SDK parity with the TypeScript SDK", () => {
 
   it("fails when the TypeScript SDK gains something Python lacks", () => {
     const grown: TsSurface = {
-      methods: [...ts.methods, "authenticateLater"],
+      methods: [...ts.methods, "parityProbeMethod"],
       getters: ts.getters,
-      errors: { ...ts.errors, PolicyViolationError: "VaultError" },
-      functions: [...ts.functions, "verifyUserTokenSoon"],
+      errors: { ...ts.errors, ParityProbeError: "VaultError" },
+      functions: [...ts.functions, "parityProbeFunction"],
     };
     const baseline = new Set(missingInPython(ts, py));
     expect(missingInPython(grown, py).filter((line) => !baseline.has(line))).toEqual([
-      "Vault.authenticate_later (method)",
-      "AsyncVault.authenticate_later (coroutine)",
-      "error class PolicyViolationError",
-      "function verify_user_token_soon",
+      "Vault.parity_probe_method (method)",
+      "AsyncVault.parity_probe_method (coroutine)",
+      "error class ParityProbeError",
+      "function parity_probe_function",
     ]);
     expect(snakeCase("getAPIKey")).toBe("get_api_key");
   });
