@@ -20,10 +20,13 @@ from unittest import mock
 
 import grantvault
 from grantvault import (
+    AmbiguousGrantError,
     AuthenticationError,
     CredentialRevokedError,
     GrantExpiredError,
     HostNotAllowedError,
+    InvalidUserTokenError,
+    PolicyViolationError,
     Response,
     TokenRefreshUnavailableError,
     Vault,
@@ -137,12 +140,29 @@ class ErrorsTest(unittest.TestCase):
             ("host_not_allowed", HostNotAllowedError),
             ("refresh_unavailable", TokenRefreshUnavailableError),
             ("audit_unavailable", VaultError),
+            ("ambiguous_grant", AmbiguousGrantError),
+            ("invalid_user_token", InvalidUserTokenError),
+            ("origin_not_allowed", PolicyViolationError),
+            ("scope_not_allowed", PolicyViolationError),
         ):
             error = error_from_response(403, {"error": {"code": code, "message": "m"}})
             self.assertIs(type(error), cls)
             self.assertEqual(
                 (error.code, error.status, error.details), (code, 403, {"status": 403})
             )
+        ambiguous = error_from_response(
+            409,
+            {
+                "error": {
+                    "code": "ambiguous_grant",
+                    "message": "m",
+                    "issues": [{"path": "account", "message": "a@x.test"}],
+                }
+            },
+        )
+        assert isinstance(ambiguous, AmbiguousGrantError)
+        self.assertEqual(ambiguous.candidates, ["a@x.test"])
+        self.assertEqual(ambiguous.details["issues"], [{"path": "account", "message": "a@x.test"}])
         odd = error_from_response(502, "<html>")
         self.assertEqual((odd.code, odd.status), ("unexpected_response", 502))
         self.assertTrue(issubclass(VaultValueError, ValueError))

@@ -15,6 +15,7 @@ from ._version import __version__
 from .async_vault import AsyncVault
 from .browser import can_open_browser
 from .errors import (
+    AmbiguousGrantError,
     AuthenticationError,
     ConnectConfigError,
     ConnectDeniedError,
@@ -25,7 +26,9 @@ from .errors import (
     GrantNotFoundError,
     GrantRevokedError,
     HostNotAllowedError,
+    InvalidUserTokenError,
     NetworkError,
+    PolicyViolationError,
     ReAuthRequiredError,
     TokenRefreshUnavailableError,
     VaultError,
@@ -46,6 +49,7 @@ from .types import (
 from .vault import Vault
 
 __all__ = [
+    "AmbiguousGrantError",
     "AppInfo",
     "AsyncVault",
     "AuditEvent",
@@ -66,7 +70,9 @@ __all__ = [
     "GrantRevokedError",
     "Headers",
     "HostNotAllowedError",
+    "InvalidUserTokenError",
     "NetworkError",
+    "PolicyViolationError",
     "ReAuthRequiredError",
     "Response",
     "TokenRefreshUnavailableError",

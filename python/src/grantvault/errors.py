@@ -12,6 +12,7 @@ from typing import Any
 from .types import ErrorIssue
 
 __all__ = [
+    "AmbiguousGrantError",
     "AuthenticationError",
     "ConnectConfigError",
     "ConnectDeniedError",
@@ -22,7 +23,9 @@ __all__ = [
     "GrantNotFoundError",
     "GrantRevokedError",
     "HostNotAllowedError",
+    "InvalidUserTokenError",
     "NetworkError",
+    "PolicyViolationError",
     "ReAuthRequiredError",
     "TokenRefreshUnavailableError",
     "VaultError",
@@ -163,6 +166,23 @@ class ConnectTimeoutError(ConnectFlowError):
     """The user did not finish before the timeout (or the session expired)."""
 
 
+class AmbiguousGrantError(VaultError):
+    """The user connected several accounts of the provider; pass ``account=`` to pick one."""
+
+    @property
+    def candidates(self) -> list[str]:
+        """The account identifiers to pick from (the vault lists them as ``issues``)."""
+        return [issue.message for issue in self.issues or []]
+
+
+class InvalidUserTokenError(VaultError):
+    """The user token is not valid for this app (signature, issuer, audience or expiry)."""
+
+
+class PolicyViolationError(VaultError):
+    """The request asks for more than the operator allows (an origin, a scope)."""
+
+
 def is_vault_error(value: object) -> bool:
     """Whether ``value`` is an error raised by this SDK (``isinstance(value, VaultError)``)."""
     return isinstance(value, VaultError)
@@ -178,6 +198,10 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "reauth_required": CredentialRevokedError,
     "host_not_allowed": HostNotAllowedError,
     "refresh_unavailable": TokenRefreshUnavailableError,
+    "ambiguous_grant": AmbiguousGrantError,
+    "invalid_user_token": InvalidUserTokenError,
+    "origin_not_allowed": PolicyViolationError,
+    "scope_not_allowed": PolicyViolationError,
 }
 
 
