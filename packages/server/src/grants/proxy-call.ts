@@ -11,6 +11,7 @@ export const PROXY_REQUEST_LIMIT_BYTES = 10 * 1024 * 1024; // 10 MiB
 /** Response bodies passed back, at most; a larger one is cut off with an error. */
 export const PROXY_RESPONSE_LIMIT_BYTES = 50 * 1024 * 1024; // 50 MiB
 const UPSTREAM_TIMEOUT_MS = 60_000;
+const USER_AGENT = "grantvault";
 
 /** Headers the caller may never set: the vault injects the credential. */
 export const FORBIDDEN_FORWARD_HEADERS = new Set([
@@ -70,7 +71,8 @@ export class ProxyCall {
       response = await sendUpstream({
         method: request.method,
         url: target,
-        headers: { ...withoutHopByHop(request.headers), ...granted.headers },
+        // Some APIs (GitHub) refuse requests without a User-Agent; the caller's wins when forwarded.
+        headers: { "user-agent": USER_AGENT, ...withoutHopByHop(request.headers), ...granted.headers },
         body: hasBody ? limited(request.body as Readable, PROXY_REQUEST_LIMIT_BYTES) : null,
         timeoutMs: UPSTREAM_TIMEOUT_MS,
       });

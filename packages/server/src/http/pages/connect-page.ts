@@ -9,8 +9,8 @@ export interface ConnectPageModel {
   /** Where the forms post: `/connect/<token>`. */
   actionBase: string;
   providers: { id: string; displayName: string }[];
-  /** Origins of the providers' authorize endpoints (the start form redirects there). */
-  providerOrigins: string[];
+  /** Origins the forms may lead to: the providers' authorize endpoints, the app's return URL. */
+  formTargets: string[];
   /** How the page was opened; carried through the forms to the end of the flow. */
   display: ConnectDisplayMode | null;
   /** In the widget's popup: where progress is reported (the session's allowed origin). */
@@ -79,6 +79,6 @@ ${buttons}
     title: heading,
     body,
     script,
-    formTargets: model.providerOrigins,
+    formTargets: model.formTargets,
   });
 }

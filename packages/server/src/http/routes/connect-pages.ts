@@ -67,11 +67,15 @@ export async function registerConnectPages(
             confirmationCode: session.confirmationCode,
             actionBase: `/connect/${request.params.token}`,
             providers: providers.map((provider) => ({ id: provider.id, displayName: provider.displayName })),
-            providerOrigins: providers.map((provider) =>
-              "discoverFrom" in provider.endpoints
-                ? new URL(provider.endpoints.discoverFrom).origin
-                : new URL(provider.endpoints.authorizationUrl).origin,
-            ),
+            formTargets: [
+              ...providers.map((provider) =>
+                "discoverFrom" in provider.endpoints
+                  ? new URL(provider.endpoints.discoverFrom).origin
+                  : new URL(provider.endpoints.authorizationUrl).origin,
+              ),
+              // Cancel in redirect mode answers with a redirect back to the app.
+              ...(display === "redirect" && session.returnUrl ? [new URL(session.returnUrl).origin] : []),
+            ],
             display,
             // Progress reports to the widget, only from its popup and only to the session's origin.
             report:
