@@ -469,7 +469,7 @@ export async function clickOpen(page: Page, selector = "#open"): Promise<Page> {
 
 /** Waits a little longer than the widget's closed-popup check, then expects exactly one terminal callback. */
 export async function expectOneTerminal(page: Page): Promise<void> {
-  await sleep(1000);
+  await sleep(800);
   const all = await terminals(page);
   if (all.length !== 1) throw new Error(`expected one terminal callback, got ${JSON.stringify(all)}`);
   if ((await page.evaluate("widget.isOpen()")) !== false) throw new Error("the widget is still open");

@@ -5,6 +5,7 @@ import {
   closedPage,
   grantResult,
   postToOpener,
+  sleep,
   terminals,
   useWidgetWorld,
   waitForEvent,
@@ -79,7 +80,7 @@ describe("Connect.js popup (desktop)", () => {
 
     // The vault's status catches up too: still one terminal callback.
     world.vault.update(session.token, { status: "completed", results });
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await sleep(800);
     expect(await terminals(page)).toHaveLength(1);
     const events = (await widgetLog(page)).filter(([kind]) => kind === "event");
     expect(events.map(([, name, metadata]) => [name, (metadata as { provider?: string }).provider])).toEqual([

@@ -72,7 +72,7 @@ describe("the popup", () => {
     await page.evaluate("widget.close()");
     await closedPage(popup);
     expect(await page.evaluate("widget.isOpen()")).toBe(false);
-    await sleep(1200);
+    await sleep(800);
     expect(await terminals(page)).toEqual([]);
 
     const again = await clickOpen(page);
@@ -100,7 +100,7 @@ describe("the popup", () => {
     })()`)) as string[];
     expect(thrown[0]).toMatch(/^Error: .*destroyed/);
     expect(thrown.slice(1).every((message) => message.startsWith("TypeError: "))).toBe(true);
-    await sleep(1200);
+    await sleep(800);
     expect(await terminals(page)).toEqual([]);
   });
 });
