@@ -38,8 +38,15 @@ async function prepare() {
   token = null;
   try {
     const response = await fetch("/api/connect-session", { method: "POST" });
-    if (!response.ok) throw new Error(`the backend answered ${response.status}`);
-    token = (await response.json()).session_token;
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(
+        body.error ?? "backend_error",
+        `Could not start a connect session: ${body.message ?? response.status}`,
+      );
+      return;
+    }
+    token = body.session_token;
     button.disabled = false;
   } catch (error) {
     showError("backend_error", `Could not start a connect session: ${error.message}`);

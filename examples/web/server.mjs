@@ -69,12 +69,19 @@ export async function startExample({
     if (request.method === "POST" && url.pathname === "/api/connect-session") {
       // Only this app's own page may mint sessions (a real app would also check its signed-in user).
       if (request.headers.origin !== origin) return send(response, 403, { error: "cross-origin request" });
-      const session = await vault.createConnectSession({
-        ...(providers?.length ? { allowedProviders: providers } : {}),
-        allowedOrigin: origin,
-        // Small screens leave the page and come back here (see readReturn() in app.js).
-        returnUrl: `${origin}/`,
-      });
+      let session;
+      try {
+        session = await vault.createConnectSession({
+          ...(providers?.length ? { allowedProviders: providers } : {}),
+          allowedOrigin: origin,
+          // Small screens leave the page and come back here (see readReturn() in app.js).
+          returnUrl: `${origin}/`,
+        });
+      } catch (error) {
+        // E.g. origin_not_allowed: the operator has not allowed this origin for the app yet.
+        console.error(`example: the vault refused a connect session: ${error.message}`);
+        return send(response, 502, { error: error.code ?? "vault_error", message: error.message });
+      }
       const cookie = `${SESSION_COOKIE}=${encodeURIComponent(session.sessionId ?? "")}; Path=/; HttpOnly; SameSite=Lax`;
       // The page gets the session token only: the API key and the connect URL stay here.
       return send(response, 200, { session_token: session.sessionToken }, { "set-cookie": cookie });
