@@ -56,6 +56,9 @@ class AsyncVaultTest(unittest.TestCase):
             "revoke_grant",
             "list_audit_events",
             "get_app",
+            "authenticate",
+            "create_connect_session",
+            "verify_user_token",
         ):
             with self.subTest(name=name):
                 self.assertTrue(inspect.iscoroutinefunction(getattr(AsyncVault, name)))

@@ -21,7 +21,13 @@ from unittest import mock
 import grantvault
 from grantvault import (
     AmbiguousGrantError,
+    AsyncVault,
     AuthenticationError,
+    AuthResult,
+    ConnectDeniedError,
+    ConnectFlowError,
+    ConnectSession,
+    ConnectTimeoutError,
     CredentialRevokedError,
     GrantExpiredError,
     HostNotAllowedError,
@@ -37,7 +43,8 @@ from grantvault import (
 from grantvault.browser import show_in_notebook
 from grantvault.errors import error_from_response
 from grantvault.http import exchange
-from grantvault.request import build_url
+from grantvault.identity import auth_result_of
+from grantvault.request import build_url, prepare
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 
@@ -110,6 +117,128 @@ class ArgumentsTest(unittest.TestCase):
             self.offline.proxy_request(
                 "GET", "https://api.example/x", grant_id=grant, reason="naïve\nreason"
             )
+
+
+class IdentityArgumentsTest(unittest.TestCase):
+    """``provider``/``account``/``user_token``, ``create_connect_session()`` and
+    ``verify_user_token()`` refuse bad arguments before any network call (the vault here is
+    unreachable: a call that got as far as the network would raise ``NetworkError``)."""
+
+    offline = Vault(api_key="gv_live_offline", base_url="http://127.0.0.1:1/")
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl"
+
+    def test_a_call_names_a_grant_id_or_a_provider_with_a_user(self) -> None:
+        grant = "grant_0123456789abcdef01234567"
+        url = "https://api.example/x"
+        for kwargs in (
+            {},  # neither
+            {"grant_id": grant, "provider": "octo"},  # both
+            {"grant_id": grant, "account": "a@x.test"},  # account without provider
+            {"provider": "Not A Provider", "user_token": self.token},
+            {"provider": "octo", "account": "", "user_token": self.token},
+            {"provider": "octo"},  # no user token, no getter
+            {"provider": "octo", "user_token": ""},
+            {"provider": "octo", "user_token": f"{self.token}\r\nx-evil: 1"},
+        ):
+            for call in (self.offline.request, self.offline.proxy_request):
+                with self.subTest(**kwargs), self.assertRaises(VaultValueError) as caught:
+                    call("GET", url, **kwargs)  # type: ignore[arg-type]
+                self.assertNotIn(self.token, str(caught.exception))
+
+    def test_the_user_token_getter(self) -> None:
+        async def coroutine_getter() -> str:
+            return self.token
+
+        blocking = Vault(
+            api_key="gv_live_offline",
+            base_url="http://127.0.0.1:1/",
+            user_token_getter=coroutine_getter,  # type: ignore[arg-type]
+        )
+        with self.assertRaises(VaultValueError) as caught:
+            blocking.request("GET", "https://api.example/x", provider="octo")
+        self.assertIn("AsyncVault", str(caught.exception))
+        nobody = Vault(
+            api_key="gv_live_offline",
+            base_url="http://127.0.0.1:1/",
+            user_token_getter=lambda: None,
+        )
+        with self.assertRaises(VaultValueError):
+            nobody.request("GET", "https://api.example/x", provider="octo")
+        with self.assertRaises(VaultValueError):
+            Vault(api_key="k", user_token_getter="not callable")  # type: ignore[arg-type]
+        with self.assertRaises(VaultValueError):
+            AsyncVault(api_key="k", user_token_getter=42)  # type: ignore[arg-type]
+
+    def test_the_user_token_is_not_in_the_prepared_calls_repr(self) -> None:
+        call = prepare(
+            "GET", "https://api.example/x", grant_id=None, provider="octo", user_token=self.token
+        )
+        self.assertNotIn(self.token, repr(call))
+        self.assertIn("provider='octo'", repr(call))
+
+    def test_create_connect_session_and_verify_refuse_bad_arguments(self) -> None:
+        for kwargs in (
+            {"allowed_providers": []},
+            {"allowed_providers": ["Not A Provider"]},
+            {"return_url": "javascript:alert(1)"},
+            {"allowed_origin": 42},
+            {"grant_policy": {"max_ttl_seconds": 30}},
+            {"required_scopes": {"octo": "repo"}},
+            {"required_scopes": {"Not A Provider": ["repo"]}},
+            {"metadata": {"n": 1}},
+            {"user_token": ""},
+        ):
+            with self.subTest(**{k: repr(v) for k, v in kwargs.items()}):
+                with self.assertRaises(VaultValueError):
+                    self.offline.create_connect_session(**kwargs)  # type: ignore[arg-type]
+        for token in ("", None, "a\nb"):
+            with self.subTest(token=token), self.assertRaises(VaultValueError):
+                self.offline.verify_user_token(token)  # type: ignore[arg-type]
+        for kwargs in ({"timeout": 0}, {"poll_interval": 0.01}):
+            with self.subTest(**kwargs), self.assertRaises(VaultValueError):
+                self.offline.authenticate(**kwargs)  # type: ignore[arg-type]
+
+    def test_results_hide_their_bearer_secrets(self) -> None:
+        result = AuthResult(user_token=self.token, user_info={"sub": "alice"})
+        self.assertEqual(repr(result), "AuthResult(user_info={'sub': 'alice'})")
+        session = ConnectSession.from_body(
+            {
+                "session_id": "cs_0123456789abcdef01234567",
+                "session_token": "gvcs_secret",
+                "connect_url": "http://v/connect/gvcs_secret",
+                "confirmation_code": "AB12-CD34",
+                "expires_at": "2030-01-01T00:00:00.000Z",
+            }
+        )
+        self.assertNotIn("gvcs_secret", f"{session!r} {session!s}")
+        self.assertEqual(session.expires_at.year, 2030)
+
+    def test_sign_in_outcomes_map_to_the_typescript_errors(self) -> None:
+        base = {"session_id": "cs_0123456789abcdef01234567", "user_token": None}
+        signed_in = auth_result_of(
+            {**base, "status": "completed", "user_token": self.token, "user_info": {"sub": "a"}}
+        )
+        self.assertEqual((signed_in.user_token, signed_in.user_info), (self.token, {"sub": "a"}))
+        for session, cls, code in (
+            ({"status": "expired"}, ConnectTimeoutError, "connect_timeout"),
+            (
+                {"status": "denied", "error": {"code": "access_denied", "message": "no"}},
+                ConnectDeniedError,
+                "access_denied",
+            ),
+            (
+                {"status": "failed", "error": {"code": "provider_config", "message": "m"}},
+                ConnectFlowError,
+                "provider_config",
+            ),
+            ({"status": "failed", "error": None}, ConnectFlowError, "provider_error"),
+            ({"status": "completed"}, ConnectFlowError, "provider_error"),  # no token
+        ):
+            with self.subTest(session=session), self.assertRaises(cls) as caught:
+                auth_result_of({**base, **session})
+            self.assertIs(type(caught.exception), cls)
+            self.assertEqual(caught.exception.code, code)
+            self.assertEqual(caught.exception.details["session_id"], base["session_id"])
 
 
 class UrlTest(unittest.TestCase):
@@ -207,7 +336,11 @@ class BrowserTest(unittest.TestCase):
     def test_notebooks_get_a_clickable_link(self) -> None:
         shown: list[str] = []
         ipython = types.ModuleType("IPython")
-        ipython.get_ipython = lambda: types.SimpleNamespace(kernel=object())  # type: ignore[attr-defined]
+
+        def kernel() -> object:
+            return types.SimpleNamespace(kernel=object())
+
+        ipython.get_ipython = kernel  # type: ignore[attr-defined]
         display = types.ModuleType("IPython.display")
         display.HTML = lambda markup: markup  # type: ignore[attr-defined]
         display.display = shown.append  # type: ignore[attr-defined]
@@ -216,7 +349,10 @@ class BrowserTest(unittest.TestCase):
             self.assertTrue(show_in_notebook('http://v/connect/gvcs_x?a=1&b="', "AB12-CD34"))
             ipython.get_ipython = lambda: None  # type: ignore[attr-defined]
             self.assertFalse(show_in_notebook("http://v/", "AB12-CD34"))  # IPython, no kernel
-        self.assertEqual(len(shown), 1)
+            ipython.get_ipython = kernel  # type: ignore[attr-defined]
+            self.assertTrue(show_in_notebook("http://v/connect/gvcs_y", "AB12-CD34", "To sign in"))
+        self.assertEqual(len(shown), 2)
+        self.assertTrue(shown[1].startswith("<p>To sign in, open <a href="))
         self.assertIn('href="http://v/connect/gvcs_x?a=1&amp;b=&quot;"', shown[0])
         self.assertIn('target="_blank"', shown[0])
         self.assertIn("AB12-CD34", shown[0])

@@ -8,6 +8,9 @@ Same surface as the TypeScript SDK, with Python conventions (snake_case, seconds
     [grant] = vault.connect(providers=["demo"])
     response = vault.request("GET", "https://api.example.com/user", grant_id=grant.grant_id)
 
+``authenticate()`` signs a user in at the app's identity provider; with their user token, grants
+belong to that user and calls name the provider instead of a grant id.
+
 Standard library only. ``AsyncVault`` offers the same methods as coroutines.
 """
 
@@ -40,7 +43,9 @@ from .types import (
     AppInfo,
     AuditEvent,
     AuditPage,
+    AuthResult,
     ConnectResult,
+    ConnectSession,
     ErrorIssue,
     Grant,
     GrantPage,
@@ -54,11 +59,13 @@ __all__ = [
     "AsyncVault",
     "AuditEvent",
     "AuditPage",
+    "AuthResult",
     "AuthenticationError",
     "ConnectConfigError",
     "ConnectDeniedError",
     "ConnectFlowError",
     "ConnectResult",
+    "ConnectSession",
     "ConnectTimeoutError",
     "CredentialRevokedError",
     "ErrorIssue",

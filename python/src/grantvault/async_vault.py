@@ -1,8 +1,8 @@
 """``AsyncVault``: the same client as ``Vault``, with coroutines, for asyncio programs.
 
-Each call runs the blocking client in a worker thread (``asyncio.to_thread``). ``connect()`` is
-cancellable: cancelling it stops the waiting at once (the long-poll's socket is shut down) and
-no further request is made.
+Each call runs the blocking client in a worker thread (``asyncio.to_thread``). ``connect()`` and
+``authenticate()`` are cancellable: cancelling them stops the waiting at once (the long-poll's
+socket is shut down) and no further request is made.
 """
 
 from __future__ import annotations
@@ -10,23 +10,41 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from . import connect as _connect
+from . import identity as _identity
+from .errors import VaultValueError
 from .http import Cancellation
 from .request import Body, ContextValue, QueryValue
 from .response import Response
-from .types import AppInfo, AuditPage, ConnectResult, Grant, GrantPage, GrantPolicy
+from .types import (
+    AppInfo,
+    AuditPage,
+    AuthResult,
+    ConnectResult,
+    ConnectSession,
+    Grant,
+    GrantPage,
+    GrantPolicy,
+)
 from .vault import Vault
 
 T = TypeVar("T")
+
+AsyncOpenUrl = Callable[[str], object]
+"""Shows the link: a plain function or a coroutine function."""
+AsyncUserTokenGetter = Callable[[], str | None | Awaitable[str | None]]
+"""Returns the signed-in user's token: a plain function or a coroutine function."""
 
 
 class AsyncVault:
     """An asyncio client of one Grantvault server, acting for the app of its API key.
 
-    Same arguments and methods as ``Vault``, as coroutines. Example::
+    Same arguments and methods as ``Vault``, as coroutines; ``open_url`` and
+    ``user_token_getter`` may also be coroutine functions (the getter is called in the calling
+    task, so it sees that task's ``contextvars``). Example::
 
         async with AsyncVault() as vault:
             [grant] = await vault.connect(providers=["github"])
@@ -35,9 +53,19 @@ class AsyncVault:
     """
 
     def __init__(
-        self, api_key: str | None = None, base_url: str | None = None, timeout: float = 30.0
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        *,
+        user_token_getter: AsyncUserTokenGetter | None = None,
     ) -> None:
+        if user_token_getter is not None and not callable(user_token_getter):
+            raise VaultValueError(
+                "invalid_argument", "user_token_getter must be a function returning a user token"
+            )
         self._vault = Vault(api_key=api_key, base_url=base_url, timeout=timeout)
+        self._user_token_getter = user_token_getter
 
     @property
     def base_url(self) -> str:
@@ -76,7 +104,7 @@ class AsyncVault:
         poll_interval: float = 2.0,
         open_browser: bool = True,
         *,
-        open_url: Callable[[str], object] | None = None,
+        open_url: AsyncOpenUrl | None = None,
     ) -> list[ConnectResult]:
         """Headless OAuth. See ``Vault.connect()``; ``open_url`` may also be a coroutine function.
 
@@ -86,10 +114,62 @@ class AsyncVault:
         body = _connect.session_request(providers, grant_policy, timeout, poll_interval)
         deadline = time.monotonic() + timeout
         session = await self._run(_connect.create_session, http, body)
-        _connect.announce(session.connect_url, session.confirmation_code)
+        final = await self._show_and_wait(
+            "connect",
+            session.session_id,
+            session.connect_url,
+            session.confirmation_code,
+            deadline=deadline,
+            poll_interval=poll_interval,
+            open_browser=open_browser,
+            open_url=open_url,
+        )
+        return _connect.results_of(final)
+
+    async def authenticate(
+        self,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        open_browser: bool = True,
+        *,
+        open_url: AsyncOpenUrl | None = None,
+    ) -> AuthResult:
+        """Signs the user in. See ``Vault.authenticate()``; ``open_url`` may be a coroutine
+        function. Cancelling the task stops waiting at once."""
+        http = self._vault._http
+        _connect.check_waiting(timeout, poll_interval)
+        deadline = time.monotonic() + timeout
+        session = await self._run(_identity.start_sign_in, http)
+        final = await self._show_and_wait(
+            "auth",
+            session["session_id"],
+            session["sign_in_url"],
+            session["confirmation_code"],
+            deadline=deadline,
+            poll_interval=poll_interval,
+            open_browser=open_browser,
+            open_url=open_url,
+        )
+        return _identity.auth_result_of(final)
+
+    async def _show_and_wait(
+        self,
+        kind: _connect.Kind,
+        session_id: str,
+        url: str,
+        confirmation_code: str,
+        *,
+        deadline: float,
+        poll_interval: float,
+        open_browser: bool,
+        open_url: AsyncOpenUrl | None,
+    ) -> dict[str, Any]:
+        """``connect.show_and_wait()`` for asyncio: ``open_url`` may be awaited, and
+        cancelling stops the long-poll at once."""
+        _connect.announce(url, confirmation_code, kind)
         if open_url is not None:
             try:
-                shown = open_url(session.connect_url)
+                shown = open_url(url)
                 if inspect.isawaitable(shown):
                     await shown
                 opened = True
@@ -99,22 +179,66 @@ class AsyncVault:
                 )
                 opened = False
         else:
-            opened = await self._run(_connect.open_link, session.connect_url, open_browser, None)
+            opened = await self._run(_connect.open_link, url, open_browser, None)
         _connect.say(_connect.waiting_line(opened))
         cancellation = Cancellation()
         try:
-            final = await self._run(
+            return await self._run(
                 _connect.wait_for_session,
-                http,
-                session.session_id,
+                self._vault._http,
+                session_id,
                 deadline,
                 poll_interval,
                 cancellation,
+                kind,
             )
         except asyncio.CancelledError:
             cancellation.cancel()
             raise
-        return _connect.results_of(final)
+
+    async def verify_user_token(self, token: str) -> str | None:
+        """The user's subject when ``token`` is valid for this app, else ``None``. See
+        ``Vault.verify_user_token()``."""
+        return await self._run(self._vault.verify_user_token, token)
+
+    async def create_connect_session(
+        self,
+        allowed_providers: Sequence[str] | str | None = None,
+        return_url: str | None = None,
+        allowed_origin: str | None = None,
+        grant_policy: GrantPolicy | Mapping[str, int] | None = None,
+        required_scopes: Mapping[str, Sequence[str]] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        user_token: str | None = None,
+    ) -> ConnectSession:
+        """A connect session for a web app's own flow. See ``Vault.create_connect_session()``."""
+        return await self._run(
+            self._vault.create_connect_session,
+            allowed_providers,
+            return_url,
+            allowed_origin,
+            grant_policy,
+            required_scopes,
+            metadata,
+            user_token,
+        )
+
+    async def _user_token_for(
+        self, grant_id: str | None, provider: str | None, user_token: str | None
+    ) -> str | None:
+        """The user token to send: the one given, else (for a call by provider) the getter's."""
+        if user_token is not None or grant_id is not None or provider is None:
+            return user_token
+        if self._user_token_getter is None:
+            return None
+        token = self._user_token_getter()
+        if inspect.isawaitable(token):
+            token = await token
+        if token is not None and not isinstance(token, str):
+            raise VaultValueError(
+                "invalid_argument", "user_token_getter must return a user token (a string)"
+            )
+        return token
 
     async def request(
         self,
@@ -122,6 +246,9 @@ class AsyncVault:
         url: str,
         *,
         grant_id: str | None = None,
+        provider: str | None = None,
+        account: str | None = None,
+        user_token: str | None = None,
         json: Any = None,
         body: Body | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -131,11 +258,15 @@ class AsyncVault:
         context: Mapping[str, ContextValue] | None = None,
     ) -> Response:
         """Calls a provider's API for the grant (retrieve mode). See ``Vault.request()``."""
+        user_token = await self._user_token_for(grant_id, provider, user_token)
         return await self._run(
             self._vault.request,
             method,
             url,
             grant_id=grant_id,
+            provider=provider,
+            account=account,
+            user_token=user_token,
             json=json,
             body=body,
             extra_headers=extra_headers,
@@ -151,6 +282,9 @@ class AsyncVault:
         url: str,
         *,
         grant_id: str | None = None,
+        provider: str | None = None,
+        account: str | None = None,
+        user_token: str | None = None,
         json: Any = None,
         body: Body | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -160,11 +294,15 @@ class AsyncVault:
         context: Mapping[str, ContextValue] | None = None,
     ) -> Response:
         """The vault makes the call (proxy mode). See ``Vault.proxy_request()``."""
+        user_token = await self._user_token_for(grant_id, provider, user_token)
         return await self._run(
             self._vault.proxy_request,
             method,
             url,
             grant_id=grant_id,
+            provider=provider,
+            account=account,
+            user_token=user_token,
             json=json,
             body=body,
             extra_headers=extra_headers,

@@ -71,8 +71,13 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_in_notebook(url: str, confirmation_code: str) -> bool:
-    """In a Jupyter kernel, displays the link as a clickable HTML link; True when shown."""
+def show_in_notebook(
+    url: str, confirmation_code: str, lead: str = "To connect an account"
+) -> bool:
+    """In a Jupyter kernel, displays the link as a clickable HTML link; True when shown.
+
+    ``lead`` starts the sentence (``To connect an account``, ``To sign in``).
+    """
     if not in_notebook():
         return False
     try:
@@ -83,7 +88,9 @@ def show_in_notebook(url: str, confirmation_code: str) -> bool:
     code = html.escape(confirmation_code)
     display(
         HTML(
-            '<p>To connect an account, open <a href="'
+            "<p>"
+            + html.escape(lead)
+            + ', open <a href="'
             + link
             + '" target="_blank" rel="noopener noreferrer">'
             + link

@@ -1,8 +1,9 @@
 """Headless OAuth (``Vault.connect()``): create a connect session, show its link, wait for it.
 
-The steps are separate functions so that ``AsyncVault`` runs the same ones, and so that a later
-browser flow (``authenticate()``: the identity provider's sign-in, shown and awaited the same
-way) can reuse ``show_link()`` and the long-poll in ``wait_for_session()``.
+The steps are separate functions so that ``AsyncVault`` runs the same ones, and so that the
+sign-in of ``authenticate()`` (identity.py: a sign-in session, shown and awaited the same way)
+uses the same ``show_link()``, long-poll (``wait_for_session()``) and Ctrl-C handling
+(``show_and_wait()``). ``kind`` says which flow: ``"connect"`` or ``"auth"``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from .browser import can_open_browser, in_notebook, open_in_browser, show_in_notebook
 from .errors import (
@@ -25,7 +25,15 @@ from .errors import (
     VaultValueError,
 )
 from .http import Cancellation, VaultHttp
-from .types import ConnectResult, GrantPolicy
+from .types import ConnectResult, ConnectSession, GrantPolicy
+
+Kind = Literal["connect", "auth"]
+"""Which browser flow: connecting an account, or signing in (``authenticate()``)."""
+
+_SESSIONS_PATH: dict[Kind, str] = {"connect": "/v1/connect/sessions", "auth": "/v1/auth/sessions"}
+_DOING: dict[Kind, str] = {"connect": "connecting", "auth": "signing in"}
+_NOUN: dict[Kind, str] = {"connect": "connection", "auth": "sign-in"}
+_OPEN_TO: dict[Kind, str] = {"connect": "To connect an account", "auth": "To sign in"}
 
 LONG_POLL_SECONDS = 25
 """The longest the SDK asks the vault to hold one status request (the vault allows 30 s)."""
@@ -40,26 +48,8 @@ class CancelledError(Exception):
     """Internal: waiting was cancelled through a ``Cancellation`` (``AsyncVault``)."""
 
 
-@dataclass(frozen=True)
-class ConnectSession:
-    """A connect session as created (its bearer token is only inside ``connect_url``)."""
-
-    session_id: str
-    connect_url: str
-    confirmation_code: str
-    expires_at: str
-
-    def __repr__(self) -> str:
-        return f"ConnectSession(session_id={self.session_id!r})"
-
-
-def session_request(
-    providers: Sequence[str] | str | None,
-    grant_policy: GrantPolicy | Mapping[str, int] | None,
-    timeout: float,
-    poll_interval: float,
-) -> dict[str, Any]:
-    """Checks ``connect()``'s arguments (before any network call) and builds the session body."""
+def check_waiting(timeout: float, poll_interval: float) -> None:
+    """Checks how long to wait and how often to ask (before any network call)."""
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise VaultValueError("invalid_argument", "timeout must be a positive number of seconds")
     if timeout == float("inf"):
@@ -70,23 +60,43 @@ def session_request(
         or not poll_interval >= 0.1
     ):
         raise VaultValueError("invalid_argument", "poll_interval must be at least 0.1 seconds")
+
+
+def session_request(
+    providers: Sequence[str] | str | None,
+    grant_policy: GrantPolicy | Mapping[str, int] | None,
+    timeout: float,
+    poll_interval: float,
+) -> dict[str, Any]:
+    """Checks ``connect()``'s arguments (before any network call) and builds the session body."""
+    check_waiting(timeout, poll_interval)
     body: dict[str, Any] = {}
     if providers is not None:
-        ids = [providers] if isinstance(providers, str) else list(providers)
-        if not ids:
-            raise VaultValueError(
-                "invalid_argument", "providers must be a non-empty list of provider ids"
-            )
-        bad = [repr(p) for p in ids if not isinstance(p, str) or not _PROVIDER_ID.match(p)]
-        if bad:
-            raise VaultValueError("invalid_argument", f"not provider ids: {', '.join(bad)}")
-        body["allowed_providers"] = ids
+        body["allowed_providers"] = provider_ids(providers, "providers")
     if grant_policy is not None:
-        body["grant_policy"] = _policy_body(grant_policy)
+        body["grant_policy"] = policy_body(grant_policy)
     return body
 
 
-def _policy_body(policy: GrantPolicy | Mapping[str, int]) -> dict[str, int]:
+def is_provider_id(value: object) -> bool:
+    """Whether ``value`` looks like a provider id (``github``, ``my-idp``)."""
+    return isinstance(value, str) and _PROVIDER_ID.match(value) is not None
+
+
+def provider_ids(providers: Sequence[str] | str, name: str) -> list[str]:
+    """A checked list of provider ids (one id alone is taken as a list of one)."""
+    ids = [providers] if isinstance(providers, str) else list(providers)
+    if not ids:
+        raise VaultValueError(
+            "invalid_argument", f"{name} must be a non-empty list of provider ids"
+        )
+    bad = [repr(p) for p in ids if not is_provider_id(p)]
+    if bad:
+        raise VaultValueError("invalid_argument", f"not provider ids: {', '.join(bad)}")
+    return ids
+
+
+def policy_body(policy: GrantPolicy | Mapping[str, int]) -> dict[str, int]:
     if isinstance(policy, GrantPolicy):
         values: Mapping[str, Any] = policy.to_body()
     elif isinstance(policy, Mapping):
@@ -110,13 +120,7 @@ def _policy_body(policy: GrantPolicy | Mapping[str, int]) -> dict[str, int]:
 
 def create_session(http: VaultHttp, body: Mapping[str, Any]) -> ConnectSession:
     """``POST /v1/connect/sessions``."""
-    created = http.call("POST", "/v1/connect/sessions", dict(body))
-    return ConnectSession(
-        session_id=created["session_id"],
-        connect_url=created["connect_url"],
-        confirmation_code=created["confirmation_code"],
-        expires_at=created["expires_at"],
-    )
+    return ConnectSession.from_body(http.call("POST", "/v1/connect/sessions", dict(body)))
 
 
 def say(text: str) -> None:
@@ -129,20 +133,24 @@ def say(text: str) -> None:
 
 
 def show_link(
-    url: str, confirmation_code: str, open_browser: bool, open_url: OpenUrl | None
+    url: str,
+    confirmation_code: str,
+    open_browser: bool,
+    open_url: OpenUrl | None,
+    kind: Kind = "connect",
 ) -> bool:
     """Announces the link (``announce()``) and opens it (``open_link()``); True when opened."""
-    announce(url, confirmation_code)
+    announce(url, confirmation_code, kind)
     return open_link(url, open_browser, open_url)
 
 
-def announce(url: str, confirmation_code: str) -> None:
+def announce(url: str, confirmation_code: str, kind: Kind = "connect") -> None:
     """Prints the link and code to standard error; in a notebook, also shows a clickable link."""
     say(
-        f"To connect an account, open this link in your browser:\n\n  {url}\n\n"
+        f"{_OPEN_TO[kind]}, open this link in your browser:\n\n  {url}\n\n"
         f"Confirmation code: {confirmation_code} (the page shows the same code)\n"
     )
-    show_in_notebook(url, confirmation_code)
+    show_in_notebook(url, confirmation_code, _OPEN_TO[kind])
 
 
 def open_link(url: str, open_browser: bool, open_url: OpenUrl | None) -> bool:
@@ -171,6 +179,7 @@ def wait_for_session(
     deadline: float,
     poll_interval: float,
     cancellation: Cancellation | None = None,
+    kind: Kind = "connect",
 ) -> dict[str, Any]:
     """Waits for the session to leave ``pending`` and returns its body.
 
@@ -179,14 +188,14 @@ def wait_for_session(
     instead. Network errors are retried with backoff until ``deadline`` (``time.monotonic()``).
     """
     sleep = cancellation.sleep if cancellation is not None else time.sleep
-    path = f"/v1/connect/sessions/{urllib.parse.quote(session_id, safe='')}"
+    path = f"{_SESSIONS_PATH[kind]}/{urllib.parse.quote(session_id, safe='')}"
     failures = 0
     while True:
         if cancellation is not None and cancellation.cancelled:
             raise CancelledError()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise _timeout(session_id)
+            raise _timeout(session_id, kind)
         wait = max(0, min(LONG_POLL_SECONDS, int(remaining)))
         asked = time.monotonic()
         try:
@@ -233,12 +242,42 @@ def results_of(session: Mapping[str, Any]) -> list[ConnectResult]:
     raise ConnectFlowError(code, message, details=details)
 
 
-def _timeout(session_id: str) -> ConnectTimeoutError:
+def _timeout(session_id: str, kind: Kind) -> ConnectTimeoutError:
     return ConnectTimeoutError(
         "connect_timeout",
-        "The user did not finish connecting before the timeout.",
+        f"The user did not finish {_DOING[kind]} before the timeout.",
         details={"session_id": session_id},
     )
+
+
+def show_and_wait(
+    http: VaultHttp,
+    kind: Kind,
+    session_id: str,
+    url: str,
+    confirmation_code: str,
+    *,
+    deadline: float,
+    poll_interval: float,
+    open_browser: bool,
+    open_url: OpenUrl | None,
+) -> dict[str, Any]:
+    """Shows the session's link, waits for the user, and returns the final session body.
+
+    Ctrl-C stops waiting with a one-line message (``KeyboardInterrupt`` is raised again).
+    """
+    interrupted = False
+    try:
+        opened = show_link(url, confirmation_code, open_browser, open_url, kind)
+        say(waiting_line(opened))
+        final = wait_for_session(http, session_id, deadline, poll_interval, kind=kind)
+    except KeyboardInterrupt:
+        interrupted = True
+    if interrupted:
+        # Raised outside the except block: one short traceback, not a chain.
+        say(f"\nStopped waiting for the {_NOUN[kind]} (interrupted).\n")
+        raise KeyboardInterrupt
+    return final
 
 
 def connect(
@@ -255,17 +294,17 @@ def connect(
     body = session_request(providers, grant_policy, timeout, poll_interval)
     deadline = time.monotonic() + timeout
     session = create_session(http, body)
-    interrupted = False
-    try:
-        opened = show_link(session.connect_url, session.confirmation_code, open_browser, open_url)
-        say(waiting_line(opened))
-        final = wait_for_session(http, session.session_id, deadline, poll_interval)
-    except KeyboardInterrupt:
-        interrupted = True
-    if interrupted:
-        # Raised outside the except block: one short traceback, not a chain.
-        say("\nStopped waiting for the connection (interrupted).\n")
-        raise KeyboardInterrupt
+    final = show_and_wait(
+        http,
+        "connect",
+        session.session_id,
+        session.connect_url,
+        session.confirmation_code,
+        deadline=deadline,
+        poll_interval=poll_interval,
+        open_browser=open_browser,
+        open_url=open_url,
+    )
     return results_of(final)
 
 

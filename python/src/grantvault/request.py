@@ -4,20 +4,29 @@ Retrieve mode asks the vault for the credential headers of one call (after its c
 grant status and expiry, refresh, audit row), then makes the call itself. The credential lives
 only in local variables of ``retrieve()`` while the call is made: it is never stored on an
 object, never returned, and never in an error.
+
+A call names its grant by id, or by ``provider`` and a signed-in user (``user_token``, from
+``authenticate()``): ``resolve()`` then asks the vault which of that user's grants to use
+(``POST /v1/grants/resolve``). With a user token, the vault also checks that the grant is the
+user's (``user_token`` in the credential request; the ``grantvault-user-token`` header in proxy
+mode).
 """
 
 from __future__ import annotations
 
 import json as _json
 import re
+import inspect
 import urllib.parse
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from http.client import HTTPException
 from typing import Any
 
 from .errors import NetworkError, VaultValueError, error_from_response
+from .connect import is_provider_id
 from .http import USER_AGENT, VaultHttp, exchange
+from .identity import check_user_token
 from .response import Headers, Response
 
 Scalar = str | int | float | bool
@@ -26,6 +35,9 @@ QueryValue = Scalar | None | Sequence[Scalar]
 Body = bytes | bytearray | memoryview | str | Mapping[str, str]
 """A raw body: bytes, text (UTF-8) or a form (``application/x-www-form-urlencoded``)."""
 ContextValue = str | int | float | bool | None
+UserTokenGetter = Callable[[], str | None]
+"""Returns the signed-in user's token for the current call (e.g. from a ``contextvars``
+variable), or ``None`` when no user is signed in."""
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 GRANT_ID = re.compile(r"^grant_[0-9a-f]{24}$")
@@ -39,21 +51,29 @@ _PROXY = {
     "context": "grantvault-context",
     "forward_prefix": "grantvault-forward-",
     "proxied": "grantvault-proxied",
+    "user_token": "grantvault-user-token",
 }
 _NO_JSON: Any = object()
 
 
 @dataclass(frozen=True)
 class PreparedCall:
-    """A checked call: what goes to the provider (without any credential)."""
+    """A checked call: what goes to the provider (without any credential).
 
-    grant_id: str
+    ``grant_id`` is ``None`` until ``resolve()`` has found the grant of ``provider`` for the
+    user. The user token is left out of ``repr()``.
+    """
+
+    grant_id: str | None
     method: str
     url: str
     headers: dict[str, str]
     body: bytes | None
     reason: str | None
     context: dict[str, ContextValue] | None
+    provider: str | None = None
+    account: str | None = None
+    user_token: str | None = field(default=None, repr=False)
 
 
 def prepare(
@@ -61,6 +81,9 @@ def prepare(
     url: str,
     *,
     grant_id: str | None,
+    provider: str | None = None,
+    account: str | None = None,
+    user_token: str | None = None,
     json: Any = None,
     body: Body | None = None,
     extra_headers: Mapping[str, str] | None = None,
@@ -73,10 +96,9 @@ def prepare(
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in METHODS:
         raise VaultValueError("invalid_argument", f"unsupported method {method!r}")
-    if not isinstance(grant_id, str) or not GRANT_ID.match(grant_id):
-        raise VaultValueError(
-            "invalid_argument", "grant_id is required (a `grant_...` id from connect())"
-        )
+    _check_grant_choice(grant_id, provider, account)
+    if user_token is not None:
+        check_user_token(user_token)
     has_json = json is not None
     if has_json and body is not None:
         raise VaultValueError("invalid_argument", "pass json or body, not both")
@@ -117,7 +139,70 @@ def prepare(
         body=payload,
         reason=reason,
         context=checked_context,
+        provider=provider,
+        account=account,
+        user_token=user_token,
     )
+
+
+def _check_grant_choice(grant_id: object, provider: object, account: object) -> None:
+    """The call names its grant by id, or by provider (and account) for a signed-in user."""
+    if grant_id is not None:
+        if not isinstance(grant_id, str) or not GRANT_ID.match(grant_id):
+            raise VaultValueError(
+                "invalid_argument", f"not a grant id (`grant_` and 24 hex digits): {grant_id!r}"
+            )
+        if provider is not None or account is not None:
+            raise VaultValueError(
+                "invalid_argument", "pass grant_id, or provider (and account), not both"
+            )
+        return
+    if provider is None:
+        raise VaultValueError(
+            "invalid_argument",
+            "grant_id is required (a `grant_...` id from connect()), or provider with a user token",
+        )
+    if not is_provider_id(provider):
+        raise VaultValueError("invalid_argument", f"not a provider id: {provider!r}")
+    if account is not None and (
+        not isinstance(account, str) or not account or len(account) > 320
+    ):
+        raise VaultValueError(
+            "invalid_argument", "account must be a non-empty string (an account identifier)"
+        )
+
+
+def resolve(
+    http: VaultHttp, call: PreparedCall, user_token_getter: UserTokenGetter | None
+) -> PreparedCall:
+    """The call with its grant id: unchanged when it names one, else the grant of ``provider``
+    that the signed-in user holds (``user_token``, or what ``user_token_getter`` returns)."""
+    if call.grant_id is not None:
+        return call
+    token = call.user_token
+    if token is None and user_token_getter is not None:
+        token = user_token_getter()
+        if inspect.isawaitable(token):
+            close = getattr(token, "close", None)
+            if callable(close):
+                close()  # never awaited: no "coroutine was never awaited" warning
+            raise VaultValueError(
+                "invalid_argument",
+                "user_token_getter returned an awaitable; Vault needs a plain function "
+                "(AsyncVault takes coroutine functions)",
+            )
+    if token is None:
+        raise VaultValueError(
+            "invalid_argument",
+            "provider needs a signed-in user: pass user_token= (from authenticate()) or "
+            "create the Vault with user_token_getter=",
+        )
+    token = check_user_token(token)
+    ask: dict[str, Any] = {"provider": call.provider, "user_token": token}
+    if call.account is not None:
+        ask["account"] = call.account
+    grant_id = http.call("POST", "/v1/grants/resolve", ask)["grant_id"]
+    return replace(call, grant_id=grant_id, user_token=token)
 
 
 def _encode_body(json: Any, body: Body | None, headers: dict[str, str]) -> bytes | None:
@@ -183,6 +268,12 @@ def _text(value: object) -> str:
     return str(value)
 
 
+def _grant_of(call: PreparedCall) -> str:
+    if call.grant_id is None:
+        raise VaultValueError("invalid_argument", "the call's grant is not resolved")
+    return call.grant_id
+
+
 def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
     """Retrieve mode: the credential for this one call, then the call, made here."""
     ask: dict[str, Any] = {"method": call.method, "url": call.url}
@@ -190,7 +281,9 @@ def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
         ask["reason"] = call.reason
     if call.context is not None:
         ask["context"] = call.context
-    granted = http.call("POST", f"/v1/grants/{call.grant_id}/credential", ask)
+    if call.user_token is not None:
+        ask["user_token"] = call.user_token
+    granted = http.call("POST", f"/v1/grants/{_grant_of(call)}/credential", ask)
     headers = {"user-agent": USER_AGENT, **call.headers}
     for name, value in granted["headers"].items():
         headers[name.lower()] = value
@@ -222,13 +315,15 @@ def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
         headers[_PROXY["reason"]] = call.reason
     if call.context is not None:
         headers[_PROXY["context"]] = _json.dumps(call.context, separators=(",", ":"))
+    if call.user_token is not None:
+        headers[_PROXY["user_token"]] = call.user_token
     # The provider sees this SDK's User-Agent, as in retrieve mode (some APIs require one).
     for name, value in {"user-agent": USER_AGENT, **call.headers}.items():
         headers[f"{_PROXY['forward_prefix']}{name}"] = value
     if call.body is not None:
         headers["content-type"] = "application/octet-stream"
     raw = http.send(
-        "POST", f"/v1/grants/{call.grant_id}/proxy", headers, call.body, timeout=timeout
+        "POST", f"/v1/grants/{_grant_of(call)}/proxy", headers, call.body, timeout=timeout
     )
     if raw.header(_PROXY["proxied"]) == "1":
         return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url)

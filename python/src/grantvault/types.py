@@ -1,12 +1,14 @@
 """The SDK's data types: plain, frozen dataclasses built from the vault's JSON answers.
 
-None of them ever holds a token or an API key: the vault never sends tokens in these answers.
+None of them holds a provider token or an API key: the vault never sends those. Two hold a
+bearer secret the caller asked for (``AuthResult.user_token``, ``ConnectSession.session_token``);
+their ``repr()`` leaves it out, so it does not end up in logs or tracebacks by accident.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,9 @@ __all__ = [
     "AppInfo",
     "AuditEvent",
     "AuditPage",
+    "AuthResult",
     "ConnectResult",
+    "ConnectSession",
     "ErrorIssue",
     "Grant",
     "GrantPage",
@@ -186,6 +190,53 @@ class AppInfo:
     name: str
     api_key_prefix: str
     """The display prefix of the key in use (what audit rows show); never the key itself."""
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """Who signed in with ``authenticate()``.
+
+    ``user_token`` is the identity provider's ID token (a JWT): a bearer credential for this
+    user. Pass it as ``user_token=`` (or return it from a ``user_token_getter``); keep it like a
+    password. It is left out of ``repr()``.
+    """
+
+    user_token: str = field(repr=False)
+    """The user token (a JWT); ``verify_user_token()`` tells whose it is."""
+    user_info: dict[str, Any]
+    """The user's claims from the identity provider (``sub``, ``email``, ``name``, ...)."""
+
+
+@dataclass(frozen=True)
+class ConnectSession:
+    """A connect session for a web flow (``create_connect_session()``).
+
+    Hand ``session_token`` to the Connect.js widget (popup), or send the browser to
+    ``connect_url`` (redirect). Both are bearer secrets of this one session: they are left out of
+    ``repr()``.
+    """
+
+    session_id: str
+    """The session's id (``cs_...``), for the app's own records."""
+    session_token: str = field(repr=False)
+    """The Connect page's bearer secret (also inside ``connect_url``)."""
+    connect_url: str = field(repr=False)
+    """The vault's Connect page for this session."""
+    confirmation_code: str
+    """Shown on the Connect page too, so the user can tell the link is theirs."""
+    expires_at: datetime
+    """When the session expires if the user has not finished."""
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> ConnectSession:
+        """Builds a session from the vault's answer to ``POST /v1/connect/sessions``."""
+        return cls(
+            session_id=body["session_id"],
+            session_token=body["session_token"],
+            connect_url=body["connect_url"],
+            confirmation_code=body["confirmation_code"],
+            expires_at=_required_time(body["expires_at"]),
+        )
 
 
 def parse_time(value: object) -> datetime | None:

@@ -7,14 +7,24 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import audit, grants
+from . import audit, grants, identity
 from . import connect as _connect
+from . import connect_session as _connect_session
 from . import request as _request
 from .errors import VaultValueError
 from .http import VaultHttp
-from .request import Body, ContextValue, QueryValue
+from .request import Body, ContextValue, QueryValue, UserTokenGetter
 from .response import Response
-from .types import AppInfo, AuditPage, ConnectResult, Grant, GrantPage, GrantPolicy
+from .types import (
+    AppInfo,
+    AuditPage,
+    AuthResult,
+    ConnectResult,
+    ConnectSession,
+    Grant,
+    GrantPage,
+    GrantPolicy,
+)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:7400"
 """Where the embedded default server (``grantvault-server``, ``npm start``) listens."""
@@ -27,9 +37,12 @@ class Vault:
         api_key: The app's API key; defaults to the ``GRANTVAULT_API_KEY`` environment variable.
         base_url: The vault's URL; defaults to ``GRANTVAULT_URL``, else ``http://127.0.0.1:7400``.
         timeout: Seconds to wait for each answer (of the vault, and of providers in retrieve mode).
+        user_token_getter: Returns the signed-in user's token for calls that name a ``provider``
+            but no ``user_token`` (called per call, so it can read a ``contextvars`` variable
+            set for the current web request).
 
     A ``Vault`` may be shared between threads. Neither its ``repr()`` nor any error shows the
-    API key, and no token ever reaches your code. Example::
+    API key, and no provider token ever reaches your code. Example::
 
         vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
         [github] = vault.connect(providers=["github"])
@@ -37,7 +50,12 @@ class Vault:
     """
 
     def __init__(
-        self, api_key: str | None = None, base_url: str | None = None, timeout: float = 30.0
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        *,
+        user_token_getter: UserTokenGetter | None = None,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("GRANTVAULT_API_KEY")
         if not key:
@@ -61,7 +79,12 @@ class Vault:
             raise VaultValueError(
                 "invalid_argument", "timeout must be a positive number of seconds"
             )
+        if user_token_getter is not None and not callable(user_token_getter):
+            raise VaultValueError(
+                "invalid_argument", "user_token_getter must be a function returning a user token"
+            )
         self._http = VaultHttp(url.rstrip("/"), key, float(timeout))
+        self._user_token_getter = user_token_getter
 
     @property
     def base_url(self) -> str:
@@ -140,6 +163,9 @@ class Vault:
         url: str,
         *,
         grant_id: str | None = None,
+        provider: str | None = None,
+        account: str | None = None,
+        user_token: str | None = None,
         json: Any = None,
         body: Body | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -160,6 +186,10 @@ class Vault:
             method: ``GET``, ``POST``, ``PUT``, ``PATCH``, ``DELETE``, ``HEAD`` or ``OPTIONS``.
             url: The provider API URL, possibly with ``{placeholders}``.
             grant_id: The grant whose account the call acts for (from ``connect()``).
+            provider: Instead of ``grant_id``: the signed-in user's grant at this provider.
+            account: With ``provider``: which account, when the user connected several.
+            user_token: The signed-in user (from ``authenticate()``); the grant must be theirs.
+                With ``provider`` and no ``user_token``, the ``user_token_getter`` is asked.
             json: A JSON body (sets ``content-type: application/json``); ``None`` sends none.
             body: A raw body: bytes, str, or a dict sent as a form; not together with ``json``.
             extra_headers: More headers; ``Authorization`` and ``Cookie`` are refused.
@@ -169,13 +199,18 @@ class Vault:
             context: Free-form facts about the caller (recorded in the audit log).
 
         Raises:
-            HostNotAllowedError, GrantNotFoundError, GrantExpiredError, GrantRevokedError,
-            CredentialRevokedError, TokenRefreshUnavailableError, NetworkError, VaultValueError.
+            HostNotAllowedError, GrantNotFoundError (also: not this user's grant),
+            GrantExpiredError, GrantRevokedError, CredentialRevokedError,
+            TokenRefreshUnavailableError, AmbiguousGrantError (pass ``account``),
+            InvalidUserTokenError, NetworkError, VaultValueError.
         """
         call = _request.prepare(
             method,
             url,
             grant_id=grant_id,
+            provider=provider,
+            account=account,
+            user_token=user_token,
             json=json,
             body=body,
             extra_headers=extra_headers,
@@ -184,6 +219,7 @@ class Vault:
             reason=reason,
             context=context,
         )
+        call = _request.resolve(self._http, call, self._user_token_getter)
         return _request.retrieve(self._http, call, self._http.timeout)
 
     def proxy_request(
@@ -192,6 +228,9 @@ class Vault:
         url: str,
         *,
         grant_id: str | None = None,
+        provider: str | None = None,
+        account: str | None = None,
+        user_token: str | None = None,
         json: Any = None,
         body: Body | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -209,6 +248,9 @@ class Vault:
             method,
             url,
             grant_id=grant_id,
+            provider=provider,
+            account=account,
+            user_token=user_token,
             json=json,
             body=body,
             extra_headers=extra_headers,
@@ -217,6 +259,7 @@ class Vault:
             reason=reason,
             context=context,
         )
+        call = _request.resolve(self._http, call, self._user_token_getter)
         return _request.proxy(self._http, call, self._http.timeout)
 
     def list_grants(
@@ -260,10 +303,97 @@ class Vault:
             self._http, type=type, grant_id=grant_id, limit=limit, cursor=cursor
         )
 
-    # Identity (issue 5) goes here once the server has it: ``authenticate(timeout=300.0)`` runs
-    # the sign-in through ``connect.show_link()`` and ``connect.wait_for_session()`` like
-    # ``connect()``; ``create_connect_session(...)`` wraps ``connect.create_session()`` with the
-    # web-flow options; ``verify_user_token(token)``; and ``request()``/``proxy_request()`` gain
-    # ``provider=``, ``account=`` and ``user_token=`` (checked in ``request.prepare()``).
-    # AsyncVault mirrors each with one ``_run()`` line. The parity test
-    # (test/python/sdk-parity.test.ts) fails until both classes have them.
+    def authenticate(
+        self,
+        timeout: float = 300.0,
+        poll_interval: float = 2.0,
+        open_browser: bool = True,
+        *,
+        open_url: _connect.OpenUrl | None = None,
+    ) -> AuthResult:
+        """Signs the user in at the app's identity provider, headlessly like ``connect()``.
+
+        Prints the sign-in link and a confirmation code (standard error), shows a clickable link
+        in a Jupyter notebook, opens the browser when one can be reached, and waits (long-poll)
+        until the user has signed in. Pass the returned ``user_token`` to
+        ``create_connect_session()`` so the grant is the user's, and to ``request()`` with
+        ``provider=`` to use it. Example::
+
+            me = vault.authenticate()
+            print(me.user_info["email"])
+
+        Args:
+            timeout: Seconds to wait for the user (default 5 minutes).
+            poll_interval: Seconds between checks when the vault cannot hold a request open.
+            open_browser: ``False`` only prints the link (and shows it in a notebook).
+            open_url: Your own way to show the link instead of the browser.
+
+        Raises:
+            ConnectDeniedError: The user declined at the identity provider.
+            ConnectTimeoutError: The user did not finish in time, or the session expired.
+            ConnectFlowError: The sign-in failed otherwise (``code`` says how).
+            VaultError: ``identity_not_configured`` when the app has no identity provider.
+            KeyboardInterrupt: Ctrl-C, after a one-line message.
+        """
+        return identity.authenticate(
+            self._http,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            open_browser=open_browser,
+            open_url=open_url,
+        )
+
+    def verify_user_token(self, token: str) -> str | None:
+        """The user's subject when ``token`` is a valid user token for this app, else ``None``.
+
+        The vault checks the signature against the identity provider's published keys, the
+        issuer, the audience (the app's) and the expiry.
+        """
+        return identity.verify_user_token(self._http, token)
+
+    def create_connect_session(
+        self,
+        allowed_providers: Sequence[str] | str | None = None,
+        return_url: str | None = None,
+        allowed_origin: str | None = None,
+        grant_policy: GrantPolicy | Mapping[str, int] | None = None,
+        required_scopes: Mapping[str, Sequence[str]] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        user_token: str | None = None,
+    ) -> ConnectSession:
+        """A connect session for a web app's own flow (no waiting here).
+
+        Give ``session_token`` to the Connect.js widget (popup), or send the browser to
+        ``connect_url`` (redirect; it comes back to ``return_url``). Example::
+
+            session = vault.create_connect_session(
+                allowed_providers=["github"], allowed_origin="https://app.example.com",
+                user_token=me.user_token,
+            )
+
+        Args:
+            allowed_providers: Provider ids the user may pick from; all when omitted.
+            return_url: Where the browser returns after a redirect-mode flow.
+            allowed_origin: The origin of the page that opens the Connect.js popup.
+            grant_policy: Limits on the grant (``max_ttl_seconds``, ``default_ttl_seconds``).
+            required_scopes: Per provider, the scopes to ask for (within what is configured).
+            metadata: Your own labels, kept with the session and in the audit log.
+            user_token: The signed-in user (from ``authenticate()``): the grant will be theirs.
+
+        Raises:
+            PolicyViolationError: An origin the operator did not allow for the app
+                (``origin_not_allowed``), or scopes beyond the configured ones
+                (``scope_not_allowed``).
+            InvalidUserTokenError: ``user_token`` is not valid for this app.
+            VaultValueError: A bad argument, before any network call.
+        """
+        body = _connect_session.connect_session_request(
+            allowed_providers=allowed_providers,
+            return_url=return_url,
+            allowed_origin=allowed_origin,
+            grant_policy=grant_policy,
+            required_scopes=required_scopes,
+            metadata=metadata,
+            user_token=user_token,
+        )
+        return _connect_session.create_connect_session(self._http, body)
