@@ -30,6 +30,11 @@ _REQUIRED = (
     "GV_TEST_OIDC_PROVIDER",
     "GV_TEST_OAUTH2_PROVIDER",
     "GV_TEST_ACCESS_TOKEN_TTL",
+    "GV_TEST_ALLOWED_ORIGIN",
+    "GV_TEST_USER_TOKEN_ALICE",
+    "GV_TEST_USER_TOKEN_BOB",
+    "GV_TEST_USER_TOKEN_WRONG_AUDIENCE",
+    "GV_TEST_USER_TOKEN_EXPIRED",
 )
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
@@ -45,6 +50,16 @@ API_URL = os.environ["GV_TEST_API_URL"]
 OIDC = os.environ["GV_TEST_OIDC_PROVIDER"]
 OAUTH2 = os.environ["GV_TEST_OAUTH2_PROVIDER"]
 TOKEN_TTL = float(os.environ["GV_TEST_ACCESS_TOKEN_TTL"])
+ALLOWED_ORIGIN = os.environ["GV_TEST_ALLOWED_ORIGIN"]
+"""The one web origin the operator allowed for the app (``apps allow-origin``)."""
+ALICE_TOKEN = os.environ["GV_TEST_USER_TOKEN_ALICE"]
+"""User tokens signed with the identity provider's key by the Vitest runner: alice, bob, and
+two that differ from alice's in one claim (another audience; expired)."""
+BOB_TOKEN = os.environ["GV_TEST_USER_TOKEN_BOB"]
+WRONG_AUDIENCE_TOKEN = os.environ["GV_TEST_USER_TOKEN_WRONG_AUDIENCE"]
+EXPIRED_TOKEN = os.environ["GV_TEST_USER_TOKEN_EXPIRED"]
+IDENTITY = "identity"
+"""The sign-in page's button (``data-provider``) for the app's identity provider."""
 BROWSER_DRIVER = os.environ["BROWSER"]
 LOG_DIR = Path(os.environ.get("GV_TEST_LOG_DIR") or tempfile.mkdtemp(prefix="gv-py-opener-"))
 CONNECT_URL = re.compile(r"(https?://\S+/connect/gvcs_\S+)")
@@ -79,9 +94,11 @@ def wait_for_text(path: Path, text: str, timeout: float = 15.0) -> str:
     raise AssertionError(f"{path.name} never contained {text!r}")
 
 
-def drive(url: str, provider: str, login: str, action: str = "approve") -> subprocess.Popen[bytes]:
+def drive(
+    url: str, provider: str, login: str, action: str = "approve", log: Path | None = None
+) -> subprocess.Popen[bytes]:
     """Someone opens ``url`` in a browser elsewhere: runs the browser driver on it."""
-    log = LOG_DIR / f"driven-{provider}-{login}-{time.monotonic_ns()}.log"
+    log = log or LOG_DIR / f"driven-{provider}-{login}-{time.monotonic_ns()}.log"
     env = dict(
         os.environ,
         GV_BROWSER_ACTION=action,
@@ -95,6 +112,22 @@ def drive(url: str, provider: str, login: str, action: str = "approve") -> subpr
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def drive_to_the_end(url: str, provider: str, login: str, timeout: float = 60.0) -> str:
+    """Runs the browser driver on ``url`` until it is done; returns its log (its result line)."""
+    log = LOG_DIR / f"driven-{provider}-{login}-{time.monotonic_ns()}.log"
+    process = drive(url, provider, login, log=log)
+    try:
+        code = process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+    content = log.read_text() if log.exists() else ""
+    if code != 0:
+        raise AssertionError(f"the browser driver failed ({code}):\n{content}")
+    return content
 
 
 class StderrWatch(io.TextIOBase):

@@ -8,8 +8,9 @@ import { type PythonWorld, startPythonWorld } from "./python-world.js";
 
 /**
  * The Python SDK's own tests (`python3 -m unittest discover -s python/tests`) against a real vault
- * process, node-oidc-provider, resource API, and the BROWSER script that drives headless Chromium
- * through the Connect page and the provider's login (the same one the TypeScript e2e tests use).
+ * process, node-oidc-provider (also the app's identity provider), resource API, and the BROWSER
+ * script that drives headless Chromium through the Connect or sign-in page and the provider's
+ * login (the same one the TypeScript e2e tests use).
  */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** Short-lived access tokens: every call through the vault exercises refresh. */
@@ -57,11 +58,18 @@ function runPythonTests(env: Record<string, string>): Promise<Run> {
   });
 }
 
-/** Never print a secret: the API key and Connect links (their session tokens) are masked. */
+/** A JWT (three base64url parts): the user tokens the tests use and `authenticate()` returns. */
+const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+
+/**
+ * Never print a secret: the API key, Connect and sign-in links (their session tokens) and user
+ * tokens are masked.
+ */
 function redact(text: string): string {
   return text
     .replaceAll(world.apiKey, "gv_live_<redacted>")
-    .replace(/gvcs_[A-Za-z0-9_-]+/g, "gvcs_<redacted>");
+    .replace(/gvcs_[A-Za-z0-9_-]+/g, "gvcs_<redacted>")
+    .replace(JWT, "<user token>");
 }
 
 describe("the Python SDK against a real vault", () => {
@@ -81,6 +89,12 @@ describe("the Python SDK against a real vault", () => {
       GV_TEST_OIDC_PROVIDER: world.oidcProvider,
       GV_TEST_OAUTH2_PROVIDER: world.oauth2Provider,
       GV_TEST_ACCESS_TOKEN_TTL: String(world.accessTokenTtlSeconds),
+      GV_TEST_ALLOWED_ORIGIN: world.allowedOrigin,
+      // Minted with the identity provider's key (Python cannot sign without it).
+      GV_TEST_USER_TOKEN_ALICE: world.userTokens.alice,
+      GV_TEST_USER_TOKEN_BOB: world.userTokens.bob,
+      GV_TEST_USER_TOKEN_WRONG_AUDIENCE: world.userTokens.wrongAudience,
+      GV_TEST_USER_TOKEN_EXPIRED: world.userTokens.expired,
       GV_TEST_LOG_DIR: logDir,
       // Python's webbrowser runs $BROWSER <url>: the script drives Chromium like a user would.
       BROWSER: BROWSER_OPENER,
@@ -97,5 +111,8 @@ describe("the Python SDK against a real vault", () => {
     expect(output, "a Python test was skipped").not.toMatch(/skipped=\d+|\.\.\. skipped/);
     expect(run.output).toMatch(/^OK$/m);
     expect(run.output.includes(world.apiKey), "the API key appeared in the test output").toBe(false);
+    for (const token of Object.values(world.userTokens)) {
+      expect(run.output.includes(token), "a user token appeared in the test output").toBe(false);
+    }
   });
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { freePort } from "../harness/free-port.js";
 import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
 import { type ResourceApi, startResourceApi } from "../harness/resource-api.js";
-import { type ServerProcess, startServerProcess } from "../harness/server-process.js";
+import { runServerCli, type ServerProcess, startServerProcess } from "../harness/server-process.js";
 
 /**
  * What the Python SDK's tests run against, for real: a `grantvault-server` process (real clock,
@@ -13,6 +13,9 @@ import { type ServerProcess, startServerProcess } from "../harness/server-proces
  * discovered from its issuer) and a GitHub-style OAuth 2.0 provider (`octo`, identity from the
  * resource API's `/user`), both served by one node-oidc-provider whose access tokens live only
  * `accessTokenTtlSeconds` (so the vault refreshes them), and the resource API that checks tokens.
+ * The same node-oidc-provider is the identity provider of the app `default` (`authenticate()`,
+ * client `gv-identity`), and the app may use the resource API's origin in web flows (allowed with
+ * `grantvault-server apps allow-origin`, as an operator would).
  *
  * Like test/harness/connect-world.ts, but with the vault as a separate process: the Python tests
  * reach it over HTTP only, and cannot use the in-process test clock.
@@ -26,12 +29,22 @@ export interface PythonWorld {
   oidcProvider: string;
   oauth2Provider: string;
   accessTokenTtlSeconds: number;
+  /** The one web origin the operator allowed for the app (`apps allow-origin`). */
+  allowedOrigin: string;
+  /**
+   * User tokens signed with the identity provider's own key, minted before the Python tests run
+   * (Python cannot sign without the key): valid ones for `alice` and `bob` (an hour), and two that
+   * differ from alice's in one claim only (another audience; expired an hour ago).
+   */
+  userTokens: { alice: string; bob: string; wrongAudience: string; expired: string };
   /** Scratch directory: the vault's data and the browser driver's logs. */
   dir: string;
   stop(): Promise<void>;
 }
 
 const API_KEY = /export GRANTVAULT_API_KEY=(gv_live_\S+)/;
+/** The app the first embedded start creates; its identity provider is configured by this name. */
+const APP_NAME = "default";
 
 export async function startPythonWorld(options: { accessTokenTtlSeconds: number }): Promise<PythonWorld> {
   const dir = await mkdtemp(join(tmpdir(), "gv-python-"));
@@ -45,8 +58,13 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
     { client_id: string; client_secret: string; redirect_uris: string[] },
     { client_id: string; client_secret: string; redirect_uris: string[] },
   ];
+  const identityClient = {
+    client_id: "gv-identity",
+    client_secret: randomBytes(16).toString("hex"),
+    redirect_uris: [`${baseUrl}/v1/auth/callback`],
+  };
   const oauth = await startOAuthProvider({
-    clients: [idp, octo],
+    clients: [idp, octo, identityClient],
     scopes: ["repo", "read:user"],
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
@@ -79,6 +97,15 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
           clientSecret: octo.client_secret,
         },
       ],
+      identity: [
+        {
+          app: APP_NAME,
+          issuer: oauth.issuer,
+          clientId: identityClient.client_id,
+          clientSecret: identityClient.client_secret,
+          displayName: "Test sign-in",
+        },
+      ],
     }),
     { mode: 0o600 },
   );
@@ -95,23 +122,55 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
     await oauth.stop();
     throw error;
   }
-  const apiKey = API_KEY.exec(server.stdout())?.[1];
-  if (!apiKey) throw new Error("the server printed no API key on its first start");
+  const allowedOrigin = new URL(api.baseUrl).origin;
+  try {
+    const apiKey = API_KEY.exec(server.stdout())?.[1];
+    if (!apiKey) throw new Error("the server printed no API key on its first start");
+    const allowed = await runServerCli(
+      ["apps", "allow-origin", APP_NAME, allowedOrigin, "--data-dir", join(dir, "data")],
+      { cwd: dir, env: { GRANTVAULT_LOG_LEVEL: "warn" } },
+    );
+    if (allowed.code !== 0) {
+      throw new Error(`apps allow-origin failed (${allowed.code}): ${allowed.stderr}${allowed.stdout}`);
+    }
+    const userTokens = await mintUserTokens(oauth, identityClient.client_id);
+    return {
+      server,
+      baseUrl,
+      apiKey,
+      oauth,
+      api,
+      oidcProvider: "idp",
+      oauth2Provider: "octo",
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+      allowedOrigin,
+      userTokens,
+      dir,
+      async stop() {
+        await server.stop();
+        await api.stop();
+        await oauth.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    await api.stop();
+    await oauth.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Tokens exactly like the identity provider's ID tokens (its key, issuer and audience), but for a test. */
+async function mintUserTokens(oauth: OAuthProvider, audience: string): Promise<PythonWorld["userTokens"]> {
+  const now = Math.floor(Date.now() / 1000);
+  const token = (sub: string, overrides: Record<string, unknown> = {}) =>
+    oauth.signJwt({ iss: oauth.issuer, aud: audience, sub, iat: now, exp: now + 3600, ...overrides });
   return {
-    server,
-    baseUrl,
-    apiKey,
-    oauth,
-    api,
-    oidcProvider: "idp",
-    oauth2Provider: "octo",
-    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
-    dir,
-    async stop() {
-      await server.stop();
-      await api.stop();
-      await oauth.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    alice: await token("alice"),
+    bob: await token("bob"),
+    wrongAudience: await token("alice", { aud: "gv-octo" }),
+    expired: await token("alice", { iat: now - 7200, exp: now - 3600 }),
   };
 }
