@@ -93,6 +93,25 @@ describe("grantvault connect against `grantvault-server serve --demo`", () => {
     ]);
   });
 
+  it("calls the demo provider's API with the new grant (`grantvault request`), the token staying inside", async () => {
+    const connected = await runConnect(["--provider", "demo", "--no-browser", "--json"], "approve", "gina");
+    expect(connected.code, connected.stderr).toBe(0);
+    const [{ grant_id: grantId }] = JSON.parse(connected.stdout) as [{ grant_id: string }];
+    const demoApi = /its API for demo grants: GET (\S+)/.exec(server.stdout())?.[1];
+    expect(demoApi).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/me$/);
+    const child = spawn(process.execPath, [CLI, "request", "GET", demoApi ?? "", "--grant", grantId], {
+      env: { PATH: process.env.PATH ?? "", GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: server.baseUrl },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ sub: "gina", email: "gina@demo.invalid" });
+  });
+
   it("prints a table without --json", async () => {
     const run = await runConnect(["--provider", "demo", "--no-browser"], "approve", "frank");
     expect(run.code, run.stderr).toBe(0);

@@ -104,6 +104,8 @@ describe("web connect sessions", () => {
 
     const unknown = await fetch(`${world.baseUrl}/connect/gvcs_${"A".repeat(43)}/status`);
     expect(unknown.status).toBe(404);
+    // Readable anywhere, so the widget can say invalid_token rather than network_error.
+    expect(unknown.headers.get("access-control-allow-origin")).toBe("*");
     expect(await unknown.json()).toMatchObject({ error: { code: "session_not_found" } });
   });
 

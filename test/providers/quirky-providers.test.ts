@@ -568,6 +568,7 @@ describe("Google (oidc)", () => {
       },
       scopes: ["openid", "https://www.googleapis.com/auth/userinfo.email"],
       accountIdentifier: "g@example.com",
+      claims: expect.objectContaining({ email: "g@example.com", nonce }),
     });
     expect(formOf(onlyRequestTo(google.tokenUrl))).toMatchObject({
       code_verifier: VERIFIER,

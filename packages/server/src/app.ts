@@ -87,7 +87,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const credentials = new CredentialStore(store, deps.keys, clock);
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
   const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
-  const access = new CredentialAccess({ store, providers, refresher, userTokens, audit, clock, logger });
+  const access = new CredentialAccess({
+    store,
+    providers,
+    refresher,
+    credentials,
+    userTokens,
+    audit,
+    clock,
+    logger,
+  });
   const proxy = new ProxyCall({ access, audit, clock, logger });
   const userGrants = new UserGrantResolver({ store, userTokens });
   const flow = new ConnectFlow({

@@ -77,7 +77,7 @@ export async function serve(
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
   // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
-  print(banner(config, runtime.store, providers, firstKey));
+  print(banner(config, runtime.store, providers, firstKey, demo));
 }
 
 /**
@@ -120,6 +120,7 @@ function banner(
   store: Store,
   providers: ProviderRegistry,
   firstKey: IssuedApiKey | null,
+  demo: DemoProvider | null,
 ): string {
   const lines = [
     `Grantvault is listening on http://${config.host}:${config.port} (public URL ${config.publicUrl})`,
@@ -134,6 +135,12 @@ function banner(
     for (const provider of list) {
       lines.push(`    ${provider.id.padEnd(12)} ${config.publicUrl}/v1/oauth/callback/${provider.id}`);
     }
+  }
+  if (demo) {
+    lines.push(
+      `  demo provider: any name signs in; its API for demo grants: GET ${demo.apiUrl}`,
+      `  sign-in (authenticate()) for the app "${FIRST_APP_NAME}": the demo provider`,
+    );
   }
   if (firstKey) {
     lines.push(

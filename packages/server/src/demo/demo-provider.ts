@@ -10,6 +10,8 @@ export const DEMO_PROVIDER_ID = "demo";
 
 export interface DemoProvider {
   issuer: string;
+  /** An API a demo grant can call: the provider's userinfo endpoint (`GET` with the access token). */
+  apiUrl: string;
   /** The provider entry the vault offers for it. */
   config: ProviderConfig;
   /** The demo provider as `app`'s identity provider (`authenticate()`). */
@@ -69,6 +71,7 @@ export async function startDemoProvider(options: {
 
   return {
     issuer,
+    apiUrl: `${issuer}/me`,
     config: {
       id: DEMO_PROVIDER_ID,
       type: "oidc",
@@ -76,6 +79,8 @@ export async function startDemoProvider(options: {
       issuer,
       clientId,
       clientSecret,
+      // Its userinfo endpoint stands in for a provider API: `vault.request("GET", apiUrl, …)`.
+      apiBaseUrls: [`${issuer}/me`],
     },
     identityFor: (app) => ({ app, issuer, clientId, clientSecret, displayName: "Demo provider (local)" }),
     stop: () =>

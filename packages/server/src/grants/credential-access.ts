@@ -8,7 +8,7 @@ import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
-import type { TokenSet } from "./credential-store.js";
+import type { CredentialStore, TokenSet } from "./credential-store.js";
 import { ReauthRequired, RefreshUnavailable, type TokenRefresher } from "./token-refresher.js";
 
 export interface AccessRequest {
@@ -43,6 +43,7 @@ export class CredentialAccess {
       store: Store;
       providers: ProviderRegistry;
       refresher: TokenRefresher;
+      credentials: CredentialStore;
       userTokens: UserTokens;
       audit: AuditLog;
       clock: Clock;
@@ -94,9 +95,10 @@ export class CredentialAccess {
   }
 
   async #check(appId: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
-    const { store, providers, refresher, clock } = this.deps;
-    const grant = await store.grants.get(appId, grantId);
-    if (!grant) throw new VaultError("grant_not_found");
+    const { store, providers, refresher, credentials, clock } = this.deps;
+    const found = await store.grants.getWithSealedCredential(appId, grantId);
+    if (!found) throw new VaultError("grant_not_found");
+    const { grant, sealedCredential } = found;
     if (request.userToken !== undefined) {
       // Another user's grant is as absent as one that does not exist.
       const subject = await this.deps.userTokens.subjectOf(appId, request.userToken);
@@ -117,7 +119,8 @@ export class CredentialAccess {
 
     let tokens: TokenSet;
     try {
-      tokens = await refresher.usableTokens(grant, provider);
+      const stored = sealedCredential === null ? null : await credentials.open(grant.id, sealedCredential);
+      tokens = await refresher.usableTokens(grant, provider, stored);
     } catch (error) {
       if (error instanceof ReauthRequired) {
         await this.deps.audit

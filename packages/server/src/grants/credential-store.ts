@@ -33,7 +33,11 @@ export class CredentialStore {
   /** Opens the stored tokens; pass `store` to read inside a transaction. */
   async load(grantId: string, store: Store = this.store): Promise<TokenSet | null> {
     const sealed = await store.credentials.get(grantId);
-    if (sealed === null) return null;
+    return sealed === null ? null : this.open(grantId, sealed);
+  }
+
+  /** Opens tokens already read (sealed) with their grant. */
+  async open(grantId: string, sealed: string): Promise<TokenSet> {
     const keyring = await this.keys.current();
     return JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet;
   }

@@ -48,8 +48,13 @@ export class TokenRefresher {
     },
   ) {}
 
-  async usableTokens(grant: GrantRecord, provider: ResolvedProvider): Promise<TokenSet> {
-    const tokens = await this.deps.credentials.load(grant.id);
+  async usableTokens(
+    grant: GrantRecord,
+    provider: ResolvedProvider,
+    /** The grant's tokens when the caller read them already (null: none stored). */
+    stored?: TokenSet | null,
+  ): Promise<TokenSet> {
+    const tokens = stored === undefined ? await this.deps.credentials.load(grant.id) : stored;
     if (!tokens) throw new ReauthRequired("no credentials stored");
     if (!this.#nearExpiry(tokens)) return tokens;
     let pending = this.#inFlight.get(grant.id);

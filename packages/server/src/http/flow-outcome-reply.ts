@@ -11,14 +11,14 @@ import { resultPage } from "./pages/result-page.js";
 import { sendPage } from "./pages/send-page.js";
 
 /**
- * Ends a flow in the browser the way it was opened: a redirect-mode session goes back to the
- * app's return URL (with the session id and status only); a popup reports to the page that
- * opened it (only at the session's allowed origin) and closes; a plain tab shows the result.
+ * Ends a flow in the browser the way it was opened: a popup reports to the page that opened it
+ * (only at the session's allowed origin) and closes; otherwise a session with a return URL sends
+ * the browser back to the app (with the session id and status only); else the result is shown.
  */
 export function replyWithOutcome(reply: FastifyReply, outcome: FlowOutcome): FastifyReply {
   const session = outcome.session;
   const status: ReturnUrlStatus = outcome.kind;
-  if (outcome.display === "redirect" && session?.returnUrl) {
+  if (outcome.display !== "popup" && session?.returnUrl) {
     const target = new URL(session.returnUrl);
     target.searchParams.set(RETURN_URL_PARAMS.sessionId, session.id);
     target.searchParams.set(RETURN_URL_PARAMS.status, status);

@@ -166,6 +166,27 @@ export class GrantsRepository {
     return rows.map(toGrant);
   }
 
+  /**
+   * The grant (only when it belongs to `appId`) with its sealed credential, in one query: the hot
+   * path of every use of a grant.
+   */
+  async getWithSealedCredential(
+    appId: string,
+    id: string,
+  ): Promise<{ grant: GrantRecord; sealedCredential: string | null } | null> {
+    const row = await this.db
+      .selectFrom("grants")
+      .leftJoin("credentials", "credentials.grant_id", "grants.id")
+      .selectAll("grants")
+      .select("credentials.secret as sealed_credential")
+      .where("grants.app_id", "=", appId)
+      .where("grants.id", "=", id)
+      .executeTakeFirst();
+    if (!row) return null;
+    const { sealed_credential: sealedCredential, ...grant } = row;
+    return { grant: toGrant(grant), sealedCredential };
+  }
+
   /** The grant, only when it belongs to `appId`: another app's grant does not exist for the caller. */
   async get(appId: string, id: string): Promise<GrantRecord | null> {
     const row = await this.db

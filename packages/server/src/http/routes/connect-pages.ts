@@ -73,8 +73,8 @@ export async function registerConnectPages(
                   ? new URL(provider.endpoints.discoverFrom).origin
                   : new URL(provider.endpoints.authorizationUrl).origin,
               ),
-              // Cancel in redirect mode answers with a redirect back to the app.
-              ...(display === "redirect" && session.returnUrl ? [new URL(session.returnUrl).origin] : []),
+              // Outside a popup, Cancel answers with a redirect back to the app's return URL.
+              ...(display !== "popup" && session.returnUrl ? [new URL(session.returnUrl).origin] : []),
             ],
             display,
             // Progress reports to the widget, only from its popup and only to the session's origin.

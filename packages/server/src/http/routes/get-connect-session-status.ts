@@ -14,7 +14,12 @@ export function registerSessionStatus(pages: FastifyInstance, sessions: ConnectS
   pages.get<{ Params: { token: string } }>("/connect/:token/status", async (request, reply) => {
     const { wait = 0 } = validate(GetConnectSessionQuery, request.query);
     const found = await sessions.findByToken(request.params.token);
-    if (found?.kind !== "connect") throw new VaultError("session_not_found");
+    if (found?.kind !== "connect") {
+      // Readable by any page: "no such session" tells nothing, and the widget must tell it apart
+      // from a network failure (invalid_token, not network_error).
+      reply.header("access-control-allow-origin", "*");
+      throw new VaultError("session_not_found");
+    }
     const origin = request.headers.origin;
     if (found.allowedOrigin && origin === found.allowedOrigin) {
       reply.header("access-control-allow-origin", origin).header("vary", "origin");
