@@ -67,16 +67,12 @@ export async function connect(http: VaultHttp, options: ConnectOptions = {}): Pr
     body: request,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  print(
-    `To connect an account, open this link in your browser:\n\n  ${session.connect_url}\n\n` +
-      `Confirmation code: ${session.confirmation_code} (the page shows the same code)\n`,
+  await presentLink(
+    "To connect an account",
+    { url: session.connect_url, confirmationCode: session.confirmation_code },
+    options,
+    print,
   );
-  const browserOpened = await showLink(session.connect_url, options, print);
-  options.onWaiting?.({
-    connectUrl: session.connect_url,
-    confirmationCode: session.confirmation_code,
-    browserOpened,
-  });
   const final = await waitForSession<ConnectSessionResponse>(
     http,
     `/v1/connect/sessions/${encodeURIComponent(session.session_id)}`,
@@ -137,8 +133,26 @@ export function grantPolicyBody(
   };
 }
 
+/**
+ * Prints the link and the confirmation code, opens the link where it can, and tells `onWaiting`:
+ * the user's side of every headless flow (connect, sign-in).
+ */
+export async function presentLink(
+  purpose: string,
+  link: { url: string; confirmationCode: string },
+  options: Pick<ConnectOptions, "openUrl" | "openBrowser" | "onWaiting">,
+  print: (text: string) => void,
+): Promise<void> {
+  print(
+    `${purpose}, open this link in your browser:\n\n  ${link.url}\n\n` +
+      `Confirmation code: ${link.confirmationCode} (the page shows the same code)\n`,
+  );
+  const browserOpened = await showLink(link.url, options, print);
+  options.onWaiting?.({ connectUrl: link.url, confirmationCode: link.confirmationCode, browserOpened });
+}
+
 /** Opens the link (or hands it to `openUrl`); true when something was opened. */
-export async function showLink(
+async function showLink(
   url: string,
   options: Pick<ConnectOptions, "openUrl" | "openBrowser">,
   print: (text: string) => void,

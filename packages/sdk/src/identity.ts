@@ -3,7 +3,7 @@ import type {
   CreateAuthSessionResponse,
   VerifyUserTokenResponse,
 } from "@grantvault/protocol";
-import { type ConnectOptions, checkWaiting, showLink, waitForSession } from "./connect.js";
+import { type ConnectOptions, checkWaiting, presentLink, waitForSession } from "./connect.js";
 import { ConnectDeniedError, ConnectFlowError, ConnectTimeoutError, VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
 
@@ -29,16 +29,12 @@ export async function authenticate(http: VaultHttp, options: AuthenticateOptions
     body: {},
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  print(
-    `To sign in, open this link in your browser:\n\n  ${session.sign_in_url}\n\n` +
-      `Confirmation code: ${session.confirmation_code} (the page shows the same code)\n`,
+  await presentLink(
+    "To sign in",
+    { url: session.sign_in_url, confirmationCode: session.confirmation_code },
+    options,
+    print,
   );
-  const browserOpened = await showLink(session.sign_in_url, options, print);
-  options.onWaiting?.({
-    connectUrl: session.sign_in_url,
-    confirmationCode: session.confirmation_code,
-    browserOpened,
-  });
   const final = await waitForSession<AuthSessionResponse>(
     http,
     `/v1/auth/sessions/${encodeURIComponent(session.session_id)}`,

@@ -39,8 +39,20 @@ const agents = {
   "https:": new https.Agent({ keepAlive: true }),
 };
 
-/** Over Node's own HTTP client. Idle kept-alive connections do not keep a script running. */
-export const nodeTransport: JsonTransport = (url, { method, headers, body, signal }) => {
+/**
+ * One exchange on Node's own HTTP client; resolves when the answer's head arrives. Idle kept-alive
+ * connections do not keep a script running.
+ */
+function nodeRequest(
+  url: string,
+  options: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | Uint8Array;
+    signal?: AbortSignal;
+  },
+): Promise<http.IncomingMessage> {
+  const { method, headers, body, signal } = options;
   const target = new URL(url);
   const client = target.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
@@ -55,17 +67,22 @@ export const nodeTransport: JsonTransport = (url, { method, headers, body, signa
       agent: agents[target.protocol as keyof typeof agents],
       ...(signal ? { signal } : {}),
     });
-    outgoing.on("response", (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-      incoming.on("end", () =>
-        resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
-      );
-      incoming.on("error", reject);
-    });
+    outgoing.on("response", resolve);
     outgoing.on("error", (error) => reject(signal?.aborted ? signal.reason : error));
     outgoing.end(body);
   });
+}
+
+export const nodeTransport: JsonTransport = async (url, { method, headers, body, signal }) => {
+  const incoming = await nodeRequest(url, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+    ...(signal ? { signal } : {}),
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  return { status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
 };
 
 export interface StreamExchange {
@@ -95,39 +112,24 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * Over Node's HTTP client for the bodies proxy calls usually have (none, text, bytes); anything
  * else (streams, forms, blobs) goes through `fetch`, which knows how to encode it.
  */
-export const nodeStreamTransport: StreamTransport = (url, exchange) => {
+export const nodeStreamTransport: StreamTransport = async (url, exchange) => {
   const { method, headers, body, signal } = exchange;
   if (body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array)) {
     return fetchStreamTransport(globalThis.fetch)(url, exchange);
   }
-  const target = new URL(url);
-  const client = target.protocol === "https:" ? https : http;
-  const plain: Record<string, string> = Object.fromEntries(headers);
-  if (body !== undefined) plain["content-length"] = String(Buffer.byteLength(body));
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const outgoing = client.request(target, {
-      method,
-      headers: plain,
-      agent: agents[target.protocol as keyof typeof agents],
-      ...(signal ? { signal } : {}),
-    });
-    outgoing.on("response", (incoming) => {
-      const answer = new Headers();
-      for (const [name, value] of Object.entries(incoming.headers)) {
-        for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-          answer.append(name, one);
-        }
-      }
-      const status = incoming.statusCode ?? 502;
-      const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(incoming) as ReadableStream);
-      if (!stream) incoming.resume();
-      resolve(new Response(stream, { status, statusText: incoming.statusMessage ?? "", headers: answer }));
-    });
-    outgoing.on("error", (error) => reject(signal?.aborted ? signal.reason : error));
-    outgoing.end(body);
+  const incoming = await nodeRequest(url, {
+    method,
+    headers: Object.fromEntries(headers),
+    ...(body === undefined ? {} : { body }),
+    ...(signal ? { signal } : {}),
   });
+  const answer = new Headers();
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value])
+      answer.append(name, one);
+  }
+  const status = incoming.statusCode ?? 502;
+  const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(incoming) as ReadableStream);
+  if (!stream) incoming.resume();
+  return new Response(stream, { status, statusText: incoming.statusMessage ?? "", headers: answer });
 };
