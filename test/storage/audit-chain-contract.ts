@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
 import { systemClock } from "../../packages/server/src/clock.js";
 import { Store } from "../../packages/server/src/storage/store.js";
-import type { OpenedDatabase } from "./storage-contract.js";
+import type { OpenedDatabase } from "./storage-fixtures.js";
 
 /**
  * The audit chain under concurrency, on one engine: appends batch, remember the tip, and settle

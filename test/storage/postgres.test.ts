@@ -1,11 +1,19 @@
 import { createTestDatabase } from "../harness/postgres.js";
+import { appsContract } from "./apps-contract.js";
 import { auditChainContract } from "./audit-chain-contract.js";
-import { storageContract } from "./storage-contract.js";
+import { grantsContract } from "./grants-contract.js";
+import { keyFileContract } from "./key-file-contract.js";
+import { keyRotationContract } from "./key-rotation-contract.js";
+import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openPostgres = async () => {
   const database = await createTestDatabase();
   return { url: database.url, cleanup: () => database.drop() };
 };
 
-storageContract("postgres", openPostgres);
+appsContract("postgres", openPostgres);
+grantsContract("postgres", openPostgres);
+sealedAtRestContract("postgres", openPostgres);
+keyRotationContract("postgres", openPostgres);
+keyFileContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);

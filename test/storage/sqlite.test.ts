@@ -1,8 +1,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { appsContract } from "./apps-contract.js";
 import { auditChainContract } from "./audit-chain-contract.js";
-import { storageContract } from "./storage-contract.js";
+import { grantsContract } from "./grants-contract.js";
+import { keyFileContract } from "./key-file-contract.js";
+import { keyRotationContract } from "./key-rotation-contract.js";
+import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openSqlite = async () => {
   const dir = await mkdtemp(join(tmpdir(), "gv-storage-sqlite-"));
@@ -12,5 +16,9 @@ const openSqlite = async () => {
   };
 };
 
-storageContract("sqlite", openSqlite);
+appsContract("sqlite", openSqlite);
+grantsContract("sqlite", openSqlite);
+sealedAtRestContract("sqlite", openSqlite);
+keyRotationContract("sqlite", openSqlite);
+keyFileContract("sqlite", openSqlite);
 auditChainContract("sqlite", openSqlite);

@@ -1,0 +1,284 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
+import { newId } from "../../packages/server/src/ids.js";
+import type { ApiKeyRecord } from "../../packages/server/src/storage/api-keys-repository.js";
+import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
+import { Store } from "../../packages/server/src/storage/store.js";
+import { type Engine, FakeClock, hex, type OpenedDatabase, T0 } from "./storage-fixtures.js";
+
+async function migrationNames(): Promise<string[]> {
+  return Object.keys(await migrationProvider.getMigrations()).sort();
+}
+
+/** Storage on one engine: migrations, apps, API keys and the API key service. */
+export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>): void {
+  describe(`storage on ${engine}`, () => {
+    let database: OpenedDatabase;
+    let store: Store;
+    const clock = new FakeClock(T0);
+
+    beforeAll(async () => {
+      database = await open();
+      store = await Store.open(database.url);
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      await database?.cleanup();
+    });
+
+    async function newApp(target: Store = store, name = "app"): Promise<string> {
+      const id = newId("app");
+      await target.apps.insert({ id, name, createdAt: clock.now() });
+      return id;
+    }
+
+    describe("migrations", () => {
+      it("applies every migration when a new database is opened, on the requested engine", async () => {
+        const names = await migrationNames();
+        expect(names.length).toBeGreaterThan(0);
+        expect(store.appliedOnOpen).toEqual(names);
+        expect(store.engine).toBe(engine);
+        expect(await store.apps.list()).toBeInstanceOf(Array);
+      });
+
+      it("re-opening and migrating again is a no-op that keeps the data", async () => {
+        const appId = await newApp(store, "survives reopen");
+        const again = await Store.open(database.url);
+        try {
+          expect(again.appliedOnOpen).toEqual([]);
+          expect(await again.migrate()).toEqual([]);
+          expect(await store.migrate()).toEqual([]);
+          expect((await again.apps.get(appId))?.name).toBe("survives reopen");
+        } finally {
+          await again.close();
+        }
+      });
+
+      it("creates the tables only when migrating", async () => {
+        const opened = await open();
+        const bare = await Store.open(opened.url, { migrate: false });
+        try {
+          expect(bare.appliedOnOpen).toEqual([]);
+          await expect(bare.apps.count()).rejects.toThrow();
+          expect(await bare.migrate()).toEqual(await migrationNames());
+          expect(await bare.apps.count()).toBe(0);
+        } finally {
+          await bare.close();
+          await opened.cleanup();
+        }
+      });
+    });
+
+    describe("apps", () => {
+      it("inserts, gets, lists in creation order and counts", async () => {
+        const before = await store.apps.count();
+        const later = { id: newId("app"), name: "Later", createdAt: T0 + 2_000, allowedOrigins: [] };
+        const earlier = { id: newId("app"), name: "Earlier", createdAt: T0 + 1_000, allowedOrigins: [] };
+        await store.apps.insert(later);
+        await store.apps.insert(earlier);
+
+        expect(await store.apps.count()).toBe(before + 2);
+        expect(await store.apps.get(later.id)).toEqual(later);
+        expect(await store.apps.get(earlier.id)).toEqual(earlier);
+        expect(await store.apps.get(newId("app"))).toBeNull();
+
+        const listed = (await store.apps.list()).filter(
+          (app) => app.id === later.id || app.id === earlier.id,
+        );
+        expect(listed).toEqual([earlier, later]);
+        expect(await store.apps.list()).toHaveLength(before + 2);
+      });
+
+      it("keeps an app's allowed origins and finds an app by id or by name", async () => {
+        const app = { id: newId("app"), name: `web-${hex(3)}`, createdAt: T0 };
+        await store.apps.insert(app);
+        await store.apps.setAllowedOrigins(app.id, ["https://app.example.com", "http://127.0.0.1:5180"]);
+        const expected = { ...app, allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5180"] };
+        expect(await store.apps.get(app.id)).toEqual(expected);
+        expect(await store.apps.find(app.name)).toEqual(expected);
+        expect(await store.apps.find(app.id)).toEqual(expected);
+        expect(await store.apps.find("no-such-app")).toBeNull();
+      });
+
+      it("rejects a duplicate app id", async () => {
+        const app = { id: newId("app"), name: "once", createdAt: T0 };
+        await store.apps.insert(app);
+        await expect(store.apps.insert({ ...app, name: "twice" })).rejects.toThrow();
+        expect((await store.apps.get(app.id))?.name).toBe("once");
+      });
+    });
+
+    describe("api keys", () => {
+      function keyRecord(appId: string, createdAt: number, name: string | null = null): ApiKeyRecord {
+        return {
+          id: newId("key"),
+          appId,
+          name,
+          prefix: `${API_KEY_PREFIX}${hex(4)}`,
+          createdAt,
+          lastUsedAt: null,
+          revokedAt: null,
+        };
+      }
+
+      it("inserts, finds by hash, gets and lists by app", async () => {
+        const appA = await newApp();
+        const appB = await newApp();
+        const a2 = keyRecord(appA, T0 + 20, "second");
+        const a1 = keyRecord(appA, T0 + 10, "first");
+        const b1 = keyRecord(appB, T0 + 15);
+        const hashes = new Map([a1, a2, b1].map((key) => [key.id, hashApiKey(`${key.id}-${hex(8)}`)]));
+        for (const key of [a2, a1, b1])
+          await store.apiKeys.insert({ ...key, hash: hashes.get(key.id) ?? "" });
+
+        expect(await store.apiKeys.findByHash(hashes.get(a1.id) ?? "")).toEqual(a1);
+        expect(await store.apiKeys.findByHash(hashes.get(b1.id) ?? "")).toEqual(b1);
+        expect(await store.apiKeys.findByHash(hashApiKey("never issued"))).toBeNull();
+        expect(await store.apiKeys.get(a2.id)).toEqual(a2);
+        expect(await store.apiKeys.get(newId("key"))).toBeNull();
+
+        expect(await store.apiKeys.list(appA)).toEqual([a1, a2]);
+        expect(await store.apiKeys.list(appB)).toEqual([b1]);
+        expect(await store.apiKeys.list(await newApp())).toEqual([]);
+        const all = await store.apiKeys.list();
+        expect(all.filter((key) => [a1.id, a2.id, b1.id].includes(key.id))).toEqual([a1, b1, a2]);
+      });
+
+      it("rejects a second key with the same hash", async () => {
+        const appId = await newApp();
+        const hash = hashApiKey(`dup-${hex(8)}`);
+        await store.apiKeys.insert({ ...keyRecord(appId, T0), hash });
+        await expect(store.apiKeys.insert({ ...keyRecord(appId, T0), hash })).rejects.toThrow();
+      });
+
+      it("revokes once: the second revoke, and revoking an unknown key, answer false", async () => {
+        const appId = await newApp();
+        const key = keyRecord(appId, T0);
+        await store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
+
+        expect(await store.apiKeys.revoke(key.id, T0 + 500)).toBe(true);
+        expect((await store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
+        expect(await store.apiKeys.revoke(key.id, T0 + 900)).toBe(false);
+        expect((await store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
+        expect(await store.apiKeys.revoke(newId("key"), T0)).toBe(false);
+      });
+
+      it("touch records use at most once per resolution", async () => {
+        const appId = await newApp();
+        const key = keyRecord(appId, T0);
+        const other = keyRecord(appId, T0);
+        await store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
+        await store.apiKeys.insert({ ...other, hash: hashApiKey(hex(16)) });
+        const lastUsed = async () => (await store.apiKeys.get(key.id))?.lastUsedAt;
+
+        await store.apiKeys.touch(key.id, T0 + 1_000, 60_000);
+        expect(await lastUsed()).toBe(T0 + 1_000);
+        await store.apiKeys.touch(key.id, T0 + 30_000, 60_000);
+        expect(await lastUsed()).toBe(T0 + 1_000);
+        await store.apiKeys.touch(key.id, T0 + 61_000, 60_000);
+        expect(await lastUsed()).toBe(T0 + 1_000);
+        await store.apiKeys.touch(key.id, T0 + 61_001, 60_000);
+        expect(await lastUsed()).toBe(T0 + 61_001);
+        // Only the touched key changed.
+        expect((await store.apiKeys.get(other.id))?.lastUsedAt).toBeNull();
+      });
+    });
+
+    describe("ApiKeyService", () => {
+      it("createApp stores the app and returns a gv_live_ key that authenticates as that app", async () => {
+        const service = new ApiKeyService(store, clock);
+        const { app, apiKey } = await service.createApp("Billing bot");
+        expect(await store.apps.get(app.id)).toEqual(app);
+        expect(apiKey.plaintext.startsWith(API_KEY_PREFIX)).toBe(true);
+        expect(apiKey.plaintext.length).toBeGreaterThanOrEqual(API_KEY_PREFIX.length + 40);
+        expect(apiKey.plaintext.startsWith(apiKey.key.prefix)).toBe(true);
+        expect(apiKey.key.prefix.length).toBeLessThan(apiKey.plaintext.length - 32);
+        expect(await store.apiKeys.list(app.id)).toEqual([apiKey.key]);
+        expect(await store.apiKeys.findByHash(hashApiKey(apiKey.plaintext))).toEqual(apiKey.key);
+
+        expect(await service.authenticate(apiKey.plaintext)).toEqual({
+          ok: true,
+          appId: app.id,
+          keyId: apiKey.key.id,
+          keyPrefix: apiKey.key.prefix,
+        });
+      });
+
+      it("answers invalid_api_key for keys it never issued", async () => {
+        const service = new ApiKeyService(store, clock);
+        const { apiKey } = await service.createApp("victim");
+        const plaintext = apiKey.plaintext;
+        const last = plaintext.at(-1) === "A" ? "B" : "A";
+        const wrong = [
+          `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`,
+          `${plaintext.slice(0, -1)}${last}`,
+          plaintext.slice(0, -1),
+          `${plaintext}x`,
+          apiKey.key.prefix,
+          plaintext.slice(API_KEY_PREFIX.length),
+          hashApiKey(plaintext),
+          "",
+        ];
+        for (const presented of wrong) {
+          expect(await service.authenticate(presented), presented).toEqual({
+            ok: false,
+            reason: "invalid_api_key",
+          });
+        }
+      });
+
+      it("answers api_key_revoked for a revoked key, while the app's other keys still work", async () => {
+        const service = new ApiKeyService(store, clock);
+        const { app, apiKey } = await service.createApp("revoker");
+        const spare = await service.createKey(app.id, "spare");
+        expect(await service.revoke(apiKey.key.id)).toBe(true);
+        expect(await service.revoke(apiKey.key.id)).toBe(false);
+        expect(await service.authenticate(apiKey.plaintext)).toEqual({
+          ok: false,
+          reason: "api_key_revoked",
+        });
+        expect(await service.authenticate(spare.plaintext)).toMatchObject({ ok: true, appId: app.id });
+      });
+
+      it("authenticates a key of app B as app B, never as app A", async () => {
+        const service = new ApiKeyService(store, clock);
+        const a = await service.createApp("A");
+        const b = await service.createApp("B");
+        const resultA = await service.authenticate(a.apiKey.plaintext);
+        const resultB = await service.authenticate(b.apiKey.plaintext);
+        expect(resultA).toMatchObject({ ok: true, appId: a.app.id, keyId: a.apiKey.key.id });
+        expect(resultB).toMatchObject({ ok: true, appId: b.app.id, keyId: b.apiKey.key.id });
+        expect(a.app.id).not.toBe(b.app.id);
+        // B cannot revoke A's key, and A's key keeps working.
+        expect(await service.revokeOwn(b.app.id, a.apiKey.key.id)).toBe("not_found");
+        expect(await service.authenticate(a.apiKey.plaintext)).toMatchObject({ ok: true, appId: a.app.id });
+        expect(await service.revokeOwn(a.app.id, a.apiKey.key.id)).toBe("revoked");
+        expect(await service.authenticate(a.apiKey.plaintext)).toEqual({
+          ok: false,
+          reason: "api_key_revoked",
+        });
+        expect(await service.authenticate(b.apiKey.plaintext)).toMatchObject({ ok: true, appId: b.app.id });
+      });
+
+      it("records the last use when authenticating, at most once a minute", async () => {
+        const ownClock = new FakeClock(T0);
+        const service = new ApiKeyService(store, ownClock);
+        const { apiKey } = await service.createApp("toucher");
+        const lastUsed = async () => (await store.apiKeys.get(apiKey.key.id))?.lastUsedAt;
+        expect(await lastUsed()).toBeNull();
+
+        ownClock.advance(5_000);
+        await service.authenticate(apiKey.plaintext);
+        expect(await lastUsed()).toBe(T0 + 5_000);
+        ownClock.advance(30_000);
+        await service.authenticate(apiKey.plaintext);
+        expect(await lastUsed()).toBe(T0 + 5_000);
+        ownClock.advance(31_000);
+        await service.authenticate(apiKey.plaintext);
+        expect(await lastUsed()).toBe(T0 + 66_000);
+      });
+    });
+  });
+}
