@@ -7,10 +7,12 @@ their ``repr()`` leaves it out, so it does not end up in logs or tracebacks by a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "AppInfo",
@@ -46,12 +48,7 @@ class GrantPolicy:
     @classmethod
     def from_body(cls, body: object) -> GrantPolicy | None:
         """Builds a policy from the vault's ``grant_policy`` object (``None`` stays ``None``)."""
-        if not isinstance(body, Mapping):
-            return None
-        return cls(
-            max_ttl_seconds=body.get("max_ttl_seconds"),
-            default_ttl_seconds=body.get("default_ttl_seconds"),
-        )
+        return _build(cls, body) if isinstance(body, Mapping) else None
 
     def to_body(self) -> dict[str, int]:
         """The policy as the vault's wire object (unset fields left out)."""
@@ -63,8 +60,22 @@ class GrantPolicy:
         return body
 
 
+_Built = TypeVar("_Built")
+_FromBodyT = TypeVar("_FromBodyT", bound="_FromBody")
+
+
+class _FromBody:
+    """Gives a dataclass ``from_body()``, built by one rule (``_build()``) from the vault's JSON
+    object, so a field added to a type needs no code of its own."""
+
+    @classmethod
+    def from_body(cls: type[_FromBodyT], body: Mapping[str, Any]) -> _FromBodyT:
+        """Builds the object from the vault's JSON object of the same name."""
+        return _build(cls, body)
+
+
 @dataclass(frozen=True)
-class ConnectResult:
+class ConnectResult(_FromBody):
     """One connected account. Keep ``grant_id``: it is how you use the account later."""
 
     grant_id: str
@@ -73,20 +84,10 @@ class ConnectResult:
     scopes: list[str]
     grant_policy: GrantPolicy | None
 
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> ConnectResult:
-        """Builds a result from one item of a connect session's ``results``."""
-        return cls(
-            grant_id=body["grant_id"],
-            provider_id=body["provider_id"],
-            account_identifier=body["account_identifier"],
-            scopes=list(body.get("scopes") or []),
-            grant_policy=GrantPolicy.from_body(body.get("grant_policy")),
-        )
 
 
 @dataclass(frozen=True)
-class Grant:
+class Grant(_FromBody):
     """A grant as the vault describes it. Its tokens never leave the vault.
 
     ``status`` is ``active``, ``expired``, ``revoked`` or ``reauth_required``.
@@ -104,22 +105,6 @@ class Grant:
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> Grant:
-        """Builds a grant from the vault's grant object."""
-        return cls(
-            grant_id=body["grant_id"],
-            provider_id=body["provider_id"],
-            account_identifier=body["account_identifier"],
-            scopes=list(body.get("scopes") or []),
-            status=body["status"],
-            status_reason=body.get("status_reason"),
-            grant_policy=GrantPolicy.from_body(body.get("grant_policy")),
-            expires_at=parse_time(body.get("expires_at")),
-            last_used_at=parse_time(body.get("last_used_at")),
-            created_at=_required_time(body["created_at"]),
-            updated_at=_required_time(body["updated_at"]),
-        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +117,7 @@ class GrantPage:
 
 
 @dataclass(frozen=True)
-class AuditEvent:
+class AuditEvent(_FromBody):
     """One entry of the vault's audit log (a hash chain per app).
 
     ``type`` is e.g. ``credential.retrieved``, ``credential.refused``, ``request.proxied``,
@@ -153,24 +138,6 @@ class AuditEvent:
     hash: str
     prev_hash: str
 
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> AuditEvent:
-        """Builds an event from the vault's audit event object."""
-        return cls(
-            event_id=body["event_id"],
-            seq=body["seq"],
-            type=body["type"],
-            outcome=body["outcome"],
-            created_at=_required_time(body["created_at"]),
-            grant_id=body.get("grant_id"),
-            provider_id=body.get("provider_id"),
-            api_key_prefix=body.get("api_key_prefix"),
-            reason=body.get("reason"),
-            context=body.get("context"),
-            details=body.get("details"),
-            hash=body["hash"],
-            prev_hash=body["prev_hash"],
-        )
 
 
 @dataclass(frozen=True)
@@ -183,7 +150,7 @@ class AuditPage:
 
 
 @dataclass(frozen=True)
-class AppInfo:
+class AppInfo(_FromBody):
     """The app an API key belongs to."""
 
     app_id: str
@@ -208,7 +175,7 @@ class AuthResult:
 
 
 @dataclass(frozen=True)
-class ConnectSession:
+class ConnectSession(_FromBody):
     """A connect session for a web flow (``create_connect_session()``).
 
     Hand ``session_token`` to the Connect.js widget (popup), or send the browser to
@@ -227,16 +194,6 @@ class ConnectSession:
     expires_at: datetime
     """When the session expires if the user has not finished."""
 
-    @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> ConnectSession:
-        """Builds a session from the vault's answer to ``POST /v1/connect/sessions``."""
-        return cls(
-            session_id=body["session_id"],
-            session_token=body["session_token"],
-            connect_url=body["connect_url"],
-            confirmation_code=body["confirmation_code"],
-            expires_at=_required_time(body["expires_at"]),
-        )
 
 
 def parse_time(value: object) -> datetime | None:
@@ -252,3 +209,40 @@ def _required_time(value: object) -> datetime:
     if parsed is None:
         raise ValueError(f"not a timestamp: {value!r}")
     return parsed
+
+
+def _build(cls: Callable[..., _Built], body: Mapping[str, Any]) -> _Built:
+    """A dataclass from the vault's JSON object, whose keys are the field names.
+
+    The field's type says how: a field typed ``X | None`` may be missing (``None``), a list may
+    be missing (empty), any other field must be there (``KeyError``); timestamps become
+    ``datetime`` and ``grant_policy`` a ``GrantPolicy``.
+    """
+    values: dict[str, Any] = {}
+    for name, hint in _field_types(cls).items():
+        if typing.get_origin(hint) is list:
+            values[name] = list(body.get(name) or [])
+        elif type(None) in typing.get_args(hint):
+            values[name] = _CONVERT.get(hint, _unchanged)(body.get(name))
+        else:
+            values[name] = _CONVERT.get(hint, _unchanged)(body[name])
+    return cls(**values)
+
+
+@functools.cache
+def _field_types(cls: object) -> dict[str, Any]:
+    # Cached: resolving the annotations (strings, with ``from __future__ import annotations``)
+    # costs more than building the object.
+    return typing.get_type_hints(cls)
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+_CONVERT: dict[object, Callable[[Any], Any]] = {
+    datetime: _required_time,
+    datetime | None: parse_time,
+    GrantPolicy | None: GrantPolicy.from_body,
+}
+"""How a JSON value becomes a field of this type; types not listed are taken as they are."""

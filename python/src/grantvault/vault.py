@@ -110,10 +110,7 @@ class Vault:
 
     def get_app(self) -> AppInfo:
         """Which app this client's API key belongs to; a cheap way to check the key works."""
-        body = self._http.call("GET", "/v1/app")
-        return AppInfo(
-            app_id=body["app_id"], name=body["name"], api_key_prefix=body["api_key_prefix"]
-        )
+        return AppInfo.from_body(self._http.call("GET", "/v1/app"))
 
     def connect(
         self,
