@@ -44,7 +44,7 @@ from grantvault.browser import show_in_notebook
 from grantvault.errors import error_from_response
 from grantvault.http import exchange
 from grantvault.identity import auth_result_of
-from grantvault.request import build_url, prepare
+from grantvault.prepared_call import build_url, prepare
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 

@@ -15,9 +15,11 @@ from typing import Any, TypeVar
 
 from . import connect as _connect
 from . import identity as _identity
+from . import request as _request
+from .arguments import passed_arguments
 from .errors import VaultValueError
 from .http import Cancellation
-from .request import Body, ContextValue, QueryValue
+from .prepared_call import Body, ContextValue, QueryValue
 from .response import Response
 from .types import (
     AppInfo,
@@ -35,7 +37,7 @@ T = TypeVar("T")
 
 AsyncOpenUrl = Callable[[str], object]
 """Shows the link: a plain function or a coroutine function."""
-AsyncUserTokenGetter = Callable[[], str | None | Awaitable[str | None]]
+AsyncUserTokenGetter = Callable[[], str | Awaitable[str | None] | None]
 """Returns the signed-in user's token: a plain function or a coroutine function."""
 
 
@@ -60,10 +62,7 @@ class AsyncVault:
         *,
         user_token_getter: AsyncUserTokenGetter | None = None,
     ) -> None:
-        if user_token_getter is not None and not callable(user_token_getter):
-            raise VaultValueError(
-                "invalid_argument", "user_token_getter must be a function returning a user token"
-            )
+        _request.check_user_token_getter(user_token_getter)
         self._vault = Vault(api_key=api_key, base_url=base_url, timeout=timeout)
         self._user_token_getter = user_token_getter
 
@@ -223,13 +222,19 @@ class AsyncVault:
             user_token,
         )
 
-    async def _user_token_for(
-        self, grant_id: str | None, provider: str | None, user_token: str | None
-    ) -> str | None:
+    async def _call(self, send: Callable[..., Response], arguments: dict[str, Any]) -> Response:
+        """``Vault.request()`` or ``proxy_request()`` in a worker thread, with the user token of a
+        call by provider asked of ``user_token_getter`` here: in the calling task, so the getter
+        sees that task's ``contextvars``, and awaited when it is a coroutine function."""
+        arguments["user_token"] = await self._user_token_for(arguments)
+        return await self._run(send, **arguments)
+
+    async def _user_token_for(self, arguments: Mapping[str, Any]) -> str | None:
         """The user token to send: the one given, else (for a call by provider) the getter's."""
-        if user_token is not None or grant_id is not None or provider is None:
+        user_token: str | None = arguments["user_token"]
+        if user_token is not None or arguments["grant_id"] is not None:
             return user_token
-        if self._user_token_getter is None:
+        if arguments["provider"] is None or self._user_token_getter is None:
             return None
         token = self._user_token_getter()
         if inspect.isawaitable(token):
@@ -257,24 +262,8 @@ class AsyncVault:
         reason: str | None = None,
         context: Mapping[str, ContextValue] | None = None,
     ) -> Response:
-        """Calls a provider's API for the grant (retrieve mode). See ``Vault.request()``."""
-        user_token = await self._user_token_for(grant_id, provider, user_token)
-        return await self._run(
-            self._vault.request,
-            method,
-            url,
-            grant_id=grant_id,
-            provider=provider,
-            account=account,
-            user_token=user_token,
-            json=json,
-            body=body,
-            extra_headers=extra_headers,
-            query_params=query_params,
-            path_params=path_params,
-            reason=reason,
-            context=context,
-        )
+        """Async version of :meth:`Vault.request` (retrieve mode)."""
+        return await self._call(self._vault.request, passed_arguments(locals()))
 
     async def proxy_request(
         self,
@@ -293,24 +282,8 @@ class AsyncVault:
         reason: str | None = None,
         context: Mapping[str, ContextValue] | None = None,
     ) -> Response:
-        """The vault makes the call (proxy mode). See ``Vault.proxy_request()``."""
-        user_token = await self._user_token_for(grant_id, provider, user_token)
-        return await self._run(
-            self._vault.proxy_request,
-            method,
-            url,
-            grant_id=grant_id,
-            provider=provider,
-            account=account,
-            user_token=user_token,
-            json=json,
-            body=body,
-            extra_headers=extra_headers,
-            query_params=query_params,
-            path_params=path_params,
-            reason=reason,
-            context=context,
-        )
+        """Async version of :meth:`Vault.proxy_request` (proxy mode)."""
+        return await self._call(self._vault.proxy_request, passed_arguments(locals()))
 
     async def list_grants(
         self,

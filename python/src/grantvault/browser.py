@@ -71,9 +71,7 @@ def in_notebook() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_in_notebook(
-    url: str, confirmation_code: str, lead: str = "To connect an account"
-) -> bool:
+def show_in_notebook(url: str, confirmation_code: str, lead: str = "To connect an account") -> bool:
     """In a Jupyter kernel, displays the link as a clickable HTML link; True when shown.
 
     ``lead`` starts the sentence (``To connect an account``, ``To sign in``).

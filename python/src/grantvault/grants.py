@@ -10,7 +10,8 @@ from .errors import VaultValueError
 from .http import VaultHttp
 from .types import Grant, GrantPage
 
-_GRANT_ID = re.compile(r"^grant_[0-9a-f]{24}$")
+GRANT_ID = re.compile(r"^grant_[0-9a-f]{24}$")
+"""What a grant id looks like: ``grant_`` and 24 hex digits."""
 
 
 def list_grants(
@@ -54,7 +55,7 @@ def revoke_grant(http: VaultHttp, grant_id: str, reason: str | None = None) -> G
 
 def checked_id(grant_id: object) -> str:
     """``grant_id`` when it looks like a grant id, else ``VaultValueError`` (no network call)."""
-    if not isinstance(grant_id, str) or not _GRANT_ID.match(grant_id):
+    if not isinstance(grant_id, str) or not GRANT_ID.match(grant_id):
         raise VaultValueError("invalid_argument", f"not a grant id: {grant_id!r}")
     return grant_id
 

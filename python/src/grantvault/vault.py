@@ -11,9 +11,11 @@ from . import audit, grants, identity
 from . import connect as _connect
 from . import connect_session as _connect_session
 from . import request as _request
+from .arguments import passed_arguments
 from .errors import VaultValueError
 from .http import VaultHttp
-from .request import Body, ContextValue, QueryValue, UserTokenGetter
+from .prepared_call import Body, ContextValue, QueryValue, prepare
+from .request import UserTokenGetter
 from .response import Response
 from .types import (
     AppInfo,
@@ -79,10 +81,7 @@ class Vault:
             raise VaultValueError(
                 "invalid_argument", "timeout must be a positive number of seconds"
             )
-        if user_token_getter is not None and not callable(user_token_getter):
-            raise VaultValueError(
-                "invalid_argument", "user_token_getter must be a function returning a user token"
-            )
+        _request.check_user_token_getter(user_token_getter)
         self._http = VaultHttp(url.rstrip("/"), key, float(timeout))
         self._user_token_getter = user_token_getter
 
@@ -201,23 +200,7 @@ class Vault:
             TokenRefreshUnavailableError, AmbiguousGrantError (pass ``account``),
             InvalidUserTokenError, NetworkError, VaultValueError.
         """
-        call = _request.prepare(
-            method,
-            url,
-            grant_id=grant_id,
-            provider=provider,
-            account=account,
-            user_token=user_token,
-            json=json,
-            body=body,
-            extra_headers=extra_headers,
-            query_params=query_params,
-            path_params=path_params,
-            reason=reason,
-            context=context,
-        )
-        call = _request.resolve(self._http, call, self._user_token_getter)
-        return _request.retrieve(self._http, call, self._http.timeout)
+        return self._call(_request.retrieve, passed_arguments(locals()))
 
     def proxy_request(
         self,
@@ -241,23 +224,14 @@ class Vault:
         The token never leaves the vault. Returns the provider's answer (status, headers, body);
         the vault's own refusals raise the same errors as ``request()``.
         """
-        call = _request.prepare(
-            method,
-            url,
-            grant_id=grant_id,
-            provider=provider,
-            account=account,
-            user_token=user_token,
-            json=json,
-            body=body,
-            extra_headers=extra_headers,
-            query_params=query_params,
-            path_params=path_params,
-            reason=reason,
-            context=context,
-        )
+        return self._call(_request.proxy, passed_arguments(locals()))
+
+    def _call(self, mode: _request.Mode, arguments: dict[str, Any]) -> Response:
+        """A ``request()`` or ``proxy_request()``: checked, its grant found, then made by ``mode``
+        (``request.retrieve`` or ``request.proxy``)."""
+        call = prepare(**arguments)
         call = _request.resolve(self._http, call, self._user_token_getter)
-        return _request.proxy(self._http, call, self._http.timeout)
+        return mode(self._http, call, self._http.timeout)
 
     def list_grants(
         self,
