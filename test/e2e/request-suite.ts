@@ -137,9 +137,15 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       );
       expect(responses.map((response) => response.status)).toStrictEqual(Array(20).fill(200));
       expect(tokenCalls() - before).toBe(1);
+      // Callers that waited for the refresh learn it took one call to the provider; callers that
+      // came after it had landed found a fresh token (null).
+      const infos = responses.map((response) => JSON.stringify(response.retryInfo));
+      expect(infos).toContain(JSON.stringify({ refreshAttempts: 1 }));
+      for (const info of infos) expect(["null", JSON.stringify({ refreshAttempts: 1 })]).toContain(info);
       // The refreshed token is good for another hour: no further refresh.
-      await vault.request("GET", `${world.api.baseUrl}/user`, { grantId });
+      const later = await vault.request("GET", `${world.api.baseUrl}/user`, { grantId });
       expect(tokenCalls() - before).toBe(1);
+      expect(later.retryInfo).toBeNull();
     });
 
     it("retries a provider that is briefly down, and keeps the grant when it stays down", async () => {
@@ -148,6 +154,13 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       failTokenCalls = 2;
       const recovered = await vault.request("GET", `${world.api.baseUrl}/user`, { grantId });
       expect(recovered.status).toBe(200);
+      expect(recovered.retryInfo).toStrictEqual({ refreshAttempts: 3 });
+      // Proxy mode reports it too.
+      expireAccessTokens(world.vault.clock);
+      failTokenCalls = 1;
+      const proxied = await vault.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId });
+      expect(proxied.status).toBe(200);
+      expect(proxied.retryInfo).toStrictEqual({ refreshAttempts: 2 });
 
       expireAccessTokens(world.vault.clock);
       failTokenCalls = 100;

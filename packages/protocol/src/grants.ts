@@ -80,6 +80,16 @@ export interface CredentialResponse {
   headers: Record<string, string>;
   /** When the token stops working (ISO 8601), when known. */
   expires_at: string | null;
+  retry_info: RetryInfoBody | null;
+}
+
+/**
+ * Present when the vault refreshed the token for this call (it was near expiry): how many refresh
+ * requests the provider got (transient failures are retried; 0 when a concurrent caller's refresh
+ * was used).
+ */
+export interface RetryInfoBody {
+  refresh_attempts: number;
 }
 
 /**
@@ -96,6 +106,8 @@ export const PROXY_HEADERS = {
   userToken: "grantvault-user-token",
   /** Prefix of each header to forward: `grantvault-forward-accept: application/json`. */
   forwardPrefix: "grantvault-forward-",
+  /** On the response: RetryInfoBody as JSON, when the vault refreshed the token for this call. */
+  retryInfo: "grantvault-retry-info",
   /** On the response: present when it is the provider's answer (absent on the vault's own errors). */
   proxied: "grantvault-proxied",
 } as const;

@@ -25,5 +25,5 @@ export {
 } from "./errors.js";
 export type { Grant, GrantPage, ListGrantsOptions } from "./grants.js";
 export type { AuthenticateOptions, AuthResult } from "./identity.js";
-export type { QueryValue, RequestOptions } from "./request.js";
+export type { QueryValue, RequestOptions, RetryInfo, VaultResponse } from "./request.js";
 export { type AppInfo, Vault, type VaultOptions } from "./vault.js";

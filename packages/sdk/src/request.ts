@@ -1,4 +1,9 @@
-import { type CredentialResponse, PROXY_HEADERS, type ResolveGrantResponse } from "@grantvault/protocol";
+import {
+  type CredentialResponse,
+  PROXY_HEADERS,
+  type ResolveGrantResponse,
+  type RetryInfoBody,
+} from "@grantvault/protocol";
 import { errorFromResponse, VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
 
@@ -36,6 +41,23 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Set when the vault refreshed the grant's token for this call. */
+export interface RetryInfo {
+  /** Refresh requests the provider got (failures are retried; 0: a concurrent caller's refresh was used). */
+  refreshAttempts: number;
+}
+
+/** The provider's response, plus what the vault did to make the call possible. */
+export type VaultResponse = Response & { readonly retryInfo: RetryInfo | null };
+
+function withRetryInfo(response: Response, info: RetryInfoBody | null): VaultResponse {
+  Object.defineProperty(response, "retryInfo", {
+    value: info ? { refreshAttempts: info.refresh_attempts } : null,
+    enumerable: true,
+  });
+  return response as VaultResponse;
+}
+
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 const GRANT_ID = /^grant_[0-9a-f]{24}$/;
 const REFUSED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-api-key"]);
@@ -51,7 +73,7 @@ export async function request(
   method: string,
   url: string,
   options: RequestOptions,
-): Promise<Response> {
+): Promise<VaultResponse> {
   const { verb, headers, target } = prepare(method, url, options);
 
   const credential = await http.call<CredentialResponse>("POST", `/v1/grants/${options.grantId}/credential`, {
@@ -66,7 +88,7 @@ export async function request(
   });
   for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
   const body = bodyOf(options, headers);
-  return providerFetch(target, {
+  const response = await providerFetch(target, {
     method: verb,
     headers,
     ...(body === undefined ? {} : { body }),
@@ -74,6 +96,7 @@ export async function request(
     redirect: "manual",
     ...(options.signal ? { signal: options.signal } : {}),
   });
+  return withRetryInfo(response, credential.retry_info ?? null);
 }
 
 /**
@@ -85,7 +108,7 @@ export async function proxyRequest(
   method: string,
   url: string,
   options: RequestOptions,
-): Promise<Response> {
+): Promise<VaultResponse> {
   const { verb, headers: forward, target } = prepare(method, url, options);
   const body = bodyOf(options, forward);
   const headers = new Headers({ [PROXY_HEADERS.method]: verb, [PROXY_HEADERS.url]: target });
@@ -99,7 +122,10 @@ export async function proxyRequest(
     ...(body === undefined ? {} : { body }),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (response.headers.get(PROXY_HEADERS.proxied) === "1") return response;
+  if (response.headers.get(PROXY_HEADERS.proxied) === "1") {
+    const retryInfo = response.headers.get(PROXY_HEADERS.retryInfo);
+    return withRetryInfo(response, retryInfo ? (JSON.parse(retryInfo) as RetryInfoBody) : null);
+  }
   throw errorFromResponse(response.status, await response.json().catch(() => null));
 }
 

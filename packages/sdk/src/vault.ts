@@ -17,7 +17,13 @@ import {
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
 import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
-import { proxyRequest, type RequestOptions, request, withResolvedGrant } from "./request.js";
+import {
+  proxyRequest,
+  type RequestOptions,
+  request,
+  type VaultResponse,
+  withResolvedGrant,
+} from "./request.js";
 import { fetchStreamTransport, fetchTransport, nodeStreamTransport, nodeTransport } from "./transport.js";
 
 export interface VaultOptions {
@@ -109,14 +115,15 @@ export class Vault {
    * Calls a provider's API as the grant's account (retrieve mode). The vault checks the URL is an
    * API host of the grant's provider, the grant's status and expiry, refreshes the token when it
    * is near expiry, and hands this SDK the credential for this one call; the SDK injects it and
-   * makes the call. You get the provider's `Response`; the token is never exposed.
+   * makes the call. You get the provider's `Response` (with `retryInfo` set when the vault refreshed
+   * the token for this call); the token is never exposed.
    *
    * @example
    * const response = await vault.request("GET", "https://api.github.com/repos/{owner}/{repo}", {
    *   grantId, pathParams: { owner: "octocat", repo: "hello-world" }, reason: "show the repo",
    * });
    */
-  async request(method: string, url: string, options: RequestOptions): Promise<Response> {
+  async request(method: string, url: string, options: RequestOptions): Promise<VaultResponse> {
     const resolved = await withResolvedGrant(this.#http, options, this.#userTokenGetter);
     return request(this.#http, this.#providerFetch, method, url, resolved);
   }
@@ -126,7 +133,7 @@ export class Vault {
    * Resolves with the provider's response (status, headers, streamed body); the vault's own
    * refusals reject with the same errors as `request()`.
    */
-  async proxyRequest(method: string, url: string, options: RequestOptions): Promise<Response> {
+  async proxyRequest(method: string, url: string, options: RequestOptions): Promise<VaultResponse> {
     const resolved = await withResolvedGrant(this.#http, options, this.#userTokenGetter);
     return proxyRequest(this.#http, method, url, resolved);
   }

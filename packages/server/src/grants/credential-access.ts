@@ -9,7 +9,12 @@ import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
 import type { CredentialStore, TokenSet } from "./credential-store.js";
-import { ReauthRequired, RefreshUnavailable, type TokenRefresher } from "./token-refresher.js";
+import {
+  ReauthRequired,
+  RefreshUnavailable,
+  type TokenRefresher,
+  type UsableTokens,
+} from "./token-refresher.js";
 
 export interface AccessRequest {
   method: string;
@@ -29,6 +34,8 @@ export interface AccessCaller {
 export interface GrantedAccess {
   grant: GrantRecord;
   tokens: TokenSet;
+  /** Non-null when the token was refreshed for this call: how many calls to the provider it took. */
+  refresh: UsableTokens["refresh"];
   /** The headers that carry the credential, as the provider wants them. */
   headers: Record<string, string>;
 }
@@ -85,7 +92,11 @@ export class CredentialAccess {
         ...audited,
         type: "credential.retrieved",
         providerId: access.grant.providerId,
-        details: { method: request.method, ...target(request.url) },
+        details: {
+          method: request.method,
+          ...target(request.url),
+          ...(access.refresh ? { refresh_attempts: access.refresh.attempts } : {}),
+        },
       });
     } catch (error) {
       // Fail closed: no audit row, no credential.
@@ -117,10 +128,10 @@ export class CredentialAccess {
     // An expired grant is refused, and never refreshed.
     if (grant.expiresAt !== null && grant.expiresAt <= clock.now()) throw new VaultError("grant_expired");
 
-    let tokens: TokenSet;
+    let usable: UsableTokens;
     try {
       const stored = sealedCredential === null ? null : await credentials.open(grant.id, sealedCredential);
-      tokens = await refresher.usableTokens(grant, provider, stored);
+      usable = await refresher.usableTokens(grant, provider, stored);
     } catch (error) {
       if (error instanceof ReauthRequired) {
         await this.deps.audit
@@ -142,7 +153,8 @@ export class CredentialAccess {
       await store.grants.touch(grant.id, now, LAST_USED_RESOLUTION_MS);
     }
     // Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1).
-    return { grant, tokens, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    const { tokens, refresh } = usable;
+    return { grant, tokens, refresh, headers: { authorization: `Bearer ${tokens.accessToken}` } };
   }
 }
 

@@ -3,7 +3,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { AccessCaller, AccessRequest, CredentialAccess } from "./credential-access.js";
+import type { AccessCaller, AccessRequest, CredentialAccess, GrantedAccess } from "./credential-access.js";
 import { sendUpstream, type UpstreamResponse } from "./upstream-request.js";
 
 /** Request bodies passed to providers, at most. */
@@ -37,6 +37,8 @@ export interface ProxyResult {
   status: number;
   headers: Record<string, string>;
   body: Readable | null;
+  /** Non-null when the token was refreshed for this call. */
+  refresh: GrantedAccess["refresh"];
 }
 
 /**
@@ -102,7 +104,12 @@ export class ProxyCall {
     for (const [name, value] of Object.entries(response.headers)) {
       if (typeof value === "string" && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    return { status: response.status, headers, body: limited(response.body, PROXY_RESPONSE_LIMIT_BYTES) };
+    return {
+      status: response.status,
+      headers,
+      body: limited(response.body, PROXY_RESPONSE_LIMIT_BYTES),
+      refresh: granted.refresh,
+    };
   }
 }
 

@@ -24,6 +24,7 @@ export function registerPostGrantCredential(scope: FastifyInstance, access: Cred
     return {
       headers: granted.headers,
       expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+      retry_info: granted.refresh ? { refresh_attempts: granted.refresh.attempts } : null,
     };
   });
 }

@@ -49,6 +49,9 @@ export async function registerPostGrantProxy(scope: FastifyInstance, proxy: Prox
         throw error;
       }
       reply.status(result.status).headers(result.headers).header(PROXY_HEADERS.proxied, "1");
+      if (result.refresh) {
+        reply.header(PROXY_HEADERS.retryInfo, JSON.stringify({ refresh_attempts: result.refresh.attempts }));
+      }
       // The provider's answer is passed on as it is (not our security headers' CSP).
       reply.removeHeader("content-security-policy");
       return reply.send(result.body ?? "");
