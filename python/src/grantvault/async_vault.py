@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from . import connect as _connect
 from . import identity as _identity
 from . import request as _request
 from .arguments import passed_arguments
+from .browser import open_link, say, say_open_url_failed, waiting_line
 from .errors import VaultValueError
 from .http import Cancellation
 from .prepared_call import Body, ContextValue, QueryValue
@@ -89,10 +89,11 @@ class AsyncVault:
         """Nothing to release (each call uses its own connection); for ``async with``."""
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function`` in a worker thread: the blocking client, without blocking the loop."""
         return await asyncio.to_thread(function, *args, **kwargs)
 
     async def get_app(self) -> AppInfo:
-        """Which app this client's API key belongs to. See ``Vault.get_app()``."""
+        """Async version of :meth:`Vault.get_app`."""
         return await self._run(self._vault.get_app)
 
     async def connect(
@@ -105,25 +106,14 @@ class AsyncVault:
         *,
         open_url: AsyncOpenUrl | None = None,
     ) -> list[ConnectResult]:
-        """Headless OAuth. See ``Vault.connect()``; ``open_url`` may also be a coroutine function.
+        """Async version of :meth:`Vault.connect`; ``open_url`` may also be a coroutine function.
 
         Cancelling the task stops waiting at once.
         """
         http = self._vault._http
-        body = _connect.session_request(providers, grant_policy, timeout, poll_interval)
-        deadline = time.monotonic() + timeout
-        session = await self._run(_connect.create_session, http, body)
-        final = await self._show_and_wait(
-            "connect",
-            session.session_id,
-            session.connect_url,
-            session.confirmation_code,
-            deadline=deadline,
-            poll_interval=poll_interval,
-            open_browser=open_browser,
-            open_url=open_url,
-        )
-        return _connect.results_of(final)
+        start = _connect.start_connect
+        session = await self._run(start, http, providers, grant_policy, timeout, poll_interval)
+        return _connect.results_of(await self._show_and_wait(session, open_browser, open_url))
 
     async def authenticate(
         self,
@@ -133,71 +123,48 @@ class AsyncVault:
         *,
         open_url: AsyncOpenUrl | None = None,
     ) -> AuthResult:
-        """Signs the user in. See ``Vault.authenticate()``; ``open_url`` may be a coroutine
+        """Async version of :meth:`Vault.authenticate`; ``open_url`` may also be a coroutine
         function. Cancelling the task stops waiting at once."""
-        http = self._vault._http
-        _connect.check_waiting(timeout, poll_interval)
-        deadline = time.monotonic() + timeout
-        session = await self._run(_identity.start_sign_in, http)
-        final = await self._show_and_wait(
-            "auth",
-            session["session_id"],
-            session["sign_in_url"],
-            session["confirmation_code"],
-            deadline=deadline,
-            poll_interval=poll_interval,
-            open_browser=open_browser,
-            open_url=open_url,
+        session = await self._run(
+            _identity.start_sign_in, self._vault._http, timeout, poll_interval
         )
-        return _identity.auth_result_of(final)
+        return _identity.auth_result_of(await self._show_and_wait(session, open_browser, open_url))
 
     async def _show_and_wait(
-        self,
-        kind: _connect.Kind,
-        session_id: str,
-        url: str,
-        confirmation_code: str,
-        *,
-        deadline: float,
-        poll_interval: float,
-        open_browser: bool,
-        open_url: AsyncOpenUrl | None,
+        self, session: _connect.BrowserSession, open_browser: bool, open_url: AsyncOpenUrl | None
     ) -> dict[str, Any]:
         """``connect.show_and_wait()`` for asyncio: ``open_url`` may be awaited, and
         cancelling stops the long-poll at once."""
-        _connect.announce(url, confirmation_code, kind)
-        if open_url is not None:
-            try:
-                shown = open_url(url)
-                if inspect.isawaitable(shown):
-                    await shown
-                opened = True
-            except Exception as error:  # noqa: BLE001 - the link is printed already
-                _connect.say(
-                    f"Could not open the link ({type(error).__name__}); open it yourself.\n"
-                )
-                opened = False
+        _connect.announce(session)
+        if open_url is None:
+            opened = await self._run(open_link, session.url, open_browser, None)
         else:
-            opened = await self._run(_connect.open_link, url, open_browser, None)
-        _connect.say(_connect.waiting_line(opened))
+            opened = await self._open_with(open_url, session.url)
+        say(waiting_line(opened))
         cancellation = Cancellation()
         try:
             return await self._run(
-                _connect.wait_for_session,
-                self._vault._http,
-                session_id,
-                deadline,
-                poll_interval,
-                cancellation,
-                kind,
+                _connect.wait_for_session, self._vault._http, session, cancellation
             )
         except asyncio.CancelledError:
             cancellation.cancel()
             raise
 
+    @staticmethod
+    async def _open_with(open_url: AsyncOpenUrl, url: str) -> bool:
+        """``browser.open_link()`` with the caller's ``open_url``, awaited when it is a coroutine
+        function; whether it worked."""
+        try:
+            shown = open_url(url)
+            if inspect.isawaitable(shown):
+                await shown
+            return True
+        except Exception as error:  # noqa: BLE001 - the link is printed already
+            say_open_url_failed(error)
+            return False
+
     async def verify_user_token(self, token: str) -> str | None:
-        """The user's subject when ``token`` is valid for this app, else ``None``. See
-        ``Vault.verify_user_token()``."""
+        """Async version of :meth:`Vault.verify_user_token`."""
         return await self._run(self._vault.verify_user_token, token)
 
     async def create_connect_session(
@@ -210,17 +177,8 @@ class AsyncVault:
         metadata: Mapping[str, str] | None = None,
         user_token: str | None = None,
     ) -> ConnectSession:
-        """A connect session for a web app's own flow. See ``Vault.create_connect_session()``."""
-        return await self._run(
-            self._vault.create_connect_session,
-            allowed_providers,
-            return_url,
-            allowed_origin,
-            grant_policy,
-            required_scopes,
-            metadata,
-            user_token,
-        )
+        """Async version of :meth:`Vault.create_connect_session`."""
+        return await self._run(self._vault.create_connect_session, **passed_arguments(locals()))
 
     async def _call(self, send: Callable[..., Response], arguments: dict[str, Any]) -> Response:
         """``Vault.request()`` or ``proxy_request()`` in a worker thread, with the user token of a
@@ -294,22 +252,15 @@ class AsyncVault:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> GrantPage:
-        """The app's grants, newest first, one page at a time. See ``Vault.list_grants()``."""
-        return await self._run(
-            self._vault.list_grants,
-            provider_id=provider_id,
-            status=status,
-            account_identifier=account_identifier,
-            limit=limit,
-            cursor=cursor,
-        )
+        """Async version of :meth:`Vault.list_grants`."""
+        return await self._run(self._vault.list_grants, **passed_arguments(locals()))
 
     async def get_grant(self, grant_id: str) -> Grant:
-        """One grant. See ``Vault.get_grant()``."""
+        """Async version of :meth:`Vault.get_grant`."""
         return await self._run(self._vault.get_grant, grant_id)
 
     async def revoke_grant(self, grant_id: str, reason: str | None = None) -> Grant:
-        """Revokes a grant. See ``Vault.revoke_grant()``."""
+        """Async version of :meth:`Vault.revoke_grant`."""
         return await self._run(self._vault.revoke_grant, grant_id, reason)
 
     async def list_audit_events(
@@ -320,7 +271,5 @@ class AsyncVault:
         limit: int | None = None,
         cursor: str | None = None,
     ) -> AuditPage:
-        """The app's audit log, newest first. See ``Vault.list_audit_events()``."""
-        return await self._run(
-            self._vault.list_audit_events, type=type, grant_id=grant_id, limit=limit, cursor=cursor
-        )
+        """Async version of :meth:`Vault.list_audit_events`."""
+        return await self._run(self._vault.list_audit_events, **passed_arguments(locals()))

@@ -11,9 +11,22 @@ import os
 import sys
 import threading
 import webbrowser
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-__all__ = ["can_open_browser", "in_notebook", "open_in_browser", "show_in_notebook"]
+__all__ = [
+    "OpenUrl",
+    "can_open_browser",
+    "in_notebook",
+    "open_in_browser",
+    "open_link",
+    "say",
+    "say_open_url_failed",
+    "show_in_notebook",
+    "waiting_line",
+]
+
+OpenUrl = Callable[[str], object]
+"""Your own way to show the link (a chat message, a notebook widget); replaces the browser."""
 
 LAUNCH_GRACE_SECONDS = 1.0
 """A launcher that fails does so quickly; one still running after this is taken as opened."""
@@ -98,3 +111,45 @@ def show_in_notebook(url: str, confirmation_code: str, lead: str = "To connect a
         )
     )
     return True
+
+
+def say(text: str) -> None:
+    """Prints to standard error (where the SDK talks to the person, never standard output)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    stream.write(text)
+    stream.flush()
+
+
+def open_link(url: str, open_browser: bool, open_url: OpenUrl | None) -> bool:
+    """Hands the link to ``open_url``, or opens the browser when one can be reached.
+
+    Returns whether something was opened.
+    """
+    if open_url is not None:
+        try:
+            open_url(url)
+            return True
+        except Exception as error:  # noqa: BLE001 - the link is printed; the user can open it
+            say_open_url_failed(error)
+            return False
+    if not open_browser or not can_open_browser():
+        return False
+    opened = open_in_browser(url)
+    if not opened:
+        say("Could not open a browser here; open the link above yourself.\n")
+    return opened
+
+
+def say_open_url_failed(error: Exception) -> None:
+    """Tells the person that ``open_url`` failed; the link is printed already, so they can open
+    it themselves."""
+    say(f"Could not open the link ({type(error).__name__}); open it yourself.\n")
+
+
+def waiting_line(opened: bool) -> str:
+    """The line printed while waiting."""
+    where = "in the browser that just opened" if opened else "once the link is opened"
+    stop = "interrupt the kernel to stop" if in_notebook() else "Ctrl-C to stop"
+    return f"Waiting for you to finish {where}... ({stop})\n"

@@ -1,21 +1,22 @@
 """Headless OAuth (``Vault.connect()``): create a connect session, show its link, wait for it.
 
-The steps are separate functions so that ``AsyncVault`` runs the same ones, and so that the
-sign-in of ``authenticate()`` (identity.py: a sign-in session, shown and awaited the same way)
-uses the same ``show_link()``, long-poll (``wait_for_session()``) and Ctrl-C handling
-(``show_and_wait()``). ``kind`` says which flow: ``"connect"`` or ``"auth"``.
+The sign-in of ``authenticate()`` (identity.py) is the same kind of browser flow, so both share
+what is here: a ``BrowserSession`` (``start_session()``), shown and awaited by
+``show_and_wait()`` (``AsyncVault`` has a coroutine of its own around the same
+``wait_for_session()``), and ``flow_error()`` for one that ended without a result. ``kind`` says
+which flow: ``"connect"`` or ``"auth"``.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .browser import can_open_browser, in_notebook, open_in_browser, show_in_notebook
+from .browser import OpenUrl, open_link, say, show_in_notebook, waiting_line
 from .errors import (
     ConnectConfigError,
     ConnectDeniedError,
@@ -25,27 +26,45 @@ from .errors import (
     VaultValueError,
 )
 from .http import Cancellation, VaultHttp
-from .types import ConnectResult, ConnectSession, GrantPolicy
+from .types import ConnectResult, GrantPolicy
 
 Kind = Literal["connect", "auth"]
 """Which browser flow: connecting an account, or signing in (``authenticate()``)."""
 
 _SESSIONS_PATH: dict[Kind, str] = {"connect": "/v1/connect/sessions", "auth": "/v1/auth/sessions"}
+_LINK_FIELD: dict[Kind, str] = {"connect": "connect_url", "auth": "sign_in_url"}
 _DOING: dict[Kind, str] = {"connect": "connecting", "auth": "signing in"}
 _NOUN: dict[Kind, str] = {"connect": "connection", "auth": "sign-in"}
+_SESSION_NAME: dict[Kind, str] = {"connect": "connect session", "auth": "sign-in session"}
 _OPEN_TO: dict[Kind, str] = {"connect": "To connect an account", "auth": "To sign in"}
+_ERROR_CLASSES: dict[Kind, dict[str, type[ConnectFlowError]]] = {
+    "connect": {"access_denied": ConnectDeniedError, "provider_config": ConnectConfigError},
+    # A sign-in has no provider_config case of its own (as in the TypeScript SDK).
+    "auth": {"access_denied": ConnectDeniedError},
+}
 
 LONG_POLL_SECONDS = 25
 """The longest the SDK asks the vault to hold one status request (the vault allows 30 s)."""
 
 _PROVIDER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
-OpenUrl = Callable[[str], object]
-"""Your own way to show the link (a chat message, a notebook widget); replaces the browser."""
-
 
 class CancelledError(Exception):
     """Internal: waiting was cancelled through a ``Cancellation`` (``AsyncVault``)."""
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    """A connect or sign-in session the user finishes in the browser, as the SDK waits for it."""
+
+    kind: Kind
+    session_id: str
+    url: str = field(repr=False)
+    """The page to open; it holds the session's bearer token, so it is left out of ``repr()``."""
+    confirmation_code: str
+    deadline: float
+    """When to stop waiting, on the ``time.monotonic()`` clock."""
+    poll_interval: float
 
 
 def check_waiting(timeout: float, poll_interval: float) -> None:
@@ -62,20 +81,38 @@ def check_waiting(timeout: float, poll_interval: float) -> None:
         raise VaultValueError("invalid_argument", "poll_interval must be at least 0.1 seconds")
 
 
-def session_request(
+def start_connect(
+    http: VaultHttp,
     providers: Sequence[str] | str | None,
     grant_policy: GrantPolicy | Mapping[str, int] | None,
     timeout: float,
     poll_interval: float,
-) -> dict[str, Any]:
-    """Checks ``connect()``'s arguments (before any network call) and builds the session body."""
+) -> BrowserSession:
+    """Checks ``connect()``'s arguments (before any network call) and creates its session."""
     check_waiting(timeout, poll_interval)
     body: dict[str, Any] = {}
     if providers is not None:
         body["allowed_providers"] = provider_ids(providers, "providers")
     if grant_policy is not None:
         body["grant_policy"] = policy_body(grant_policy)
-    return body
+    return start_session(http, "connect", body, timeout, poll_interval)
+
+
+def start_session(
+    http: VaultHttp, kind: Kind, body: Mapping[str, Any], timeout: float, poll_interval: float
+) -> BrowserSession:
+    """Creates a connect or sign-in session (its arguments checked already); the ``timeout``
+    counts from here."""
+    deadline = time.monotonic() + timeout
+    created = http.call("POST", _SESSIONS_PATH[kind], dict(body))
+    return BrowserSession(
+        kind=kind,
+        session_id=created["session_id"],
+        url=created[_LINK_FIELD[kind]],
+        confirmation_code=created["confirmation_code"],
+        deadline=deadline,
+        poll_interval=poll_interval,
+    )
 
 
 def is_provider_id(value: object) -> bool:
@@ -118,88 +155,59 @@ def policy_body(policy: GrantPolicy | Mapping[str, int]) -> dict[str, int]:
     return body
 
 
-def create_session(http: VaultHttp, body: Mapping[str, Any]) -> ConnectSession:
-    """``POST /v1/connect/sessions``."""
-    return ConnectSession.from_body(http.call("POST", "/v1/connect/sessions", dict(body)))
-
-
-def say(text: str) -> None:
-    """Prints to standard error (where the SDK talks to the person, never standard output)."""
-    stream = sys.stderr
-    if stream is None:
-        return
-    stream.write(text)
-    stream.flush()
-
-
-def show_link(
-    url: str,
-    confirmation_code: str,
-    open_browser: bool,
-    open_url: OpenUrl | None,
-    kind: Kind = "connect",
-) -> bool:
-    """Announces the link (``announce()``) and opens it (``open_link()``); True when opened."""
-    announce(url, confirmation_code, kind)
-    return open_link(url, open_browser, open_url)
-
-
-def announce(url: str, confirmation_code: str, kind: Kind = "connect") -> None:
+def announce(session: BrowserSession) -> None:
     """Prints the link and code to standard error; in a notebook, also shows a clickable link."""
     say(
-        f"{_OPEN_TO[kind]}, open this link in your browser:\n\n  {url}\n\n"
-        f"Confirmation code: {confirmation_code} (the page shows the same code)\n"
+        f"{_OPEN_TO[session.kind]}, open this link in your browser:\n\n  {session.url}\n\n"
+        f"Confirmation code: {session.confirmation_code} (the page shows the same code)\n"
     )
-    show_in_notebook(url, confirmation_code, _OPEN_TO[kind])
+    show_in_notebook(session.url, session.confirmation_code, _OPEN_TO[session.kind])
 
 
-def open_link(url: str, open_browser: bool, open_url: OpenUrl | None) -> bool:
-    """Hands the link to ``open_url``, or opens the browser when one can be reached.
+def show_and_wait(
+    http: VaultHttp, session: BrowserSession, open_browser: bool, open_url: OpenUrl | None
+) -> dict[str, Any]:
+    """Shows the session's link, waits for the user, and returns the final session body.
 
-    Returns whether something was opened.
+    Ctrl-C stops waiting with a one-line message (``KeyboardInterrupt`` is raised again).
     """
-    if open_url is not None:
-        try:
-            open_url(url)
-            return True
-        except Exception as error:  # noqa: BLE001 - the link is printed; the user can open it
-            say(f"Could not open the link ({type(error).__name__}); open it yourself.\n")
-            return False
-    if not open_browser or not can_open_browser():
-        return False
-    opened = open_in_browser(url)
-    if not opened:
-        say("Could not open a browser here; open the link above yourself.\n")
-    return opened
+    interrupted = False
+    try:
+        announce(session)
+        say(waiting_line(open_link(session.url, open_browser, open_url)))
+        final = wait_for_session(http, session)
+    except KeyboardInterrupt:
+        interrupted = True
+    if interrupted:
+        # Raised outside the except block: one short traceback, not a chain.
+        say(f"\nStopped waiting for the {_NOUN[session.kind]} (interrupted).\n")
+        raise KeyboardInterrupt
+    return final
 
 
 def wait_for_session(
-    http: VaultHttp,
-    session_id: str,
-    deadline: float,
-    poll_interval: float,
-    cancellation: Cancellation | None = None,
-    kind: Kind = "connect",
+    http: VaultHttp, session: BrowserSession, cancellation: Cancellation | None = None
 ) -> dict[str, Any]:
     """Waits for the session to leave ``pending`` and returns its body.
 
     Long-polls (the vault answers the moment the session changes); when answers come back early
     (a vault or proxy that does not hold requests) it polls every ``poll_interval`` seconds
-    instead. Network errors are retried with backoff until ``deadline`` (``time.monotonic()``).
+    instead. Network errors are retried with backoff until the session's ``deadline``.
     """
+    deadline, poll_interval = session.deadline, session.poll_interval
     sleep = cancellation.sleep if cancellation is not None else time.sleep
-    path = f"{_SESSIONS_PATH[kind]}/{urllib.parse.quote(session_id, safe='')}"
+    path = f"{_SESSIONS_PATH[session.kind]}/{urllib.parse.quote(session.session_id, safe='')}"
     failures = 0
     while True:
         if cancellation is not None and cancellation.cancelled:
             raise CancelledError()
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise _timeout(session_id, kind)
+            raise _timeout(session)
         wait = max(0, min(LONG_POLL_SECONDS, int(remaining)))
         asked = time.monotonic()
         try:
-            session = http.call(
+            answer = http.call(
                 "GET",
                 f"{path}?wait={wait}",
                 timeout=wait + http.timeout,
@@ -213,103 +221,37 @@ def wait_for_session(
             sleep(min(backoff, max(0.0, deadline - time.monotonic())))
             continue
         failures = 0
-        if session.get("status") != "pending":
-            return dict(session)
+        if answer.get("status") != "pending":
+            return dict(answer)
         if wait == 0 or time.monotonic() - asked < wait / 2:
             sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
 
 
 def results_of(session: Mapping[str, Any]) -> list[ConnectResult]:
-    """The session's results, or the ``ConnectFlowError`` that says why there are none."""
-    status = session.get("status")
-    session_id = str(session.get("session_id", ""))
-    details = {"session_id": session_id}
-    if status == "completed":
+    """The connect session's results, or the ``ConnectFlowError`` that says why there are none."""
+    if session.get("status") == "completed":
         return [ConnectResult.from_body(item) for item in session.get("results") or []]
-    if status == "expired":
-        raise ConnectTimeoutError(
+    raise flow_error(session, "connect")
+
+
+def flow_error(session: Mapping[str, Any], kind: Kind) -> ConnectFlowError:
+    """Why a finished connect or sign-in session has no result: expired, or its error."""
+    details = {"session_id": str(session.get("session_id", ""))}
+    if session.get("status") == "expired":
+        return ConnectTimeoutError(
             "connect_timeout",
-            "The connect session expired before the user finished.",
+            f"The {_SESSION_NAME[kind]} expired before the user finished.",
             details=details,
         )
     error = session.get("error") or {}
     code = error.get("code") or "provider_error"
-    message = error.get("message") or "The connection failed."
-    if code == "access_denied":
-        raise ConnectDeniedError(code, message, details=details)
-    if code == "provider_config":
-        raise ConnectConfigError(code, message, details=details)
-    raise ConnectFlowError(code, message, details=details)
+    message = error.get("message") or f"The {_NOUN[kind]} failed."
+    return _ERROR_CLASSES[kind].get(code, ConnectFlowError)(code, message, details=details)
 
 
-def _timeout(session_id: str, kind: Kind) -> ConnectTimeoutError:
+def _timeout(session: BrowserSession) -> ConnectTimeoutError:
     return ConnectTimeoutError(
         "connect_timeout",
-        f"The user did not finish {_DOING[kind]} before the timeout.",
-        details={"session_id": session_id},
+        f"The user did not finish {_DOING[session.kind]} before the timeout.",
+        details={"session_id": session.session_id},
     )
-
-
-def show_and_wait(
-    http: VaultHttp,
-    kind: Kind,
-    session_id: str,
-    url: str,
-    confirmation_code: str,
-    *,
-    deadline: float,
-    poll_interval: float,
-    open_browser: bool,
-    open_url: OpenUrl | None,
-) -> dict[str, Any]:
-    """Shows the session's link, waits for the user, and returns the final session body.
-
-    Ctrl-C stops waiting with a one-line message (``KeyboardInterrupt`` is raised again).
-    """
-    interrupted = False
-    try:
-        opened = show_link(url, confirmation_code, open_browser, open_url, kind)
-        say(waiting_line(opened))
-        final = wait_for_session(http, session_id, deadline, poll_interval, kind=kind)
-    except KeyboardInterrupt:
-        interrupted = True
-    if interrupted:
-        # Raised outside the except block: one short traceback, not a chain.
-        say(f"\nStopped waiting for the {_NOUN[kind]} (interrupted).\n")
-        raise KeyboardInterrupt
-    return final
-
-
-def connect(
-    http: VaultHttp,
-    *,
-    providers: Sequence[str] | str | None,
-    grant_policy: GrantPolicy | Mapping[str, int] | None,
-    timeout: float,
-    poll_interval: float,
-    open_browser: bool,
-    open_url: OpenUrl | None,
-) -> list[ConnectResult]:
-    """The blocking flow behind ``Vault.connect()``; Ctrl-C stops it with a short message."""
-    body = session_request(providers, grant_policy, timeout, poll_interval)
-    deadline = time.monotonic() + timeout
-    session = create_session(http, body)
-    final = show_and_wait(
-        http,
-        "connect",
-        session.session_id,
-        session.connect_url,
-        session.confirmation_code,
-        deadline=deadline,
-        poll_interval=poll_interval,
-        open_browser=open_browser,
-        open_url=open_url,
-    )
-    return results_of(final)
-
-
-def waiting_line(opened: bool) -> str:
-    """The line printed while waiting."""
-    where = "in the browser that just opened" if opened else "once the link is opened"
-    stop = "interrupt the kernel to stop" if in_notebook() else "Ctrl-C to stop"
-    return f"Waiting for you to finish {where}... ({stop})\n"

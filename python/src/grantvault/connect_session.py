@@ -79,4 +79,4 @@ def _scopes_body(required_scopes: Mapping[str, Sequence[str]]) -> dict[str, list
 
 def create_connect_session(http: VaultHttp, body: Mapping[str, Any]) -> ConnectSession:
     """``POST /v1/connect/sessions`` with a body from ``connect_session_request()``."""
-    return _connect.create_session(http, body)
+    return ConnectSession.from_body(http.call("POST", "/v1/connect/sessions", dict(body)))

@@ -8,12 +8,12 @@ back the identity provider's ID token, the *user token*, which later calls pass 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from . import connect as _connect
-from .errors import ConnectDeniedError, ConnectFlowError, ConnectTimeoutError, VaultValueError
+from .connect import BrowserSession
+from .errors import VaultValueError
 from .http import VaultHttp
 from .types import AuthResult
 
@@ -34,57 +34,20 @@ def check_user_token(token: object, name: str = "user_token") -> str:
     return token
 
 
-def start_sign_in(http: VaultHttp) -> dict[str, Any]:
-    """``POST /v1/auth/sessions``: a sign-in session (``sign_in_url`` holds its bearer token)."""
-    return dict(http.call("POST", "/v1/auth/sessions", {}))
+def start_sign_in(http: VaultHttp, timeout: float, poll_interval: float) -> BrowserSession:
+    """Checks ``authenticate()``'s arguments and creates a sign-in session
+    (``POST /v1/auth/sessions``; its ``sign_in_url`` holds its bearer token)."""
+    _connect.check_waiting(timeout, poll_interval)
+    return _connect.start_session(http, "auth", {}, timeout, poll_interval)
 
 
 def auth_result_of(session: Mapping[str, Any]) -> AuthResult:
     """The signed-in user, or the ``ConnectFlowError`` that says why there is none."""
-    status = session.get("status")
-    details = {"session_id": str(session.get("session_id", ""))}
     user_token = session.get("user_token")
-    if status == "completed" and isinstance(user_token, str) and user_token:
+    if session.get("status") == "completed" and isinstance(user_token, str) and user_token:
         info = session.get("user_info")
         return AuthResult(user_token=user_token, user_info=dict(info) if info else {})
-    if status == "expired":
-        raise ConnectTimeoutError(
-            "connect_timeout",
-            "The sign-in session expired before the user finished.",
-            details=details,
-        )
-    error = session.get("error") or {}
-    code = error.get("code") or "provider_error"
-    message = error.get("message") or "The sign-in failed."
-    if code == "access_denied":
-        raise ConnectDeniedError(code, message, details=details)
-    raise ConnectFlowError(code, message, details=details)
-
-
-def authenticate(
-    http: VaultHttp,
-    *,
-    timeout: float,
-    poll_interval: float,
-    open_browser: bool,
-    open_url: _connect.OpenUrl | None,
-) -> AuthResult:
-    """The blocking flow behind ``Vault.authenticate()``; Ctrl-C stops it with a short message."""
-    _connect.check_waiting(timeout, poll_interval)
-    deadline = time.monotonic() + timeout
-    session = start_sign_in(http)
-    final = _connect.show_and_wait(
-        http,
-        "auth",
-        session["session_id"],
-        session["sign_in_url"],
-        session["confirmation_code"],
-        deadline=deadline,
-        poll_interval=poll_interval,
-        open_browser=open_browser,
-        open_url=open_url,
-    )
-    return auth_result_of(final)
+    raise _connect.flow_error(session, "auth")
 
 
 def verify_user_token(http: VaultHttp, token: str) -> str | None:

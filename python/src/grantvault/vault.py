@@ -12,6 +12,7 @@ from . import connect as _connect
 from . import connect_session as _connect_session
 from . import request as _request
 from .arguments import passed_arguments
+from .browser import OpenUrl
 from .errors import VaultValueError
 from .http import VaultHttp
 from .prepared_call import Body, ContextValue, QueryValue, prepare
@@ -119,7 +120,7 @@ class Vault:
         poll_interval: float = 2.0,
         open_browser: bool = True,
         *,
-        open_url: _connect.OpenUrl | None = None,
+        open_url: OpenUrl | None = None,
     ) -> list[ConnectResult]:
         """Headless OAuth: connects an account and returns its grant, usable at once.
 
@@ -143,15 +144,9 @@ class Vault:
             VaultValueError: A bad argument, before any network call.
             KeyboardInterrupt: Ctrl-C, after a one-line message.
         """
-        return _connect.connect(
-            self._http,
-            providers=providers,
-            grant_policy=grant_policy,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            open_browser=open_browser,
-            open_url=open_url,
-        )
+        http = self._http
+        session = _connect.start_connect(http, providers, grant_policy, timeout, poll_interval)
+        return _connect.results_of(_connect.show_and_wait(http, session, open_browser, open_url))
 
     def request(
         self,
@@ -280,7 +275,7 @@ class Vault:
         poll_interval: float = 2.0,
         open_browser: bool = True,
         *,
-        open_url: _connect.OpenUrl | None = None,
+        open_url: OpenUrl | None = None,
     ) -> AuthResult:
         """Signs the user in at the app's identity provider, headlessly like ``connect()``.
 
@@ -306,12 +301,9 @@ class Vault:
             VaultError: ``identity_not_configured`` when the app has no identity provider.
             KeyboardInterrupt: Ctrl-C, after a one-line message.
         """
-        return identity.authenticate(
-            self._http,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            open_browser=open_browser,
-            open_url=open_url,
+        session = identity.start_sign_in(self._http, timeout, poll_interval)
+        return identity.auth_result_of(
+            _connect.show_and_wait(self._http, session, open_browser, open_url)
         )
 
     def verify_user_token(self, token: str) -> str | None:
