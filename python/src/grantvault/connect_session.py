@@ -9,49 +9,54 @@ operator allowed for the app, and ``required_scopes`` against the provider's con
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import connect as _connect
 from .errors import VaultValueError
 from .http import VaultHttp
 from .identity import check_user_token
-from .types import ConnectSession, GrantPolicy
+from .types import ConnectSession
 
 
-def connect_session_request(
-    *,
-    allowed_providers: Sequence[str] | str | None = None,
-    return_url: str | None = None,
-    allowed_origin: str | None = None,
-    grant_policy: GrantPolicy | Mapping[str, int] | None = None,
-    required_scopes: Mapping[str, Sequence[str]] | None = None,
-    metadata: Mapping[str, str] | None = None,
-    user_token: str | None = None,
-) -> dict[str, Any]:
-    """Checks the arguments (before any network call) and builds the session body."""
+def create_connect_session(http: VaultHttp, arguments: Mapping[str, Any]) -> ConnectSession:
+    """``POST /v1/connect/sessions`` with ``Vault.create_connect_session()``'s arguments."""
+    body = connect_session_request(arguments)
+    return ConnectSession.from_body(http.call("POST", "/v1/connect/sessions", body))
+
+
+def connect_session_request(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Checks ``create_connect_session()``'s arguments (before any network call) and builds the
+    session body: each argument that is not ``None``, as its check in ``_CHECKS`` returns it."""
+    unknown = arguments.keys() - _CHECKS.keys()
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
     body: dict[str, Any] = {}
-    if allowed_providers is not None:
-        body["allowed_providers"] = _connect.provider_ids(allowed_providers, "allowed_providers")
-    if grant_policy is not None:
-        body["grant_policy"] = _connect.policy_body(grant_policy)
-    for name, value in (("return_url", return_url), ("allowed_origin", allowed_origin)):
-        if value is None:
-            continue
+    for name, check in _CHECKS.items():
+        value = arguments.get(name)
+        if value is not None:
+            body[name] = check(value)
+    return body
+
+
+def _http_url_check(name: str) -> Callable[[object], str]:
+    """The check of argument ``name``: an http(s) URL (the vault checks which ones are allowed)."""
+
+    def check(value: object) -> str:
         if not isinstance(value, str) or not value.lower().startswith(("http://", "https://")):
             raise VaultValueError("invalid_argument", f"{name} must be an http(s) URL")
-        body[name] = value
-    if required_scopes is not None:
-        body["required_scopes"] = _scopes_body(required_scopes)
-    if metadata is not None:
-        if not isinstance(metadata, Mapping) or not all(
-            isinstance(key, str) and isinstance(value, str) for key, value in metadata.items()
-        ):
-            raise VaultValueError("invalid_argument", "metadata must map strings to strings")
-        body["metadata"] = dict(metadata)
-    if user_token is not None:
-        body["user_token"] = check_user_token(user_token)
-    return body
+        return value
+
+    return check
+
+
+def _metadata_body(metadata: object) -> dict[str, str]:
+    """The app's own labels: strings to strings (copied, as sent)."""
+    if not isinstance(metadata, Mapping) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in metadata.items()
+    ):
+        raise VaultValueError("invalid_argument", "metadata must map strings to strings")
+    return dict(metadata)
 
 
 def _scopes_body(required_scopes: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -77,6 +82,14 @@ def _scopes_body(required_scopes: Mapping[str, Sequence[str]]) -> dict[str, list
     return body
 
 
-def create_connect_session(http: VaultHttp, body: Mapping[str, Any]) -> ConnectSession:
-    """``POST /v1/connect/sessions`` with a body from ``connect_session_request()``."""
-    return ConnectSession.from_body(http.call("POST", "/v1/connect/sessions", dict(body)))
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "allowed_providers": lambda value: _connect.provider_ids(value, "allowed_providers"),
+    "grant_policy": _connect.policy_body,
+    "return_url": _http_url_check("return_url"),
+    "allowed_origin": _http_url_check("allowed_origin"),
+    "required_scopes": _scopes_body,
+    "metadata": _metadata_body,
+    "user_token": check_user_token,
+}
+"""``create_connect_session()``'s arguments, in the order they are checked, each with the check
+that returns its value for the session body (or raises ``VaultValueError``)."""

@@ -14,23 +14,19 @@ GRANT_ID = re.compile(r"^grant_[0-9a-f]{24}$")
 """What a grant id looks like: ``grant_`` and 24 hex digits."""
 
 
-def list_grants(
-    http: VaultHttp,
-    *,
-    provider_id: str | None = None,
-    status: str | None = None,
-    account_identifier: str | None = None,
-    limit: int | None = None,
-    cursor: str | None = None,
-) -> GrantPage:
-    """``GET /v1/grants``: one page, newest first."""
-    query = {
-        "provider": provider_id,
-        "status": status,
-        "account": account_identifier,
-        "limit": limit,
-        "cursor": cursor,
-    }
+_QUERY_NAMES = {
+    "provider_id": "provider",
+    "status": "status",
+    "account_identifier": "account",
+    "limit": "limit",
+    "cursor": "cursor",
+}
+"""``Vault.list_grants()``'s arguments, and the query parameters they are sent as."""
+
+
+def list_grants(http: VaultHttp, filters: Mapping[str, object]) -> GrantPage:
+    """``GET /v1/grants``: one page, newest first; ``filters`` are ``list_grants()``'s arguments."""
+    query = {_QUERY_NAMES[name]: value for name, value in filters.items()}
     page = http.call("GET", f"/v1/grants{query_string(query)}")
     return GrantPage(
         grants=[Grant.from_body(item) for item in page["grants"]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import ssl
 import threading
@@ -18,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._version import __version__
-from .errors import NetworkError, VaultError, error_from_response
+from .errors import NetworkError, VaultError, VaultValueError, error_from_response
 
 USER_AGENT = f"grantvault-python/{__version__}"
+DEFAULT_BASE_URL = "http://127.0.0.1:7400"
+"""Where the embedded default server (``grantvault-server``, ``npm start``) listens."""
 
 _NO_BODY: Any = object()
 
@@ -133,6 +136,35 @@ class VaultHttp:
         self.base_url = base_url
         self.timeout = timeout
         self._api_key = _Secret(api_key)
+
+    @classmethod
+    def configured(cls, api_key: str | None, base_url: str | None, timeout: float) -> VaultHttp:
+        """The channel of ``Vault(api_key, base_url, timeout)``: the key and URL from the
+        arguments, else the environment (``GRANTVAULT_API_KEY``, ``GRANTVAULT_URL``), all checked
+        before any network call."""
+        key = api_key if api_key is not None else os.environ.get("GRANTVAULT_API_KEY")
+        if not key:
+            raise VaultValueError(
+                "invalid_argument",
+                "no API key: pass api_key= or set GRANTVAULT_API_KEY "
+                "(`grantvault-server apps create` prints one)",
+            )
+        url = base_url if base_url is not None else os.environ.get("GRANTVAULT_URL")
+        url = url or DEFAULT_BASE_URL
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise VaultValueError(
+                "invalid_argument", f"base_url must be an http(s) URL, got {url!r}"
+            )
+        if parts.username is not None or parts.password is not None:
+            raise VaultValueError(
+                "invalid_argument", "base_url must not contain a user or password"
+            )
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise VaultValueError(
+                "invalid_argument", "timeout must be a positive number of seconds"
+            )
+        return cls(url.rstrip("/"), key, float(timeout))
 
     def __repr__(self) -> str:
         return f"VaultHttp(base_url={self.base_url!r})"

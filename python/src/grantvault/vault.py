@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +11,7 @@ from . import connect_session as _connect_session
 from . import request as _request
 from .arguments import passed_arguments
 from .browser import OpenUrl
-from .errors import VaultValueError
+from .http import DEFAULT_BASE_URL as DEFAULT_BASE_URL  # still importable from here
 from .http import VaultHttp
 from .prepared_call import Body, ContextValue, QueryValue, prepare
 from .request import UserTokenGetter
@@ -28,9 +26,6 @@ from .types import (
     GrantPage,
     GrantPolicy,
 )
-
-DEFAULT_BASE_URL = "http://127.0.0.1:7400"
-"""Where the embedded default server (``grantvault-server``, ``npm start``) listens."""
 
 
 class Vault:
@@ -60,30 +55,8 @@ class Vault:
         *,
         user_token_getter: UserTokenGetter | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("GRANTVAULT_API_KEY")
-        if not key:
-            raise VaultValueError(
-                "invalid_argument",
-                "no API key: pass api_key= or set GRANTVAULT_API_KEY "
-                "(`grantvault-server apps create` prints one)",
-            )
-        url = base_url if base_url is not None else os.environ.get("GRANTVAULT_URL")
-        url = url or DEFAULT_BASE_URL
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise VaultValueError(
-                "invalid_argument", f"base_url must be an http(s) URL, got {url!r}"
-            )
-        if parts.username is not None or parts.password is not None:
-            raise VaultValueError(
-                "invalid_argument", "base_url must not contain a user or password"
-            )
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-            raise VaultValueError(
-                "invalid_argument", "timeout must be a positive number of seconds"
-            )
+        self._http = VaultHttp.configured(api_key, base_url, timeout)
         _request.check_user_token_getter(user_token_getter)
-        self._http = VaultHttp(url.rstrip("/"), key, float(timeout))
         self._user_token_getter = user_token_getter
 
     @property
@@ -238,14 +211,7 @@ class Vault:
         cursor: str | None = None,
     ) -> GrantPage:
         """The app's grants, newest first, one page at a time (``limit`` 1-100, default 50)."""
-        return grants.list_grants(
-            self._http,
-            provider_id=provider_id,
-            status=status,
-            account_identifier=account_identifier,
-            limit=limit,
-            cursor=cursor,
-        )
+        return grants.list_grants(self._http, passed_arguments(locals()))
 
     def get_grant(self, grant_id: str) -> Grant:
         """One grant; ``GrantNotFoundError`` when it does not exist for this app."""
@@ -265,9 +231,7 @@ class Vault:
         cursor: str | None = None,
     ) -> AuditPage:
         """The app's audit log, newest first, one page at a time (``limit`` 1-200)."""
-        return audit.list_audit_events(
-            self._http, type=type, grant_id=grant_id, limit=limit, cursor=cursor
-        )
+        return audit.list_audit_events(self._http, passed_arguments(locals()))
 
     def authenticate(
         self,
@@ -350,13 +314,4 @@ class Vault:
             InvalidUserTokenError: ``user_token`` is not valid for this app.
             VaultValueError: A bad argument, before any network call.
         """
-        body = _connect_session.connect_session_request(
-            allowed_providers=allowed_providers,
-            return_url=return_url,
-            allowed_origin=allowed_origin,
-            grant_policy=grant_policy,
-            required_scopes=required_scopes,
-            metadata=metadata,
-            user_token=user_token,
-        )
-        return _connect_session.create_connect_session(self._http, body)
+        return _connect_session.create_connect_session(self._http, passed_arguments(locals()))
