@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BUILD_SCRIPT, BUNDLES, ensureBundles } from "./support.js";
+import { BUILD_SCRIPT, BUNDLES, ensureBundles } from "./bundles.js";
 
 /** The widget's size budget (issue 5): each bundle at most 5 KB gzipped, printed by the build. */
 const BUDGET = 5120;

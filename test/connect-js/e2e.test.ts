@@ -7,27 +7,24 @@ import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.j
 import {
   clickOpen,
   closedPage,
-  ensureBundles,
-  type HttpSite,
-  html,
-  launchChromiumWithPopupBlocker,
-  newContext,
   postToOpener,
-  serve,
   sleep,
-  startAppSite,
   terminals,
   waitForEvent,
   waitForRawMessage,
   waitForTerminal,
   widgetMessage,
-} from "./support.js";
+} from "./app-page.js";
+import { startAppSite } from "./app-site.js";
+import { ensureBundles } from "./bundles.js";
+import { launchChromiumWithPopupBlocker, newContext } from "./chromium.js";
+import { type HttpSite, html, serve } from "./http-site.js";
 
 /*
  * Connect.js end to end: the example web app (examples/web) and its backend minting sessions with
  * the SDK, the real vault (HTTP on loopback, SQLite, FakeClock), its hosted Connect page in a popup
  * (or the whole page on a phone), node-oidc-provider's login and consent pages, in Chromium with its
- * popup blocker on. The widget test page (support.ts) covers what the example page does not show:
+ * popup blocker on. The widget test page (app-site.ts) covers what the example page does not show:
  * bad and expired tokens, and forged messages with the session's real id.
  */
 

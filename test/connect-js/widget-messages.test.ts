@@ -3,17 +3,17 @@ import { describe, expect, it } from "vitest";
 import {
   clickOpen,
   closedPage,
-  grantResult,
   postToOpener,
   sleep,
   terminals,
-  useWidgetWorld,
   waitForEvent,
   waitForRawMessage,
   waitForTerminal,
   widgetLog,
   widgetMessage,
-} from "./support.js";
+} from "./app-page.js";
+import { grantResult } from "./fake-vault.js";
+import { useWidgetWorld } from "./widget-world.js";
 
 /*
  * Connect.js in real Chromium against a stand-in for the vault's side of the contract: the popup,

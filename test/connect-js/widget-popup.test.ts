@@ -3,14 +3,14 @@ import {
   clickOpen,
   closedPage,
   expectOneTerminal,
-  grantResult,
   sleep,
   terminals,
-  useWidgetWorld,
   waitForEvent,
   waitForTerminal,
   widgetLog,
-} from "./support.js";
+} from "./app-page.js";
+import { grantResult } from "./fake-vault.js";
+import { useWidgetWorld } from "./widget-world.js";
 
 /*
  * Connect.js in real Chromium against a stand-in vault: the user closing the popup, the browser

@@ -3,13 +3,13 @@ import {
   clickOpen,
   closedPage,
   expectOneTerminal,
-  grantResult,
   terminals,
-  useWidgetWorld,
   waitForEvent,
   waitForTerminal,
   widgetLog,
-} from "./support.js";
+} from "./app-page.js";
+import { grantResult } from "./fake-vault.js";
+import { useWidgetWorld } from "./widget-world.js";
 
 /*
  * Connect.js in real Chromium against a stand-in vault: how a flow ends when the session's status
