@@ -1,2 +1,4 @@
 /** Entry of the script-tag/UMD build: these become the members of the global `GrantvaultConnect`. */
-export { create, readReturn, VERSION as version } from "./widget.js";
+export { readReturn } from "./return-url.js";
+export { VERSION as version } from "./version.js";
+export { create } from "./widget.js";

@@ -6,7 +6,7 @@
  * from the popup this instance opened, and names the session this instance opened. The widget also
  * long-polls `<baseUrl>/connect/<token>/status`, so a lost message or a closed popup is noticed.
  * Small screens: the whole page goes to `?display=redirect` and comes back to the session's
- * `return_url` (read it with {@link readReturn}).
+ * `return_url` (read it with `readReturn()`, in return-url.ts).
  *
  * The contract lives in `@grantvault/protocol` (connect-widget.ts); only its types are imported,
  * so the bundle carries no runtime dependency.
@@ -14,29 +14,13 @@
 import type {
   ConnectResultBody,
   ConnectSessionResponse,
-  RETURN_URL_PARAMS,
-  ReturnUrlStatus,
-  WIDGET_ERROR_CODES,
   WidgetErrorCode,
   WidgetEventName,
   WidgetMessage,
 } from "@grantvault/protocol";
-
-export type { ConnectResultBody, ReturnUrlStatus, WidgetErrorCode, WidgetEventName };
-
-export const VERSION = "0.1.0";
-
-// Copies of the contract's constants; the type annotations make `tsc` fail if they drift.
-const MESSAGE_TYPE: WidgetMessage["type"] = "grantvault:connect";
-const PARAMS: typeof RETURN_URL_PARAMS = { sessionId: "grantvault_session_id", status: "grantvault_status" };
-const ERROR_CODES: typeof WIDGET_ERROR_CODES = [
-  "popup_blocked",
-  "session_expired",
-  "invalid_token",
-  "access_denied",
-  "provider_error",
-  "network_error",
-];
+import { ERROR_CODES, MESSAGE_TYPE } from "./contract.js";
+import { call, connectError } from "./report.js";
+import type { CreateOptions, EventHandler, EventMetadata, GrantvaultConnect, OpenOptions } from "./types.js";
 
 const POPUP_WIDTH = 500;
 const POPUP_HEIGHT = 700;
@@ -47,70 +31,6 @@ const LONG_POLL_SECONDS = 25;
 /** Retries of a failed status request (after 0.5, 1, 2, 4 s) before `network_error`. */
 const MAX_FAILURES = 4;
 const CLOSED_POLL_MS = 500;
-
-export interface CreateOptions {
-  /** The vault's public URL, e.g. `https://vault.example.com`. Messages are accepted from its origin only. */
-  baseUrl: string;
-  /** Log the lifecycle to the console (never the session token). */
-  debug?: boolean;
-}
-
-/** What `onError` receives: `code` is stable, `message` is for people. */
-export interface ConnectError extends Error {
-  code: WidgetErrorCode;
-}
-
-/** The second argument of `onEvent` and of `on()` handlers. */
-export interface EventMetadata {
-  /** ISO 8601. */
-  timestamp: string;
-  /** Known from `OPEN` on (popup mode). */
-  session_id?: string;
-  display?: "popup" | "redirect";
-  /** `PROVIDER_SELECTED`, `OAUTH_STARTED`. */
-  provider?: string;
-  /** `OAUTH_COMPLETE`. */
-  status?: "success" | "error";
-  /** `OAUTH_COMPLETE` without a grant. */
-  error_code?: WidgetErrorCode;
-}
-
-export interface OpenOptions {
-  /** The session token your backend got from `createConnectSession()`. */
-  token: string;
-  /** The grants, as on the wire (`grant_id`, `provider_id`, `account_identifier`, `scopes`, `grant_policy`). */
-  onSuccess: (results: ConnectResultBody[]) => void;
-  onError?: (error: ConnectError) => void;
-  /** The user closed the popup without finishing. */
-  onExit?: () => void;
-  onEvent?: (name: WidgetEventName, metadata: EventMetadata) => void;
-}
-
-export type EventHandler = (metadata: EventMetadata, name: WidgetEventName) => void;
-
-export interface GrantvaultConnect {
-  /**
-   * Opens the Connect page. Call it synchronously inside the click handler (no `await` before it),
-   * or the browser's popup blocker steps in. Exactly one of `onSuccess`, `onError` and `onExit`
-   * follows, unless `close()` or `destroy()` ends the flow first. A no-op (focusing the popup)
-   * while a flow is open.
-   */
-  open(options: OpenOptions): void;
-  /** Closes the popup and stops watching the session; no callback follows. */
-  close(): void;
-  /** `close()`, and removes every listener; `open()` throws afterwards. */
-  destroy(): void;
-  isOpen(): boolean;
-  /** Long-lived handlers for every flow of this instance; called before `onEvent`. */
-  on(name: WidgetEventName, handler: EventHandler): void;
-  off(name: WidgetEventName, handler: EventHandler): void;
-}
-
-/** What the vault adds to `return_url` after a redirect-mode session. */
-export interface ConnectReturn {
-  sessionId: string;
-  status: ReturnUrlStatus;
-}
 
 interface Run {
   options: OpenOptions;
@@ -125,24 +45,6 @@ interface Run {
 }
 
 const LOG_PREFIX = "[Grantvault Connect]";
-
-/** Calls a user callback; what it throws is rethrown outside the widget, so the flow state is kept. */
-function call<A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A): void {
-  try {
-    fn?.(...args);
-  } catch (error) {
-    setTimeout(() => {
-      throw error;
-    });
-  }
-}
-
-function connectError(code: WidgetErrorCode, message: string): ConnectError {
-  const error = new Error(message) as ConnectError;
-  error.name = "GrantvaultConnectError";
-  error.code = code;
-  return error;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -397,22 +299,4 @@ export function create(options: CreateOptions): GrantvaultConnect {
     },
   };
   return instance;
-}
-
-/**
- * Reads what the vault added to `return_url` after a redirect-mode session (`grantvault_session_id`,
- * `grantvault_status`); null when they are absent. Ask your backend for the session's grant.
- */
-export function readReturn(url: string | URL = location.href): ConnectReturn | null {
-  let params: URLSearchParams;
-  try {
-    params = new URL(String(url), typeof location === "undefined" ? undefined : location.href).searchParams;
-  } catch {
-    return null;
-  }
-  const sessionId = params.get(PARAMS.sessionId);
-  const status = params.get(PARAMS.status);
-  return sessionId && (status === "success" || status === "denied" || status === "error")
-    ? { sessionId, status }
-    : null;
 }
