@@ -111,8 +111,9 @@ class AsyncVault:
         Cancelling the task stops waiting at once.
         """
         http = self._vault._http
-        start = _connect.start_connect
-        session = await self._run(start, http, providers, grant_policy, timeout, poll_interval)
+        session = await self._run(
+            _connect.start_connect, http, providers, grant_policy, timeout, poll_interval
+        )
         return _connect.results_of(await self._show_and_wait(session, open_browser, open_url))
 
     async def authenticate(

@@ -85,7 +85,6 @@ class ConnectResult(_FromBody):
     grant_policy: GrantPolicy | None
 
 
-
 @dataclass(frozen=True)
 class Grant(_FromBody):
     """A grant as the vault describes it. Its tokens never leave the vault.
@@ -104,7 +103,6 @@ class Grant(_FromBody):
     last_used_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,6 @@ class AuditEvent(_FromBody):
     details: dict[str, Any] | None
     hash: str
     prev_hash: str
-
 
 
 @dataclass(frozen=True)
@@ -193,7 +190,6 @@ class ConnectSession(_FromBody):
     """Shown on the Connect page too, so the user can tell the link is theirs."""
     expires_at: datetime
     """When the session expires if the user has not finished."""
-
 
 
 def parse_time(value: object) -> datetime | None:
