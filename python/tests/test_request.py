@@ -16,6 +16,7 @@ import support
 from grantvault import (
     HostNotAllowedError,
     Response,
+    RetryInfo,
     Vault,
     VaultValueError,
 )
@@ -99,6 +100,8 @@ class RequestTest(unittest.TestCase):
         self.assertEqual(status_with(old_token, f"{support.API_URL}/user"), 401)
         response = self.vault.request("GET", f"{support.API_URL}/echo", grant_id=self.grant_id)
         self.assertEqual(response.status_code, 200, "the vault did not refresh the token")
+        # The vault says it refreshed the token for this call (tokens here live a few seconds).
+        self.assertEqual(response.retry_info, RetryInfo(refresh_attempts=1))
         new_token = response.json()["headers"]["authorization"]
         self.assertNotEqual(digest(new_token), digest(old_token))
         del old_token, new_token

@@ -38,7 +38,7 @@ from .errors import (
     VaultValueError,
     is_vault_error,
 )
-from .response import Headers, Response
+from .response import Headers, Response, RetryInfo
 from .types import (
     AppInfo,
     AuditEvent,
@@ -82,6 +82,7 @@ __all__ = [
     "PolicyViolationError",
     "ReAuthRequiredError",
     "Response",
+    "RetryInfo",
     "TokenRefreshUnavailableError",
     "Vault",
     "VaultError",

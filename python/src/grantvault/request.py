@@ -26,7 +26,7 @@ from .errors import NetworkError, VaultValueError, error_from_response
 from .http import USER_AGENT, VaultHttp, exchange
 from .identity import check_user_token
 from .prepared_call import PreparedCall
-from .response import Headers, Response
+from .response import Headers, Response, RetryInfo
 
 UserTokenGetter = Callable[[], str | None]
 """Returns the signed-in user's token for the current call (e.g. from a ``contextvars``
@@ -39,6 +39,7 @@ _PROXY = {
     "context": "grantvault-context",
     "forward_prefix": "grantvault-forward-",
     "proxied": "grantvault-proxied",
+    "retry_info": "grantvault-retry-info",
     "user_token": "grantvault-user-token",
 }
 
@@ -104,6 +105,7 @@ def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
     if call.user_token is not None:
         ask["user_token"] = call.user_token
     granted = http.call("POST", f"/v1/grants/{_grant_of(call)}/credential", ask)
+    retry_info = RetryInfo.from_body(granted.get("retry_info"))
     headers = {"user-agent": USER_AGENT, **call.headers}
     for name, value in granted["headers"].items():
         headers[name.lower()] = value
@@ -121,7 +123,7 @@ def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
         raise NetworkError(
             "network_error", f"cannot reach {host} ({failure})", details={"host": host}
         )
-    return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url)
+    return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url, retry_info)
 
 
 def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
@@ -146,7 +148,10 @@ def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
         "POST", f"/v1/grants/{_grant_of(call)}/proxy", headers, call.body, timeout=timeout
     )
     if raw.header(_PROXY["proxied"]) == "1":
-        return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url)
+        retry_header = raw.header(_PROXY["retry_info"])
+        retry_info = RetryInfo.from_body(_json.loads(retry_header)) if retry_header else None
+        answer = Headers(raw.headers)
+        return Response(raw.status, raw.reason, answer, raw.content, call.url, retry_info)
     try:
         parsed = _json.loads(raw.content) if raw.content else None
     except ValueError:

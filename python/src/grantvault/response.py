@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json as _json
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from email.message import Message
 from typing import Any
 
@@ -48,6 +49,21 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._joined!r})"
 
 
+@dataclass(frozen=True)
+class RetryInfo:
+    """What the vault did before the call: it refreshed the grant's token."""
+
+    refresh_attempts: int
+    """Refresh requests the provider got (retried on failure; 0: a concurrent refresh was used)."""
+
+    @staticmethod
+    def from_body(body: object) -> RetryInfo | None:
+        """The vault's ``retry_info`` (or ``grantvault-retry-info`` header, parsed), if any."""
+        if isinstance(body, dict) and isinstance(body.get("refresh_attempts"), int):
+            return RetryInfo(body["refresh_attempts"])
+        return None
+
+
 class Response:
     """An HTTP answer from the provider (through the vault in proxy mode).
 
@@ -55,7 +71,7 @@ class Response:
     followed: a redirect could lead elsewhere with the credential.
     """
 
-    __slots__ = ("_content", "headers", "reason", "status_code", "url")
+    __slots__ = ("_content", "headers", "reason", "retry_info", "status_code", "url")
 
     status_code: int
     """The HTTP status code."""
@@ -65,14 +81,23 @@ class Response:
     """The response headers (case-insensitive)."""
     url: str
     """The URL that was called (path parameters filled, query parameters added)."""
+    retry_info: RetryInfo | None
+    """Set when the vault refreshed the grant's token for this call, else ``None``."""
 
     def __init__(
-        self, status_code: int, reason: str, headers: Headers, content: bytes, url: str
+        self,
+        status_code: int,
+        reason: str,
+        headers: Headers,
+        content: bytes,
+        url: str,
+        retry_info: RetryInfo | None = None,
     ) -> None:
         self.status_code = status_code
         self.reason = reason
         self.headers = headers
         self.url = url
+        self.retry_info = retry_info
         self._content = content
 
     @property
