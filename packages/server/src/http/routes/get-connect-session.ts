@@ -26,7 +26,8 @@ export function registerGetConnectSession(scope: FastifyInstance, sessions: Conn
     reply.raw.once("close", onClose);
     try {
       const session = await sessions.wait(caller.appId, id, wait * 1000, abandoned.signal);
-      if (!session) throw new VaultError("not_found");
+      // Sign-in sessions are read at /v1/auth/sessions (they carry a user token, not grants).
+      if (session?.kind !== "connect") throw new VaultError("not_found");
       return connectSessionBody(session, sessions.statusOf(session));
     } finally {
       reply.raw.off("close", onClose);
