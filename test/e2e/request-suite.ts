@@ -7,13 +7,14 @@ import {
   GrantExpiredError,
   GrantRevokedError,
   HostNotAllowedError,
+  ProviderAPIError,
   TokenRefreshUnavailableError,
   Vault,
   VaultValueError,
 } from "../../packages/sdk/src/index.js";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
-import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
+import { type ConnectWorld, DOWN_API_BASE_URL, startConnectWorld } from "../harness/connect-world.js";
 import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
 
 /**
@@ -233,6 +234,10 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       await expect(
         vault.proxyRequest("GET", "https://elsewhere.example/", { grantId }),
       ).rejects.toBeInstanceOf(HostNotAllowedError);
+      // An allowed API that cannot be reached: the vault says so (502 upstream_unreachable).
+      const down = vault.proxyRequest("GET", `${DOWN_API_BASE_URL}/status`, { grantId });
+      await expect(down).rejects.toBeInstanceOf(ProviderAPIError);
+      await expect(down).rejects.toMatchObject({ code: "upstream_unreachable", status: 502 });
       const forged = await world.vault.app.inject({
         method: "POST",
         url: `/v1/grants/${grantId}/proxy`,

@@ -34,6 +34,9 @@ export interface ConnectWorld {
   stop(): Promise<void>;
 }
 
+/** An API base URL of `octo` where nothing listens: calls to it fail to connect. */
+export const DOWN_API_BASE_URL = "http://127.0.0.1:1/down";
+
 /** The world's app; its identity provider is configured by this name. */
 const APP_NAME = "Connect test app";
 
@@ -88,7 +91,8 @@ export async function startConnectWorld(
       userinfoUrl: `${api.baseUrl}/user`,
       accountIdentifierField: "login",
       scopes: ["repo", "read:user"],
-      apiBaseUrls: [api.baseUrl],
+      // The second is an allowed API where nothing listens (port 1): a provider API that is down.
+      apiBaseUrls: [api.baseUrl, DOWN_API_BASE_URL],
       clientId: octo.client_id,
       clientSecret: octo.client_secret,
     },

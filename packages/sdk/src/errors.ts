@@ -89,6 +89,12 @@ export class InvalidUserTokenError extends VaultError {}
 /** The request asks for more than the operator allows (an origin, a scope). */
 export class PolicyViolationError extends VaultError {}
 
+/**
+ * Proxy mode: the vault could not get an answer from the provider's API (unreachable, or an answer
+ * larger than the vault passes on). The provider's own errors (4xx, 5xx) are responses, not this.
+ */
+export class ProviderAPIError extends VaultError {}
+
 /** Rebuilds the vault's error response as the matching SDK error class. */
 export function errorFromResponse(status: number, body: unknown): VaultError {
   const error = (body as Partial<ErrorBody> | null)?.error;
@@ -122,6 +128,9 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "origin_not_allowed":
     case "scope_not_allowed":
       return new PolicyViolationError(error.code, error.message, options);
+    case "upstream_unreachable":
+    case "upstream_too_large":
+      return new ProviderAPIError(error.code, error.message, options);
     default:
       return new VaultError(error.code, error.message, options);
   }

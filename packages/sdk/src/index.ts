@@ -18,6 +18,7 @@ export {
   isVaultError,
   NetworkError,
   PolicyViolationError,
+  ProviderAPIError,
   ReAuthRequiredError,
   TokenRefreshUnavailableError,
   VaultError,

@@ -183,6 +183,11 @@ class PolicyViolationError(VaultError):
     """The request asks for more than the operator allows (an origin, a scope)."""
 
 
+class ProviderAPIError(VaultError):
+    """Proxy mode: the vault could not get an answer from the provider's API (unreachable, or an
+    answer larger than the vault passes on). Provider errors (4xx, 5xx) are responses, not this."""
+
+
 def is_vault_error(value: object) -> bool:
     """Whether ``value`` is an error raised by this SDK (``isinstance(value, VaultError)``)."""
     return isinstance(value, VaultError)
@@ -202,6 +207,8 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "invalid_user_token": InvalidUserTokenError,
     "origin_not_allowed": PolicyViolationError,
     "scope_not_allowed": PolicyViolationError,
+    "upstream_unreachable": ProviderAPIError,
+    "upstream_too_large": ProviderAPIError,
 }
 
 
