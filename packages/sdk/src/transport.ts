@@ -105,6 +105,9 @@ export function fetchStreamTransport(fetchImpl: typeof fetch): StreamTransport {
     } as RequestInit);
 }
 
+/** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
+const READ_WHOLE_LIMIT_BYTES = 64 * 1024;
+
 /** Statuses whose Response may not have a body (the Fetch standard's null body statuses). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
@@ -129,7 +132,17 @@ export const nodeStreamTransport: StreamTransport = async (url, exchange) => {
       answer.append(name, one);
   }
   const status = incoming.statusCode ?? 502;
-  const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(incoming) as ReadableStream);
-  if (!stream) incoming.resume();
-  return new Response(stream, { status, statusText: incoming.statusMessage ?? "", headers: answer });
+  const init = { status, statusText: incoming.statusMessage ?? "", headers: answer };
+  if (NULL_BODY_STATUSES.has(status)) {
+    incoming.resume();
+    return new Response(null, init);
+  }
+  // Small answers of known length are read whole: a web stream costs more than the body.
+  const length = Number(incoming.headers["content-length"]);
+  if (Number.isInteger(length) && length <= READ_WHOLE_LIMIT_BYTES) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    return new Response(Buffer.concat(chunks), init);
+  }
+  return new Response(Readable.toWeb(incoming) as ReadableStream, init);
 };

@@ -36,7 +36,8 @@ const HOP_BY_HOP = new Set([
 export interface ProxyResult {
   status: number;
   headers: Record<string, string>;
-  body: Readable | null;
+  /** Small answers of known length are read whole (cheaper to pass on); others stream. */
+  body: Readable | Buffer | null;
   /** Non-null when the token was refreshed for this call. */
   refresh: GrantedAccess["refresh"];
 }
@@ -104,13 +105,26 @@ export class ProxyCall {
     for (const [name, value] of Object.entries(response.headers)) {
       if (typeof value === "string" && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
-    return {
-      status: response.status,
-      headers,
-      body: limited(response.body, PROXY_RESPONSE_LIMIT_BYTES),
-      refresh: granted.refresh,
-    };
+    return { status: response.status, headers, body: await bodyOf(response), refresh: granted.refresh };
   }
+}
+
+/** Answers up to this size, with a Content-Length, are read whole instead of streamed. */
+const READ_WHOLE_LIMIT_BYTES = 64 * 1024;
+
+/** The provider's body: read whole when small and of known length, else streamed within the limit. */
+async function bodyOf(response: UpstreamResponse): Promise<Readable | Buffer> {
+  const length = Number(response.headers["content-length"]);
+  if (!Number.isInteger(length) || length > READ_WHOLE_LIMIT_BYTES) {
+    return limited(response.body, PROXY_RESPONSE_LIMIT_BYTES);
+  }
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of response.body) chunks.push(chunk as Buffer);
+  } catch (error) {
+    throw new VaultError("upstream_unreachable", { cause: error });
+  }
+  return Buffer.concat(chunks);
 }
 
 class PayloadTooLarge extends Error {}
