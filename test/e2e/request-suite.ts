@@ -201,6 +201,13 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
         vault.request("GET", `${world.api.baseUrl}/user`, { grantId: shortId }),
       ).rejects.toBeInstanceOf(GrantExpiredError);
       expect(tokenCalls()).toBe(before);
+      // The expiry is recorded once, however often the grant is refused for it.
+      await expect(
+        vault.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId: shortId }),
+      ).rejects.toBeInstanceOf(GrantExpiredError);
+      const { events } = await vault.listAuditEvents({ grantId: shortId });
+      expect(events.filter((event) => event.type === "grant.expired")).toHaveLength(1);
+      expect(events.filter((event) => event.type === "credential.refused")).toHaveLength(2);
     });
 
     it("proxy mode: the vault makes the call, streams the body, and the token stays inside", async () => {

@@ -8,6 +8,7 @@ export type AuditEventType =
   | "grant.reauthorized"
   | "grant.revoked"
   | "grant.reauth_required"
+  | "grant.expired"
   | "credential.retrieved"
   | "credential.refused"
   | "request.proxied";

@@ -84,6 +84,7 @@ export class CredentialAccess {
             details: { code: error.code, ...target(request.url) },
           })
           .catch((auditError: unknown) => this.deps.logger.error({ err: auditError }, "audit append failed"));
+        if (error.code === "grant_expired") await this.#recordExpiry(caller.appId, grantId);
       }
       throw error;
     }
@@ -103,6 +104,20 @@ export class CredentialAccess {
       throw new VaultError("audit_unavailable", { cause: error });
     }
     return access;
+  }
+
+  /**
+   * A grant past its TTL gets one `grant.expired` event, when a use first finds it expired (the
+   * expiry itself is a time, not an action; nothing happens at that moment to record).
+   */
+  async #recordExpiry(appId: string, grantId: string): Promise<void> {
+    const { audit, logger } = this.deps;
+    try {
+      const recorded = await audit.list(appId, { type: "grant.expired", grantId }, 1);
+      if (recorded.length === 0) await audit.append({ appId, grantId, type: "grant.expired" });
+    } catch (error) {
+      logger.error({ err: error }, "audit append failed");
+    }
   }
 
   async #check(appId: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
