@@ -39,4 +39,14 @@ describe("logger", () => {
     expect(text()).not.toContain("SECRETCODE");
     expect(text()).not.toContain("gv_live_X");
   });
+
+  it("keeps the session token of a Connect URL out of the logged path", () => {
+    const { logger, text } = capture();
+    for (const url of ["/connect/gvcs_SECRETTOKEN", "/connect/gvcs_SECRETTOKEN/status?wait=25"]) {
+      logger.info({ req: { id: "req-2", method: "GET", url } });
+    }
+    expect(text()).toContain('"path":"/connect/[redacted]"');
+    expect(text()).toContain('"path":"/connect/[redacted]/status"');
+    expect(text()).not.toContain("SECRETTOKEN");
+  });
 });
