@@ -16,12 +16,18 @@ import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.j
  * node-oidc-provider) through the real sign-in page in Chromium; user tokens are verified against
  * the provider's JWKS; grants connected with a user token belong to that user.
  */
+/** Short here, so a test can see a rotated key picked up; 30 s by default. */
+const KEY_SET_COOLDOWN_MS = 300;
+
 let world: ConnectWorld;
 let browser: Browser;
 let vault: Vault;
 
 beforeAll(async () => {
-  [world, browser] = await Promise.all([startConnectWorld(), launchBrowser()]);
+  [world, browser] = await Promise.all([
+    startConnectWorld({ keySetCooldownMs: KEY_SET_COOLDOWN_MS }),
+    launchBrowser(),
+  ]);
   vault = new Vault({ apiKey: world.apiKey, baseUrl: world.baseUrl });
   // The identity provider stamps real time into its tokens; the vault's clock must agree.
   world.vault.clock.current = Date.now();
@@ -120,6 +126,13 @@ describe("authenticate() and user tokens", () => {
       unsigned,
     ];
     for (const token of refused) expect(await vault.verifyUserToken(token)).toBeNull();
+  });
+
+  it("picks up a rotated signing key: the key set is fetched again for an unknown key id", async () => {
+    expect(await vault.verifyUserToken(await tokenFor("erin"))).toBe("erin"); // key set now cached
+    await world.oauth.rotateSigningKey();
+    await new Promise((resolve) => setTimeout(resolve, KEY_SET_COOLDOWN_MS + 100));
+    expect(await vault.verifyUserToken(await tokenFor("erin"))).toBe("erin"); // signed with the new key
   });
 
   it("refuses a session for a user whose token does not verify", async () => {

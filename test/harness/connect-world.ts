@@ -46,6 +46,8 @@ export async function startConnectWorld(
     accessTokenTtlSeconds?: number;
     rotateRefreshTokens?: boolean;
     fetch?: typeof fetch;
+    /** How soon an unknown signing key may fetch the identity provider's keys again (vault side). */
+    keySetCooldownMs?: number;
   } = {},
 ): Promise<ConnectWorld> {
   const port = await freePort();
@@ -118,6 +120,7 @@ export async function startConnectWorld(
   const vault = await startTestVault({
     providers,
     identity: [identity],
+    ...(options.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: options.keySetCooldownMs }),
     publicUrl: baseUrl,
     ...database,
     ...(options.fetch ? { fetch: options.fetch } : {}),

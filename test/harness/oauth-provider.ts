@@ -71,6 +71,11 @@ export interface OAuthProvider {
    * make tokens that differ from real ones in exactly one claim.
    */
   signJwt(claims: Record<string, unknown>): Promise<string>;
+  /**
+   * Key rotation: a new signing key joins the published key set (JWKS), and `signJwt` signs with
+   * it from now on. (The provider's own ID tokens keep the first key.)
+   */
+  rotateSigningKey(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -115,13 +120,21 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
   };
 
   // Our own signing key (instead of the library's development key) so tests can sign with it.
-  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
-  const signingJwk = {
-    ...(await exportJWK(privateKey)),
-    kid: `harness-${randomBytes(4).toString("hex")}`,
-    alg: "RS256",
-    use: "sig",
+  const newSigningKey = async () => {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    const header = { kid: `harness-${randomBytes(4).toString("hex")}`, alg: "RS256", use: "sig" };
+    return {
+      privateKey: pair.privateKey,
+      kid: header.kid,
+      privateJwk: { ...(await exportJWK(pair.privateKey)), ...header },
+      publicJwk: { ...(await exportJWK(pair.publicKey)), ...header },
+    };
   };
+  const firstKey = await newSigningKey();
+  const signingJwk = firstKey.privateJwk;
+  /** What `signJwt` signs with, and every public key published so far. */
+  let currentKey = firstKey;
+  const publishedKeys = [firstKey.publicJwk];
 
   const configuration: Configuration = {
     jwks: { keys: [signingJwk as never] },
@@ -212,7 +225,16 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     set.add(grant.jti);
   });
 
-  server.on("request", provider.callback());
+  const handle = provider.callback();
+  server.on("request", (request, response) => {
+    // After a rotation the key set is ours to publish (the library's is fixed at construction).
+    if (publishedKeys.length > 1 && request.method === "GET" && request.url === "/jwks") {
+      response.writeHead(200, { "content-type": "application/jwk-set+json" });
+      response.end(JSON.stringify({ keys: publishedKeys }));
+      return;
+    }
+    handle(request, response);
+  });
 
   const url = (path: string) => `${issuer}${path}`;
   const introspectionUrl = url("/token/introspection");
@@ -229,7 +251,13 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     revocationUrl: url("/token/revocation"),
     provider,
     signJwt: (claims) =>
-      new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: signingJwk.kid }).sign(privateKey),
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: currentKey.kid })
+        .sign(currentKey.privateKey),
+    async rotateSigningKey() {
+      currentKey = await newSigningKey();
+      publishedKeys.push(currentKey.publicJwk);
+    },
     async introspect(token) {
       const response = await fetch(introspectionUrl, {
         method: "POST",

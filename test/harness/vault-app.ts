@@ -51,6 +51,8 @@ export async function startTestVault(
     fetch?: typeof fetch;
     /** Apps' identity providers (`authenticate()`, user tokens). */
     identity?: IdentityProviderConfig[];
+    /** How soon an unknown signing key may fetch the identity provider's keys again. */
+    keySetCooldownMs?: number;
   } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
@@ -73,6 +75,7 @@ export async function startTestVault(
     logger: createLogger("silent"),
     providers: ProviderRegistry.fromConfigs(options.providers ?? []),
     identities: new IdentityRegistry(options.identity ?? []),
+    ...(options.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: options.keySetCooldownMs }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   return {

@@ -51,6 +51,8 @@ export interface AppDependencies {
   providers: ProviderRegistry;
   /** The apps' identity providers (`authenticate()`, user tokens); none when omitted. */
   identities?: IdentityRegistry;
+  /** How soon an unknown signing key may fetch an identity provider's keys again; default 30 s. */
+  keySetCooldownMs?: number;
   /** How the vault reaches providers; tests may wrap it to observe or disturb traffic. */
   fetch?: typeof fetch;
 }
@@ -80,7 +82,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(store, clock);
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const identities = deps.identities ?? new IdentityRegistry([]);
-  const userTokens = new UserTokens({ identities, apps: store.apps, oauth, clock });
+  const userTokens = new UserTokens({
+    identities,
+    apps: store.apps,
+    oauth,
+    clock,
+    ...(deps.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: deps.keySetCooldownMs }),
+  });
   const sessions = new ConnectSessionService(store, providers, events, clock, audit, userTokens);
   // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
   app.addHook("preClose", async () => sessions.shutdown());

@@ -22,6 +22,12 @@ export class UserTokens {
       apps: Pick<AppsRepository, "get">;
       oauth: OAuthClient;
       clock: Clock;
+      /**
+       * After fetching an identity provider's keys, how long a token with an unknown key id waits
+       * before they are fetched again (jose's cooldown; default 30 s): rotation is picked up, and a
+       * stream of forged key ids cannot make the vault hammer the provider.
+       */
+      keySetCooldownMs?: number;
     },
   ) {}
 
@@ -40,7 +46,9 @@ export class UserTokens {
     if (!server.jwks_uri) throw new VaultError("identity_not_configured");
     let keySet = this.#keySets.get(server.jwks_uri);
     if (!keySet) {
-      keySet = createRemoteJWKSet(new URL(server.jwks_uri));
+      keySet = createRemoteJWKSet(new URL(server.jwks_uri), {
+        cooldownDuration: this.deps.keySetCooldownMs ?? 30_000,
+      });
       this.#keySets.set(server.jwks_uri, keySet);
     }
     try {
