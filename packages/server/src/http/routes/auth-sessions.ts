@@ -12,6 +12,7 @@ import { VaultError } from "../../errors.js";
 import { bindingOf, USER_TOKEN_FIELD } from "../../storage/sealed-fields.js";
 import type { Store } from "../../storage/store.js";
 import { callerOf } from "../api-key-auth.js";
+import { holdSession } from "../hold-session.js";
 import { validate } from "../validate.js";
 
 /**
@@ -41,27 +42,20 @@ export function registerAuthSessions(
     const caller = callerOf(request);
     const { id } = validate(AuthSessionParams, request.params);
     const { wait = 0 } = validate(GetConnectSessionQuery, request.query);
-    const abandoned = new AbortController();
-    const onClose = () => abandoned.abort();
-    reply.raw.once("close", onClose);
-    try {
-      const session = await deps.sessions.wait(caller.appId, id, wait * 1000, abandoned.signal);
-      if (session?.kind !== "auth") throw new VaultError("session_not_found");
-      const status = deps.sessions.statusOf(session);
-      const sealed =
-        status === "completed" ? await deps.store.connectSessions.sealedUserToken(caller.appId, id) : null;
-      const keyring = sealed ? await deps.keys.current() : null;
-      reply.header("cache-control", "no-store");
-      return {
-        session_id: session.id,
-        status,
-        expires_at: new Date(session.expiresAt).toISOString(),
-        user_token: sealed && keyring ? keyring.open(sealed, bindingOf(USER_TOKEN_FIELD, session.id)) : null,
-        user_info: status === "completed" ? session.userInfo : null,
-        error: session.error,
-      };
-    } finally {
-      reply.raw.off("close", onClose);
-    }
+    const session = await holdSession(reply, deps.sessions, caller.appId, id, wait);
+    if (session?.kind !== "auth") throw new VaultError("session_not_found");
+    const status = deps.sessions.statusOf(session);
+    const sealed =
+      status === "completed" ? await deps.store.connectSessions.sealedUserToken(caller.appId, id) : null;
+    const keyring = sealed ? await deps.keys.current() : null;
+    reply.header("cache-control", "no-store");
+    return {
+      session_id: session.id,
+      status,
+      expires_at: new Date(session.expiresAt).toISOString(),
+      user_token: sealed && keyring ? keyring.open(sealed, bindingOf(USER_TOKEN_FIELD, session.id)) : null,
+      user_info: status === "completed" ? session.userInfo : null,
+      error: session.error,
+    };
   });
 }

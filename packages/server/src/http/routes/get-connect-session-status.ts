@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { ConnectSessionService } from "../../connect/connect-sessions.js";
 import { VaultError } from "../../errors.js";
 import { connectSessionBody } from "../connect-session-body.js";
+import { holdSession } from "../hold-session.js";
 import { validate } from "../validate.js";
 
 /**
@@ -25,15 +26,8 @@ export function registerSessionStatus(pages: FastifyInstance, sessions: ConnectS
       reply.header("access-control-allow-origin", origin).header("vary", "origin");
     }
     reply.header("cache-control", "no-store");
-    const abandoned = new AbortController();
-    const onClose = () => abandoned.abort();
-    reply.raw.once("close", onClose);
-    try {
-      const session = await sessions.wait(found.appId, found.id, wait * 1000, abandoned.signal);
-      if (!session) throw new VaultError("session_not_found");
-      return connectSessionBody(session, sessions.statusOf(session));
-    } finally {
-      reply.raw.off("close", onClose);
-    }
+    const session = await holdSession(reply, sessions, found.appId, found.id, wait);
+    if (!session) throw new VaultError("session_not_found");
+    return connectSessionBody(session, sessions.statusOf(session));
   });
 }

@@ -8,6 +8,7 @@ import type { ConnectSessionService } from "../../connect/connect-sessions.js";
 import { VaultError } from "../../errors.js";
 import { callerOf } from "../api-key-auth.js";
 import { connectSessionBody } from "../connect-session-body.js";
+import { holdSession } from "../hold-session.js";
 import { validate } from "../validate.js";
 
 /**
@@ -19,18 +20,9 @@ export function registerGetConnectSession(scope: FastifyInstance, sessions: Conn
     const caller = callerOf(request);
     const { id } = validate(ConnectSessionParams, request.params);
     const { wait = 0 } = validate(GetConnectSessionQuery, request.query);
-    // Stop waiting when the client goes away, so an abandoned poll holds nothing. (The response's
-    // "close" fires on disconnect; the request's fires as soon as its body was read.)
-    const abandoned = new AbortController();
-    const onClose = () => abandoned.abort();
-    reply.raw.once("close", onClose);
-    try {
-      const session = await sessions.wait(caller.appId, id, wait * 1000, abandoned.signal);
-      // Sign-in sessions are read at /v1/auth/sessions (they carry a user token, not grants).
-      if (session?.kind !== "connect") throw new VaultError("not_found");
-      return connectSessionBody(session, sessions.statusOf(session));
-    } finally {
-      reply.raw.off("close", onClose);
-    }
+    const session = await holdSession(reply, sessions, caller.appId, id, wait);
+    // Sign-in sessions are read at /v1/auth/sessions (they carry a user token, not grants).
+    if (session?.kind !== "connect") throw new VaultError("not_found");
+    return connectSessionBody(session, sessions.statusOf(session));
   });
 }
