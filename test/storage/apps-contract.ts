@@ -1,11 +1,18 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { newId } from "../../packages/server/src/ids.js";
 import type { ApiKeyRecord } from "../../packages/server/src/storage/api-keys-repository.js";
 import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
 import { Store } from "../../packages/server/src/storage/store.js";
-import { type Engine, FakeClock, hex, type OpenedDatabase, T0 } from "./storage-fixtures.js";
+import {
+  type Engine,
+  FakeClock,
+  hex,
+  type OpenedDatabase,
+  T0,
+  useContractStore,
+} from "./storage-fixtures.js";
 
 async function migrationNames(): Promise<string[]> {
   return Object.keys(await migrationProvider.getMigrations()).sort();
@@ -14,42 +21,25 @@ async function migrationNames(): Promise<string[]> {
 /** Storage on one engine: migrations, apps, API keys and the API key service. */
 export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>): void {
   describe(`storage on ${engine}`, () => {
-    let database: OpenedDatabase;
-    let store: Store;
-    const clock = new FakeClock(T0);
-
-    beforeAll(async () => {
-      database = await open();
-      store = await Store.open(database.url);
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await database?.cleanup();
-    });
-
-    async function newApp(target: Store = store, name = "app"): Promise<string> {
-      const id = newId("app");
-      await target.apps.insert({ id, name, createdAt: clock.now() });
-      return id;
-    }
+    const env = useContractStore(open);
+    const { clock, newApp } = env;
 
     describe("migrations", () => {
-      it("applies every migration when a new database is opened, on the requested engine", async () => {
+      it("applies every migration when a new env.database is opened, on the requested engine", async () => {
         const names = await migrationNames();
         expect(names.length).toBeGreaterThan(0);
-        expect(store.appliedOnOpen).toEqual(names);
-        expect(store.engine).toBe(engine);
-        expect(await store.apps.list()).toBeInstanceOf(Array);
+        expect(env.store.appliedOnOpen).toEqual(names);
+        expect(env.store.engine).toBe(engine);
+        expect(await env.store.apps.list()).toBeInstanceOf(Array);
       });
 
       it("re-opening and migrating again is a no-op that keeps the data", async () => {
-        const appId = await newApp(store, "survives reopen");
-        const again = await Store.open(database.url);
+        const appId = await newApp(env.store, "survives reopen");
+        const again = await Store.open(env.database.url);
         try {
           expect(again.appliedOnOpen).toEqual([]);
           expect(await again.migrate()).toEqual([]);
-          expect(await store.migrate()).toEqual([]);
+          expect(await env.store.migrate()).toEqual([]);
           expect((await again.apps.get(appId))?.name).toBe("survives reopen");
         } finally {
           await again.close();
@@ -73,40 +63,40 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
 
     describe("apps", () => {
       it("inserts, gets, lists in creation order and counts", async () => {
-        const before = await store.apps.count();
+        const before = await env.store.apps.count();
         const later = { id: newId("app"), name: "Later", createdAt: T0 + 2_000, allowedOrigins: [] };
         const earlier = { id: newId("app"), name: "Earlier", createdAt: T0 + 1_000, allowedOrigins: [] };
-        await store.apps.insert(later);
-        await store.apps.insert(earlier);
+        await env.store.apps.insert(later);
+        await env.store.apps.insert(earlier);
 
-        expect(await store.apps.count()).toBe(before + 2);
-        expect(await store.apps.get(later.id)).toEqual(later);
-        expect(await store.apps.get(earlier.id)).toEqual(earlier);
-        expect(await store.apps.get(newId("app"))).toBeNull();
+        expect(await env.store.apps.count()).toBe(before + 2);
+        expect(await env.store.apps.get(later.id)).toEqual(later);
+        expect(await env.store.apps.get(earlier.id)).toEqual(earlier);
+        expect(await env.store.apps.get(newId("app"))).toBeNull();
 
-        const listed = (await store.apps.list()).filter(
+        const listed = (await env.store.apps.list()).filter(
           (app) => app.id === later.id || app.id === earlier.id,
         );
         expect(listed).toEqual([earlier, later]);
-        expect(await store.apps.list()).toHaveLength(before + 2);
+        expect(await env.store.apps.list()).toHaveLength(before + 2);
       });
 
       it("keeps an app's allowed origins and finds an app by id or by name", async () => {
         const app = { id: newId("app"), name: `web-${hex(3)}`, createdAt: T0 };
-        await store.apps.insert(app);
-        await store.apps.setAllowedOrigins(app.id, ["https://app.example.com", "http://127.0.0.1:5180"]);
+        await env.store.apps.insert(app);
+        await env.store.apps.setAllowedOrigins(app.id, ["https://app.example.com", "http://127.0.0.1:5180"]);
         const expected = { ...app, allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5180"] };
-        expect(await store.apps.get(app.id)).toEqual(expected);
-        expect(await store.apps.find(app.name)).toEqual(expected);
-        expect(await store.apps.find(app.id)).toEqual(expected);
-        expect(await store.apps.find("no-such-app")).toBeNull();
+        expect(await env.store.apps.get(app.id)).toEqual(expected);
+        expect(await env.store.apps.find(app.name)).toEqual(expected);
+        expect(await env.store.apps.find(app.id)).toEqual(expected);
+        expect(await env.store.apps.find("no-such-app")).toBeNull();
       });
 
       it("rejects a duplicate app id", async () => {
         const app = { id: newId("app"), name: "once", createdAt: T0 };
-        await store.apps.insert(app);
-        await expect(store.apps.insert({ ...app, name: "twice" })).rejects.toThrow();
-        expect((await store.apps.get(app.id))?.name).toBe("once");
+        await env.store.apps.insert(app);
+        await expect(env.store.apps.insert({ ...app, name: "twice" })).rejects.toThrow();
+        expect((await env.store.apps.get(app.id))?.name).toBe("once");
       });
     });
 
@@ -131,72 +121,72 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         const b1 = keyRecord(appB, T0 + 15);
         const hashes = new Map([a1, a2, b1].map((key) => [key.id, hashApiKey(`${key.id}-${hex(8)}`)]));
         for (const key of [a2, a1, b1])
-          await store.apiKeys.insert({ ...key, hash: hashes.get(key.id) ?? "" });
+          await env.store.apiKeys.insert({ ...key, hash: hashes.get(key.id) ?? "" });
 
-        expect(await store.apiKeys.findByHash(hashes.get(a1.id) ?? "")).toEqual(a1);
-        expect(await store.apiKeys.findByHash(hashes.get(b1.id) ?? "")).toEqual(b1);
-        expect(await store.apiKeys.findByHash(hashApiKey("never issued"))).toBeNull();
-        expect(await store.apiKeys.get(a2.id)).toEqual(a2);
-        expect(await store.apiKeys.get(newId("key"))).toBeNull();
+        expect(await env.store.apiKeys.findByHash(hashes.get(a1.id) ?? "")).toEqual(a1);
+        expect(await env.store.apiKeys.findByHash(hashes.get(b1.id) ?? "")).toEqual(b1);
+        expect(await env.store.apiKeys.findByHash(hashApiKey("never issued"))).toBeNull();
+        expect(await env.store.apiKeys.get(a2.id)).toEqual(a2);
+        expect(await env.store.apiKeys.get(newId("key"))).toBeNull();
 
-        expect(await store.apiKeys.list(appA)).toEqual([a1, a2]);
-        expect(await store.apiKeys.list(appB)).toEqual([b1]);
-        expect(await store.apiKeys.list(await newApp())).toEqual([]);
-        const all = await store.apiKeys.list();
+        expect(await env.store.apiKeys.list(appA)).toEqual([a1, a2]);
+        expect(await env.store.apiKeys.list(appB)).toEqual([b1]);
+        expect(await env.store.apiKeys.list(await newApp())).toEqual([]);
+        const all = await env.store.apiKeys.list();
         expect(all.filter((key) => [a1.id, a2.id, b1.id].includes(key.id))).toEqual([a1, b1, a2]);
       });
 
       it("rejects a second key with the same hash", async () => {
         const appId = await newApp();
         const hash = hashApiKey(`dup-${hex(8)}`);
-        await store.apiKeys.insert({ ...keyRecord(appId, T0), hash });
-        await expect(store.apiKeys.insert({ ...keyRecord(appId, T0), hash })).rejects.toThrow();
+        await env.store.apiKeys.insert({ ...keyRecord(appId, T0), hash });
+        await expect(env.store.apiKeys.insert({ ...keyRecord(appId, T0), hash })).rejects.toThrow();
       });
 
       it("revokes once: the second revoke, and revoking an unknown key, answer false", async () => {
         const appId = await newApp();
         const key = keyRecord(appId, T0);
-        await store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
+        await env.store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
 
-        expect(await store.apiKeys.revoke(key.id, T0 + 500)).toBe(true);
-        expect((await store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
-        expect(await store.apiKeys.revoke(key.id, T0 + 900)).toBe(false);
-        expect((await store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
-        expect(await store.apiKeys.revoke(newId("key"), T0)).toBe(false);
+        expect(await env.store.apiKeys.revoke(key.id, T0 + 500)).toBe(true);
+        expect((await env.store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
+        expect(await env.store.apiKeys.revoke(key.id, T0 + 900)).toBe(false);
+        expect((await env.store.apiKeys.get(key.id))?.revokedAt).toBe(T0 + 500);
+        expect(await env.store.apiKeys.revoke(newId("key"), T0)).toBe(false);
       });
 
       it("touch records use at most once per resolution", async () => {
         const appId = await newApp();
         const key = keyRecord(appId, T0);
         const other = keyRecord(appId, T0);
-        await store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
-        await store.apiKeys.insert({ ...other, hash: hashApiKey(hex(16)) });
-        const lastUsed = async () => (await store.apiKeys.get(key.id))?.lastUsedAt;
+        await env.store.apiKeys.insert({ ...key, hash: hashApiKey(hex(16)) });
+        await env.store.apiKeys.insert({ ...other, hash: hashApiKey(hex(16)) });
+        const lastUsed = async () => (await env.store.apiKeys.get(key.id))?.lastUsedAt;
 
-        await store.apiKeys.touch(key.id, T0 + 1_000, 60_000);
+        await env.store.apiKeys.touch(key.id, T0 + 1_000, 60_000);
         expect(await lastUsed()).toBe(T0 + 1_000);
-        await store.apiKeys.touch(key.id, T0 + 30_000, 60_000);
+        await env.store.apiKeys.touch(key.id, T0 + 30_000, 60_000);
         expect(await lastUsed()).toBe(T0 + 1_000);
-        await store.apiKeys.touch(key.id, T0 + 61_000, 60_000);
+        await env.store.apiKeys.touch(key.id, T0 + 61_000, 60_000);
         expect(await lastUsed()).toBe(T0 + 1_000);
-        await store.apiKeys.touch(key.id, T0 + 61_001, 60_000);
+        await env.store.apiKeys.touch(key.id, T0 + 61_001, 60_000);
         expect(await lastUsed()).toBe(T0 + 61_001);
         // Only the touched key changed.
-        expect((await store.apiKeys.get(other.id))?.lastUsedAt).toBeNull();
+        expect((await env.store.apiKeys.get(other.id))?.lastUsedAt).toBeNull();
       });
     });
 
     describe("ApiKeyService", () => {
       it("createApp stores the app and returns a gv_live_ key that authenticates as that app", async () => {
-        const service = new ApiKeyService(store, clock);
+        const service = new ApiKeyService(env.store, clock);
         const { app, apiKey } = await service.createApp("Billing bot");
-        expect(await store.apps.get(app.id)).toEqual(app);
+        expect(await env.store.apps.get(app.id)).toEqual(app);
         expect(apiKey.plaintext.startsWith(API_KEY_PREFIX)).toBe(true);
         expect(apiKey.plaintext.length).toBeGreaterThanOrEqual(API_KEY_PREFIX.length + 40);
         expect(apiKey.plaintext.startsWith(apiKey.key.prefix)).toBe(true);
         expect(apiKey.key.prefix.length).toBeLessThan(apiKey.plaintext.length - 32);
-        expect(await store.apiKeys.list(app.id)).toEqual([apiKey.key]);
-        expect(await store.apiKeys.findByHash(hashApiKey(apiKey.plaintext))).toEqual(apiKey.key);
+        expect(await env.store.apiKeys.list(app.id)).toEqual([apiKey.key]);
+        expect(await env.store.apiKeys.findByHash(hashApiKey(apiKey.plaintext))).toEqual(apiKey.key);
 
         expect(await service.authenticate(apiKey.plaintext)).toEqual({
           ok: true,
@@ -207,7 +197,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("answers invalid_api_key for keys it never issued", async () => {
-        const service = new ApiKeyService(store, clock);
+        const service = new ApiKeyService(env.store, clock);
         const { apiKey } = await service.createApp("victim");
         const plaintext = apiKey.plaintext;
         const last = plaintext.at(-1) === "A" ? "B" : "A";
@@ -230,7 +220,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("answers api_key_revoked for a revoked key, while the app's other keys still work", async () => {
-        const service = new ApiKeyService(store, clock);
+        const service = new ApiKeyService(env.store, clock);
         const { app, apiKey } = await service.createApp("revoker");
         const spare = await service.createKey(app.id, "spare");
         expect(await service.revoke(apiKey.key.id)).toBe(true);
@@ -243,7 +233,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("authenticates a key of app B as app B, never as app A", async () => {
-        const service = new ApiKeyService(store, clock);
+        const service = new ApiKeyService(env.store, clock);
         const a = await service.createApp("A");
         const b = await service.createApp("B");
         const resultA = await service.authenticate(a.apiKey.plaintext);
@@ -264,9 +254,9 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
 
       it("records the last use when authenticating, at most once a minute", async () => {
         const ownClock = new FakeClock(T0);
-        const service = new ApiKeyService(store, ownClock);
+        const service = new ApiKeyService(env.store, ownClock);
         const { apiKey } = await service.createApp("toucher");
-        const lastUsed = async () => (await store.apiKeys.get(apiKey.key.id))?.lastUsedAt;
+        const lastUsed = async () => (await env.store.apiKeys.get(apiKey.key.id))?.lastUsedAt;
         expect(await lastUsed()).toBeNull();
 
         ownClock.advance(5_000);

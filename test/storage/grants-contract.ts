@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../packages/server/src/apps/api-keys.js";
 import { CredentialStore, type TokenSet } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
@@ -13,30 +13,14 @@ import {
   type OpenedDatabase,
   T0,
   tokensFor,
+  useContractStore,
 } from "./storage-fixtures.js";
 
 /** Storage on one engine: grants, credentials, exact times and health. */
 export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabase>): void {
   describe(`storage on ${engine}`, () => {
-    let database: OpenedDatabase;
-    let store: Store;
-    const clock = new FakeClock(T0);
-
-    beforeAll(async () => {
-      database = await open();
-      store = await Store.open(database.url);
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await database?.cleanup();
-    });
-
-    async function newApp(target: Store = store, name = "app"): Promise<string> {
-      const id = newId("app");
-      await target.apps.insert({ id, name, createdAt: clock.now() });
-      return id;
-    }
+    const env = useContractStore(open);
+    const { clock, newApp } = env;
 
     describe("grants", () => {
       it("inserts and gets a grant, only for its own app", async () => {
@@ -48,44 +32,44 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
           lastUsedAt: T0 + 5,
           updatedAt: T0 + 10,
         });
-        await store.grants.insert(grant);
+        await env.store.grants.insert(grant);
 
-        expect(await store.grants.get(appA, grant.id)).toEqual(grant);
-        expect(await store.grants.get(appB, grant.id)).toBeNull();
-        expect(await store.grants.get(newId("app"), grant.id)).toBeNull();
-        expect(await store.grants.get(appA, newId("grant"))).toBeNull();
+        expect(await env.store.grants.get(appA, grant.id)).toEqual(grant);
+        expect(await env.store.grants.get(appB, grant.id)).toBeNull();
+        expect(await env.store.grants.get(newId("app"), grant.id)).toBeNull();
+        expect(await env.store.grants.get(appA, newId("grant"))).toBeNull();
       });
 
       it("rejects a second grant for the same app, provider and account", async () => {
         const appA = await newApp();
         const appB = await newApp();
         const first = grantRecord(appA, { accountIdentifier: "octocat" });
-        await store.grants.insert(first);
+        await env.store.grants.insert(first);
         await expect(
-          store.grants.insert(grantRecord(appA, { accountIdentifier: "octocat" })),
+          env.store.grants.insert(grantRecord(appA, { accountIdentifier: "octocat" })),
         ).rejects.toThrow();
 
         // The same account with another provider, or connected to another app, is another grant.
         const otherProvider = grantRecord(appA, { accountIdentifier: "octocat", providerId: "gitlab" });
         const otherApp = grantRecord(appB, { accountIdentifier: "octocat" });
-        await store.grants.insert(otherProvider);
-        await store.grants.insert(otherApp);
-        expect(await store.grants.get(appA, first.id)).toEqual(first);
-        expect(await store.grants.get(appA, otherProvider.id)).toEqual(otherProvider);
-        expect(await store.grants.get(appB, otherApp.id)).toEqual(otherApp);
+        await env.store.grants.insert(otherProvider);
+        await env.store.grants.insert(otherApp);
+        expect(await env.store.grants.get(appA, first.id)).toEqual(first);
+        expect(await env.store.grants.get(appA, otherProvider.id)).toEqual(otherProvider);
+        expect(await env.store.grants.get(appB, otherApp.id)).toEqual(otherApp);
       });
 
       it("rejects a grant of an app that does not exist", async () => {
-        await expect(store.grants.insert(grantRecord(newId("app")))).rejects.toThrow();
+        await expect(env.store.grants.insert(grantRecord(newId("app")))).rejects.toThrow();
       });
     });
 
     describe("credentials", () => {
       it("saves, loads, replaces and deletes a token set", async () => {
-        const credentials = new CredentialStore(store, holder(masterKey("k1")), clock);
+        const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
         const appId = await newApp();
         const grant = grantRecord(appId);
-        await store.grants.insert(grant);
+        await env.store.grants.insert(grant);
 
         expect(await credentials.load(grant.id)).toBeNull();
         const first: TokenSet = { accessToken: `access-${hex(8)}` };
@@ -96,38 +80,38 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
         second.idToken = `id-${hex(8)}`;
         await credentials.save(grant.id, second);
         expect(await credentials.load(grant.id)).toEqual(second);
-        const rows = await store.db
+        const rows = await env.store.db
           .selectFrom("credentials")
           .selectAll()
           .where("grant_id", "=", grant.id)
           .execute();
         expect(rows).toHaveLength(1);
 
-        await store.credentials.delete(grant.id);
+        await env.store.credentials.delete(grant.id);
         expect(await credentials.load(grant.id)).toBeNull();
-        expect(await store.credentials.get(grant.id)).toBeNull();
+        expect(await env.store.credentials.get(grant.id)).toBeNull();
       });
 
       it("stores only the sealed value, under the primary key", async () => {
         const credentials = new CredentialStore(
-          store,
+          env.store,
           holder(masterKey("k_primary"), masterKey("k_old")),
           clock,
         );
         const appId = await newApp();
         const grant = grantRecord(appId);
-        await store.grants.insert(grant);
+        await env.store.grants.insert(grant);
         const tokens = tokensFor("sealed");
         await credentials.save(grant.id, tokens);
 
-        const stored = (await store.credentials.get(grant.id)) ?? "";
+        const stored = (await env.store.credentials.get(grant.id)) ?? "";
         expect(stored.startsWith("gv1:k_primary:")).toBe(true);
         expect(stored).not.toContain(tokens.accessToken);
         expect(stored).not.toContain(tokens.refreshToken);
       });
 
       it("rejects credentials for a grant that does not exist", async () => {
-        const credentials = new CredentialStore(store, holder(masterKey("k1")), clock);
+        const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
         await expect(credentials.save(newId("grant"), tokensFor("orphan"))).rejects.toThrow();
       });
     });
@@ -135,16 +119,16 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
     describe("times", () => {
       it("round-trip as exact numbers", async () => {
         const appId = newId("app");
-        await store.apps.insert({ id: appId, name: "times", createdAt: T0 + 1 });
-        const app = await store.apps.get(appId);
+        await env.store.apps.insert({ id: appId, name: "times", createdAt: T0 + 1 });
+        const app = await env.store.apps.get(appId);
         expect(typeof app?.createdAt).toBe("number");
         expect(app?.createdAt).toBe(T0 + 1);
 
-        const service = new ApiKeyService(store, new FakeClock(T0 + 2));
+        const service = new ApiKeyService(env.store, new FakeClock(T0 + 2));
         const apiKey = await service.createKey(appId, null);
         await service.authenticate(apiKey.plaintext);
         await service.revoke(apiKey.key.id);
-        const key = await store.apiKeys.get(apiKey.key.id);
+        const key = await env.store.apiKeys.get(apiKey.key.id);
         for (const value of [key?.createdAt, key?.lastUsedAt, key?.revokedAt]) {
           expect(typeof value).toBe("number");
           expect(value).toBe(T0 + 2);
@@ -156,18 +140,18 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
           createdAt: T0 + 5,
           updatedAt: 2 ** 53 - 1,
         });
-        await store.grants.insert(grant);
-        const loaded = await store.grants.get(appId, grant.id);
+        await env.store.grants.insert(grant);
+        const loaded = await env.store.grants.get(appId, grant.id);
         for (const field of ["expiresAt", "lastUsedAt", "createdAt", "updatedAt"] as const) {
           expect(typeof loaded?.[field], field).toBe("number");
           expect(loaded?.[field], field).toBe(grant[field]);
         }
 
-        await new CredentialStore(store, holder(masterKey("k1")), new FakeClock(T0 + 6)).save(
+        await new CredentialStore(env.store, holder(masterKey("k1")), new FakeClock(T0 + 6)).save(
           grant.id,
           tokensFor("times"),
         );
-        const row = await store.db
+        const row = await env.store.db
           .selectFrom("credentials")
           .select("updated_at")
           .where("grant_id", "=", grant.id)
@@ -175,19 +159,19 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
         expect(typeof row.updated_at).toBe("number");
         expect(row.updated_at).toBe(T0 + 6);
 
-        expect(typeof (await store.apps.count())).toBe("number");
+        expect(typeof (await env.store.apps.count())).toBe("number");
       });
     });
 
     describe("health", () => {
       it("ping answers true while open and false after close", async () => {
-        expect(await store.ping()).toBe(true);
-        const other = await Store.open(database.url);
+        expect(await env.store.ping()).toBe(true);
+        const other = await Store.open(env.database.url);
         expect(await other.ping()).toBe(true);
         await other.close();
         expect(await other.ping()).toBe(false);
-        // Closing one store does not affect another on the same database.
-        expect(await store.ping()).toBe(true);
+        // Closing one env.store does not affect another on the same env.database.
+        expect(await env.store.ping()).toBe(true);
       });
     });
   });

@@ -6,41 +6,22 @@ import { DecryptionError } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
 import { KEY_FILE_NAME, loadKeyring, writeKeyFile } from "../../packages/server/src/crypto/master-keys.js";
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { newId } from "../../packages/server/src/ids.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,
-  FakeClock,
   grantRecord,
   holder,
   masterKey,
   type OpenedDatabase,
-  T0,
   tokensFor,
+  useContractStore,
 } from "./storage-fixtures.js";
 
 /** Storage on one engine: a running server picks up a key file rotated by another process. */
 export function keyFileContract(engine: Engine, open: () => Promise<OpenedDatabase>): void {
   describe(`storage on ${engine}`, () => {
-    let database: OpenedDatabase;
-    let store: Store;
-    const clock = new FakeClock(T0);
-
-    beforeAll(async () => {
-      database = await open();
-      store = await Store.open(database.url);
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await database?.cleanup();
-    });
-
-    async function newApp(target: Store = store, name = "app"): Promise<string> {
-      const id = newId("app");
-      await target.apps.insert({ id, name, createdAt: clock.now() });
-      return id;
-    }
+    const env = useContractStore(open);
+    const { clock, newApp } = env;
 
     describe("key file rotation seen by a running server", () => {
       let dir: string;
@@ -74,13 +55,13 @@ export function keyFileContract(engine: Engine, open: () => Promise<OpenedDataba
         });
         expect(loaded.keyring.keyIds).toEqual(["k1"]);
         const keys = new KeyringHolder(loaded.keyring, loaded.source, () => now);
-        const server = new CredentialStore(store, keys, clock);
+        const server = new CredentialStore(env.store, keys, clock);
 
         const appId = await newApp();
         const before = grantRecord(appId);
         const after = grantRecord(appId);
-        await store.grants.insert(before);
-        await store.grants.insert(after);
+        await env.store.grants.insert(before);
+        await env.store.grants.insert(after);
         const beforeTokens = tokensFor("before");
         await server.save(before.id, beforeTokens);
         expect(await server.load(before.id)).toEqual(beforeTokens);
@@ -89,14 +70,14 @@ export function keyFileContract(engine: Engine, open: () => Promise<OpenedDataba
         await afterTimestampTick(path);
         await writeKeyFile(path, [k2, k1]);
         expect((await stat(path)).mode & 0o777).toBe(0o600);
-        const cli = await Store.open(database.url);
+        const cli = await Store.open(env.database.url);
         const afterTokens = tokensFor("after");
         try {
           await new CredentialStore(cli, holder(k2, k1), clock).save(after.id, afterTokens);
         } finally {
           await cli.close();
         }
-        expect((await store.credentials.get(after.id))?.startsWith("gv1:k2:")).toBe(true);
+        expect((await env.store.credentials.get(after.id))?.startsWith("gv1:k2:")).toBe(true);
 
         // Within the check interval the server still has the old ring ...
         now += 500;
@@ -107,7 +88,7 @@ export function keyFileContract(engine: Engine, open: () => Promise<OpenedDataba
         expect(await server.load(before.id)).toEqual(beforeTokens);
         expect((await keys.current()).primaryId).toBe("k2");
         await server.save(before.id, beforeTokens);
-        expect((await store.credentials.get(before.id))?.startsWith("gv1:k2:")).toBe(true);
+        expect((await env.store.credentials.get(before.id))?.startsWith("gv1:k2:")).toBe(true);
       });
 
       it("a KeyringHolder picks up a rotation made after it was created but before its first use", async () => {
@@ -124,21 +105,21 @@ export function keyFileContract(engine: Engine, open: () => Promise<OpenedDataba
           mayCreateFile: false,
         });
         const server = new CredentialStore(
-          store,
+          env.store,
           new KeyringHolder(loaded.keyring, loaded.source, () => now),
           clock,
         );
 
         const grant = grantRecord(await newApp());
-        await store.grants.insert(grant);
+        await env.store.grants.insert(grant);
         const tokens = tokensFor("idle");
-        await new CredentialStore(store, holder(k1), clock).save(grant.id, tokens);
+        await new CredentialStore(env.store, holder(k1), clock).save(grant.id, tokens);
 
         // Meanwhile `keys rotate` rewrites the key file and re-encrypts everything under k2.
         await afterTimestampTick(path);
         await writeKeyFile(path, [k2, k1]);
-        await new CredentialStore(store, holder(k2, k1), clock).save(grant.id, tokens);
-        expect((await store.credentials.get(grant.id))?.startsWith("gv1:k2:")).toBe(true);
+        await new CredentialStore(env.store, holder(k2, k1), clock).save(grant.id, tokens);
+        expect((await env.store.credentials.get(grant.id))?.startsWith("gv1:k2:")).toBe(true);
 
         now += 1_100;
         expect(await server.load(grant.id)).toEqual(tokens);

@@ -1,24 +1,22 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { DecryptionError } from "../../packages/server/src/crypto/keyring.js";
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { newId } from "../../packages/server/src/ids.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,
-  FakeClock,
   freshStoreRunner,
   grantRecord,
   hex,
   holder,
   masterKey,
   type OpenedDatabase,
-  T0,
   tamper,
   tokensFor,
+  useContractStore,
 } from "./storage-fixtures.js";
 
 interface JsonRow {
@@ -28,27 +26,10 @@ interface JsonRow {
 /** Storage on one engine: no secret in plaintext at rest, and sealed credentials that detect tampering. */
 export function sealedAtRestContract(engine: Engine, open: () => Promise<OpenedDatabase>): void {
   describe(`storage on ${engine}`, () => {
-    let database: OpenedDatabase;
-    let store: Store;
-    const clock = new FakeClock(T0);
-
-    beforeAll(async () => {
-      database = await open();
-      store = await Store.open(database.url);
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await database?.cleanup();
-    });
+    const env = useContractStore(open);
+    const { clock, newApp } = env;
 
     const withFreshStore = freshStoreRunner(open);
-
-    async function newApp(target: Store = store, name = "app"): Promise<string> {
-      const id = newId("app");
-      await target.apps.insert({ id, name, createdAt: clock.now() });
-      return id;
-    }
 
     describe("no plaintext at rest", () => {
       it("keeps token secrets and API keys out of the stored bytes", async () => {
@@ -90,7 +71,7 @@ export function sealedAtRestContract(engine: Engine, open: () => Promise<OpenedD
             };
             // While open (recent writes live in the -wal file) ...
             const whileOpen = await readAll();
-            // ... and after closing (checkpointed into the database file).
+            // ... and after closing (checkpointed into the env.database file).
             await fresh.close();
             const dbBytes = await readFile(file);
             const wal = `${file}-wal`;
@@ -133,17 +114,17 @@ export function sealedAtRestContract(engine: Engine, open: () => Promise<OpenedD
 
     describe("integrity of sealed credentials", () => {
       it("a tampered ciphertext fails to load with DecryptionError", async () => {
-        const credentials = new CredentialStore(store, holder(masterKey("k1")), clock);
+        const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
         const grant = grantRecord(await newApp());
-        await store.grants.insert(grant);
+        await env.store.grants.insert(grant);
         const tokens = tokensFor("tamper");
         await credentials.save(grant.id, tokens);
-        const sealed = (await store.credentials.get(grant.id)) ?? "";
+        const sealed = (await env.store.credentials.get(grant.id)) ?? "";
         const tampered = tamper(sealed);
         expect(tampered).not.toBe(sealed);
         expect(tampered).toHaveLength(sealed.length);
 
-        await store.db
+        await env.store.db
           .updateTable("credentials")
           .set({ secret: tampered })
           .where("grant_id", "=", grant.id)
@@ -153,7 +134,7 @@ export function sealedAtRestContract(engine: Engine, open: () => Promise<OpenedD
         expect((error as Error).message).not.toContain(tokens.accessToken);
 
         // Restoring the original value makes it readable again: the failure was the tampering.
-        await store.db
+        await env.store.db
           .updateTable("credentials")
           .set({ secret: sealed })
           .where("grant_id", "=", grant.id)
@@ -162,23 +143,23 @@ export function sealedAtRestContract(engine: Engine, open: () => Promise<OpenedD
       });
 
       it("a ciphertext moved to another grant's row fails to load with DecryptionError", async () => {
-        const credentials = new CredentialStore(store, holder(masterKey("k1")), clock);
+        const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
         const appId = await newApp();
         const grantA = grantRecord(appId);
         const grantB = grantRecord(appId);
-        await store.grants.insert(grantA);
-        await store.grants.insert(grantB);
+        await env.store.grants.insert(grantA);
+        await env.store.grants.insert(grantB);
         const tokensA = tokensFor("A");
         await credentials.save(grantA.id, tokensA);
         await credentials.save(grantB.id, tokensFor("B"));
 
-        const sealedA = (await store.credentials.get(grantA.id)) ?? "";
-        await store.db
+        const sealedA = (await env.store.credentials.get(grantA.id)) ?? "";
+        await env.store.db
           .updateTable("credentials")
           .set({ secret: sealedA })
           .where("grant_id", "=", grantB.id)
           .execute();
-        expect(await store.credentials.get(grantB.id)).toBe(sealedA);
+        expect(await env.store.credentials.get(grantB.id)).toBe(sealedA);
 
         const error = await credentials.load(grantB.id).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(DecryptionError);

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll } from "vitest";
 import type { Clock } from "../../packages/server/src/clock.js";
 import { Keyring, type MasterKey } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
@@ -99,4 +100,47 @@ export function freshStoreRunner(open: () => Promise<OpenedDatabase>) {
       await opened.cleanup();
     }
   };
+}
+
+/** What a contract's tests share: one database and store for the whole describe block. */
+export interface ContractStore {
+  readonly store: Store;
+  readonly database: OpenedDatabase;
+  readonly clock: FakeClock;
+  /** Inserts an app (in `target`, the shared store by default) and returns its id. */
+  newApp(target?: Store, name?: string): Promise<string>;
+}
+
+/** Opens the contract's database and store before its tests and removes them after. */
+export function useContractStore(open: () => Promise<OpenedDatabase>): ContractStore {
+  let database: OpenedDatabase | undefined;
+  let store: Store | undefined;
+  const clock = new FakeClock(T0);
+
+  beforeAll(async () => {
+    database = await open();
+    store = await Store.open(database.url);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await database?.cleanup();
+  });
+
+  const context: ContractStore = {
+    get store() {
+      if (!store) throw new Error("the contract's store is open only inside its tests");
+      return store;
+    },
+    get database() {
+      if (!database) throw new Error("the contract's database is open only inside its tests");
+      return database;
+    },
+    clock,
+    async newApp(target = context.store, name = "app") {
+      const id = newId("app");
+      await target.apps.insert({ id, name, createdAt: clock.now() });
+      return id;
+    },
+  };
+  return context;
 }
