@@ -37,6 +37,50 @@ export interface ConnectWorld {
 /** An API base URL of `octo` where nothing listens: calls to it fail to connect. */
 export const DOWN_API_BASE_URL = "http://127.0.0.1:1/down";
 
+interface HarnessClient {
+  client_id: string;
+  client_secret: string;
+}
+
+/**
+ * The two providers every connect world offers, on the harness's OAuth provider and resource API:
+ * `idp` (OpenID, discovered from its issuer) and `octo` (GitHub-like plain OAuth 2.0, identity
+ * from the resource API's `/user`).
+ */
+export function harnessProviders(world: {
+  oauth: Pick<OAuthProvider, "issuer" | "authorizationUrl" | "tokenUrl">;
+  api: Pick<ResourceApi, "baseUrl">;
+  idp: HarnessClient;
+  octo: HarnessClient;
+}): [ProviderConfig, ProviderConfig] {
+  const { oauth, api, idp, octo } = world;
+  return [
+    {
+      id: "idp",
+      type: "oidc",
+      displayName: "Test IdP",
+      issuer: oauth.issuer,
+      apiBaseUrls: [api.baseUrl],
+      clientId: idp.client_id,
+      clientSecret: idp.client_secret,
+    },
+    {
+      id: "octo",
+      type: "oauth2",
+      displayName: "Octo (GitHub-like)",
+      authorizationUrl: oauth.authorizationUrl,
+      tokenUrl: oauth.tokenUrl,
+      userinfoUrl: `${api.baseUrl}/user`,
+      accountIdentifierField: "login",
+      scopes: ["repo", "read:user"],
+      // The second is an allowed API where nothing listens (port 1): a provider API that is down.
+      apiBaseUrls: [api.baseUrl, DOWN_API_BASE_URL],
+      clientId: octo.client_id,
+      clientSecret: octo.client_secret,
+    },
+  ];
+}
+
 /** The world's app; its identity provider is configured by this name. */
 const APP_NAME = "Connect test app";
 
@@ -75,29 +119,7 @@ export async function startConnectWorld(
     (typeof clients)[number],
   ];
   const providers: ProviderConfig[] = [
-    {
-      id: "idp",
-      type: "oidc",
-      displayName: "Test IdP",
-      issuer: oauth.issuer,
-      apiBaseUrls: [api.baseUrl],
-      clientId: idp.client_id,
-      clientSecret: idp.client_secret,
-    },
-    {
-      id: "octo",
-      type: "oauth2",
-      displayName: "Octo (GitHub-like)",
-      authorizationUrl: oauth.authorizationUrl,
-      tokenUrl: oauth.tokenUrl,
-      userinfoUrl: `${api.baseUrl}/user`,
-      accountIdentifierField: "login",
-      scopes: ["repo", "read:user"],
-      // The second is an allowed API where nothing listens (port 1): a provider API that is down.
-      apiBaseUrls: [api.baseUrl, DOWN_API_BASE_URL],
-      clientId: octo.client_id,
-      clientSecret: octo.client_secret,
-    },
+    ...harnessProviders({ oauth, api, idp, octo }),
     {
       // Registered at the provider, but the vault has the wrong secret: the code exchange fails
       // with invalid_client, as with a mistyped secret in a real providers file.

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { harnessProviders } from "../harness/connect-world.js";
 import { freePort } from "../harness/free-port.js";
 import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
 import { type ResourceApi, startResourceApi } from "../harness/resource-api.js";
@@ -73,30 +74,7 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
   await writeFile(
     providersFile,
     JSON.stringify({
-      providers: [
-        {
-          id: "idp",
-          type: "oidc",
-          displayName: "Test IdP",
-          issuer: oauth.issuer,
-          apiBaseUrls: [api.baseUrl],
-          clientId: idp.client_id,
-          clientSecret: idp.client_secret,
-        },
-        {
-          id: "octo",
-          type: "oauth2",
-          displayName: "Octo (GitHub-like)",
-          authorizationUrl: oauth.authorizationUrl,
-          tokenUrl: oauth.tokenUrl,
-          userinfoUrl: `${api.baseUrl}/user`,
-          accountIdentifierField: "login",
-          scopes: ["repo", "read:user"],
-          apiBaseUrls: [api.baseUrl],
-          clientId: octo.client_id,
-          clientSecret: octo.client_secret,
-        },
-      ],
+      providers: harnessProviders({ oauth, api, idp, octo }),
       identity: [
         {
           app: APP_NAME,
