@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BODY_LIMIT_BYTES } from "../../packages/server/src/app.js";
+import { newId } from "../../packages/server/src/ids.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 let vault: TestVault;
@@ -117,6 +118,80 @@ describe("API key authentication on /v1", () => {
     expect(JSON.stringify(rows)).not.toContain(created.api_key);
     expect(JSON.stringify(rows)).toContain(created.prefix);
   });
+});
+
+describe("API key on the grant-use routes (checked in the query that reads the grant)", () => {
+  /** A grant of app A whose provider is not configured: a call that gets past the key says reauth_required. */
+  async function grantOfA(): Promise<string> {
+    const id = newId("grant");
+    const now = vault.clock.now();
+    await vault.store.grants.insert({
+      id,
+      appId: appA,
+      providerId: "gone",
+      accountIdentifier: `user-${id}`,
+      scopes: [],
+      status: "active",
+      expiresAt: null,
+      lastUsedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      grantPolicy: null,
+      statusReason: null,
+      userSubject: null,
+    });
+    return id;
+  }
+  const routes = [
+    (grantId: string) => ({
+      method: "POST" as const,
+      url: `/v1/grants/${grantId}/credential`,
+      payload: { method: "GET", url: "https://api.example.com/user" },
+    }),
+    (grantId: string) => ({
+      method: "POST" as const,
+      url: `/v1/grants/${grantId}/proxy`,
+      headers: { "grantvault-method": "GET", "grantvault-url": "https://api.example.com/user" },
+    }),
+  ];
+
+  it.each(routes.map((route, index) => [index === 0 ? "credential" : "proxy", route] as const))(
+    "%s: refuses a missing, unknown or revoked key, and finds no grant with another app's key",
+    async (_name, route) => {
+      const grantId = await grantOfA();
+      const call = (authorization?: string) => {
+        const request = route(grantId);
+        return vault.app.inject({
+          ...request,
+          headers: {
+            ...("headers" in request ? request.headers : {}),
+            ...(authorization ? { authorization } : {}),
+          },
+        });
+      };
+      const codeOf = async (authorization?: string) => {
+        const response = await call(authorization);
+        return [response.statusCode, response.json().error?.code];
+      };
+
+      expect(await codeOf()).toEqual([401, "missing_api_key"]);
+      expect(await codeOf("Bearer abc")).toEqual([401, "invalid_api_key"]);
+      expect(await codeOf(`Bearer gv_live_${"A".repeat(43)}`)).toEqual([401, "invalid_api_key"]);
+      expect(await codeOf(`Bearer ${keyB}`)).toEqual([404, "grant_not_found"]);
+      // The key passes: the refusal is about the grant's provider.
+      const created = await vault.app.inject({
+        method: "POST",
+        url: "/v1/api-keys",
+        headers: bearer(keyA),
+        payload: {},
+      });
+      const { api_key, api_key_id } = created.json();
+      expect(await codeOf(`Bearer ${api_key}`)).toEqual([403, "reauth_required"]);
+
+      await vault.app.inject({ method: "DELETE", url: `/v1/api-keys/${api_key_id}`, headers: bearer(keyA) });
+      expect(await codeOf(`Bearer ${api_key}`)).toEqual([401, "api_key_revoked"]);
+    },
+  );
 });
 
 describe("bad input gets a clean 4xx with a stable code", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiKeyService } from "../../packages/server/src/apps/api-keys.js";
+import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { CredentialStore, type TokenSet } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
 import { Store } from "../../packages/server/src/storage/store.js";
@@ -57,6 +57,45 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
         expect(await env.store.grants.get(appA, first.id)).toEqual(first);
         expect(await env.store.grants.get(appA, otherProvider.id)).toEqual(otherProvider);
         expect(await env.store.grants.get(appB, otherApp.id)).toEqual(otherApp);
+      });
+
+      it("reads a key with its own app's grant and sealed credential in one query, never another app's", async () => {
+        const keys = new ApiKeyService(env.store, clock);
+        const { app: appA, apiKey: keyA } = await keys.createApp("A");
+        const { app: appB, apiKey: keyB } = await keys.createApp("B");
+        const grant = grantRecord(appA.id, { expiresAt: T0 + 60_000, userSubject: "user-1" });
+        await env.store.grants.insert(grant);
+        await env.store.credentials.put(grant.id, "gv1:k:sealed-a", T0);
+        const bare = grantRecord(appA.id);
+        await env.store.grants.insert(bare);
+        const hashA = hashApiKey(keyA.plaintext);
+
+        // Twice: the second run reuses the compiled query with new values.
+        for (let round = 0; round < 2; round++) {
+          expect(await env.store.grants.getForKey(hashA, grant.id)).toEqual({
+            key: keyA.key,
+            grant,
+            sealedCredential: "gv1:k:sealed-a",
+          });
+          expect(await env.store.grants.getForKey(hashA, bare.id)).toEqual({
+            key: keyA.key,
+            grant: bare,
+            sealedCredential: null,
+          });
+        }
+        // Another app's key finds its key, and no grant.
+        expect(await env.store.grants.getForKey(hashApiKey(keyB.plaintext), grant.id)).toEqual({
+          key: { ...keyB.key, appId: appB.id },
+          grant: null,
+          sealedCredential: null,
+        });
+        expect(await env.store.grants.getForKey(hashA, newId("grant"))).toMatchObject({ grant: null });
+        expect(await env.store.grants.getForKey(hashApiKey("gv_live_unknown"), grant.id)).toBeNull();
+
+        // A revoked key is still found (the caller tells "revoked" from "unknown").
+        await keys.revoke(keyA.key.id);
+        const revoked = await env.store.grants.getForKey(hashA, grant.id);
+        expect(revoked?.key.revokedAt).toBe(T0);
       });
 
       it("rejects a grant of an app that does not exist", async () => {

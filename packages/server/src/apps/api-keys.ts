@@ -4,6 +4,7 @@ import { newId } from "../ids.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { ApiKeyRecord } from "../storage/api-keys-repository.js";
 import type { AppRecord } from "../storage/apps-repository.js";
+import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 
 /** Every API key starts with this, so a leaked one is recognisable (and can be scanned for). */
@@ -53,7 +54,29 @@ export class ApiKeyService {
   async authenticate(presented: string): Promise<Authentication> {
     if (!presented.startsWith(API_KEY_PREFIX)) return { ok: false, reason: "invalid_api_key" };
     // Looking up by hash compares digests, so response timing reveals nothing about the key.
-    const key = await this.store.apiKeys.findByHash(hashApiKey(presented));
+    return this.#judge(await this.store.apiKeys.findByHash(hashApiKey(presented)));
+  }
+
+  /**
+   * Authenticates the key and reads the grant the call names in the same query (a call with a
+   * grant asks the database once instead of twice). `grant` is null when the key's app has no
+   * such grant.
+   */
+  async authenticateWithGrant(
+    presented: string,
+    grantId: string,
+  ): Promise<{ auth: Authentication; grant: GrantRecord | null; sealedCredential: string | null }> {
+    if (!presented.startsWith(API_KEY_PREFIX)) {
+      return { auth: { ok: false, reason: "invalid_api_key" }, grant: null, sealedCredential: null };
+    }
+    const found = await this.store.grants.getForKey(hashApiKey(presented), grantId);
+    const auth = await this.#judge(found?.key ?? null);
+    return auth.ok && found
+      ? { auth, grant: found.grant, sealedCredential: found.sealedCredential }
+      : { auth, grant: null, sealedCredential: null };
+  }
+
+  async #judge(key: ApiKeyRecord | null): Promise<Authentication> {
     if (!key) return { ok: false, reason: "invalid_api_key" };
     if (key.revokedAt !== null) return { ok: false, reason: "api_key_revoked" };
     const now = this.clock.now();

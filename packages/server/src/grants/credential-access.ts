@@ -1,3 +1,4 @@
+import type { ApiKeyService } from "../apps/api-keys.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
@@ -32,6 +33,7 @@ export interface AccessCaller {
 }
 
 export interface GrantedAccess {
+  caller: AccessCaller;
   grant: GrantRecord;
   tokens: TokenSet;
   /** Non-null when the token was refreshed for this call: how many calls to the provider it took. */
@@ -47,6 +49,7 @@ export interface GrantedAccess {
 export class CredentialAccess {
   constructor(
     private readonly deps: {
+      apiKeys: ApiKeyService;
       store: Store;
       providers: ProviderRegistry;
       refresher: TokenRefresher;
@@ -59,11 +62,15 @@ export class CredentialAccess {
   ) {}
 
   /**
-   * Checks everything, refreshes if needed, and records the access in the audit log before any
+   * Checks everything — the API key as presented (together with the grant, in one query), the
+   * target, the grant — refreshes if needed, and records the access in the audit log before any
    * credential is returned: if the audit row cannot be written, nothing is handed out. Refusals
-   * are recorded too, with their reason.
+   * after the key was accepted are recorded too, with their reason.
    */
-  async grant(caller: AccessCaller, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+  async grant(apiKey: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+    const { auth, grant, sealedCredential } = await this.deps.apiKeys.authenticateWithGrant(apiKey, grantId);
+    if (!auth.ok) throw new VaultError(auth.reason);
+    const caller: AccessCaller = { appId: auth.appId, keyPrefix: auth.keyPrefix };
     const audited = {
       appId: caller.appId,
       grantId,
@@ -73,7 +80,7 @@ export class CredentialAccess {
     };
     let access: GrantedAccess;
     try {
-      access = await this.#check(caller.appId, grantId, request);
+      access = await this.#check(caller, grant, sealedCredential, request);
     } catch (error) {
       if (error instanceof VaultError && error.code !== "grant_not_found") {
         await this.deps.audit
@@ -120,11 +127,16 @@ export class CredentialAccess {
     }
   }
 
-  async #check(appId: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+  async #check(
+    caller: AccessCaller,
+    grant: GrantRecord | null,
+    sealedCredential: string | null,
+    request: AccessRequest,
+  ): Promise<GrantedAccess> {
     const { store, providers, refresher, credentials, clock } = this.deps;
-    const found = await store.grants.getWithSealedCredential(appId, grantId);
-    if (!found) throw new VaultError("grant_not_found");
-    const { grant, sealedCredential } = found;
+    if (!grant) throw new VaultError("grant_not_found");
+    const { appId } = caller;
+    const grantId = grant.id;
     if (request.userToken !== undefined) {
       // Another user's grant is as absent as one that does not exist.
       const subject = await this.deps.userTokens.subjectOf(appId, request.userToken);
@@ -169,7 +181,7 @@ export class CredentialAccess {
     }
     // Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1).
     const { tokens, refresh } = usable;
-    return { grant, tokens, refresh, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    return { caller, grant, tokens, refresh, headers: { authorization: `Bearer ${tokens.accessToken}` } };
   }
 }
 

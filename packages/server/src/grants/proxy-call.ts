@@ -3,7 +3,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { AccessCaller, AccessRequest, CredentialAccess, GrantedAccess } from "./credential-access.js";
+import type { AccessRequest, CredentialAccess, GrantedAccess } from "./credential-access.js";
 import { sendUpstream, type UpstreamResponse } from "./upstream-request.js";
 
 /** Request bodies passed to providers, at most. */
@@ -57,15 +57,17 @@ export class ProxyCall {
     },
   ) {}
 
+  /** `apiKey` as the caller presented it: CredentialAccess checks it together with the grant. */
   async forward(
-    caller: AccessCaller,
+    apiKey: string,
     grantId: string,
     request: AccessRequest & { headers: Record<string, string>; body: Readable | null },
   ): Promise<ProxyResult> {
     for (const name of Object.keys(request.headers)) {
       if (FORBIDDEN_FORWARD_HEADERS.has(name.toLowerCase())) throw new VaultError("forbidden_header");
     }
-    const granted = await this.deps.access.grant(caller, grantId, request);
+    const granted = await this.deps.access.grant(apiKey, grantId, request);
+    const { caller } = granted;
     const started = this.deps.clock.now();
     const target = new URL(request.url);
     const hasBody = request.body !== null && !["GET", "HEAD"].includes(request.method);

@@ -12,14 +12,28 @@ export interface Caller {
 declare module "fastify" {
   interface FastifyRequest {
     caller: Caller | null;
+    /** The API key as presented, on routes that check it themselves (`keyCheckedWithGrant`). */
+    presentedApiKey: string | null;
+  }
+  interface FastifyContextConfig {
+    /**
+     * The route checks the API key itself, in the same query that reads the grant it names
+     * (CredentialAccess): the hook only requires one to be present. For the hot paths only.
+     */
+    keyCheckedWithGrant?: boolean;
   }
 }
 
 /** Requires `Authorization: Bearer <api key>` on every route registered inside `scope`. */
 export function requireApiKey(scope: FastifyInstance, apiKeys: ApiKeyService): void {
+  scope.decorateRequest("presentedApiKey", null);
   scope.addHook("onRequest", async (request) => {
     const presented = bearerToken(request);
     if (presented === null) throw new VaultError("missing_api_key");
+    if (request.routeOptions.config.keyCheckedWithGrant === true) {
+      request.presentedApiKey = presented;
+      return;
+    }
     const result = await apiKeys.authenticate(presented);
     if (!result.ok) throw new VaultError(result.reason);
     request.caller = { appId: result.appId, keyId: result.keyId, keyPrefix: result.keyPrefix };
@@ -30,6 +44,12 @@ export function requireApiKey(scope: FastifyInstance, apiKeys: ApiKeyService): v
 export function callerOf(request: FastifyRequest): Caller {
   if (!request.caller) throw new VaultError("missing_api_key");
   return request.caller;
+}
+
+/** The API key of a `keyCheckedWithGrant` route, still to be checked by the route. */
+export function presentedApiKeyOf(request: FastifyRequest): string {
+  if (request.presentedApiKey === null) throw new VaultError("missing_api_key");
+  return request.presentedApiKey;
 }
 
 function bearerToken(request: FastifyRequest): string | null {

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { PreparedQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 
 export interface ApiKeyRecord {
@@ -12,7 +13,17 @@ export interface ApiKeyRecord {
 }
 
 export class ApiKeysRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #byHash: PreparedQuery<{ hash: string }, Database["api_keys"]>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    // Every request with an API key asks this.
+    this.#byHash = new PreparedQuery(db, (slot) =>
+      db
+        .selectFrom("api_keys")
+        .select(["id", "app_id", "name", "prefix", "hash", "created_at", "last_used_at", "revoked_at"])
+        .where("hash", "=", slot("hash")),
+    );
+  }
 
   async insert(key: ApiKeyRecord & { hash: string }): Promise<void> {
     await this.db
@@ -31,7 +42,7 @@ export class ApiKeysRepository {
   }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const row = await this.db.selectFrom("api_keys").selectAll().where("hash", "=", hash).executeTakeFirst();
+    const row = await this.#byHash.first({ hash });
     return row ? toApiKey(row) : null;
   }
 
@@ -69,7 +80,7 @@ export class ApiKeysRepository {
   }
 }
 
-function toApiKey(row: Database["api_keys"]): ApiKeyRecord {
+export function toApiKey(row: Database["api_keys"]): ApiKeyRecord {
   return {
     id: row.id,
     appId: row.app_id,

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { PreparedQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 
 export type AuditRow = Database["audit_events"];
@@ -10,8 +11,34 @@ export interface AuditFilter {
   beforeSeq?: number | undefined;
 }
 
+/** Batches of up to this many rows have their INSERT compiled once; larger ones are built each time. */
+const PREPARED_BATCH_SIZES = 16;
+const COLUMNS = [
+  "id",
+  "app_id",
+  "seq",
+  "created_at",
+  "type",
+  "outcome",
+  "grant_id",
+  "provider_id",
+  "api_key_prefix",
+  "reason",
+  "context",
+  "details",
+  "prev_hash",
+  "hash",
+] as const satisfies readonly (keyof AuditRow)[];
+// Fails to compile when the table gains a column COLUMNS does not list (its inserts would drop it).
+const everyColumnListed: Exclude<keyof AuditRow, (typeof COLUMNS)[number]> extends never ? true : never =
+  true;
+void everyColumnListed;
+
 /** Audit rows: appended, read, never updated or deleted by the vault. */
 export class AuditRepository {
+  /** Index n − 1: the INSERT of n rows (every credential and proxied call writes one). */
+  readonly #inserts: PreparedQuery<Record<string, unknown>, never>[] = [];
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** The app's newest event (the chain's tip), or null for an empty chain. */
@@ -37,12 +64,29 @@ export class AuditRepository {
    */
   async insertLinks(rows: AuditRow[]): Promise<"inserted" | "conflict"> {
     try {
-      await this.db.insertInto("audit_events").values(rows).execute();
+      if (rows.length > PREPARED_BATCH_SIZES) {
+        await this.db.insertInto("audit_events").values(rows).execute();
+      } else {
+        await this.#insertOf(rows.length).execute(slotValues(rows));
+      }
       return "inserted";
     } catch (error) {
       if (isUniqueViolation(error)) return "conflict";
       throw error;
     }
+  }
+
+  #insertOf(count: number): PreparedQuery<Record<string, unknown>, never> {
+    let insert = this.#inserts[count - 1];
+    if (!insert) {
+      insert = new PreparedQuery<Record<string, unknown>, never>(this.db, (slot) =>
+        this.db
+          .insertInto("audit_events")
+          .values(Array.from({ length: count }, (_, index) => slotRow(index, (name) => slot(name)))),
+      );
+      this.#inserts[count - 1] = insert;
+    }
+    return insert;
   }
 
   async list(appId: string, filter: AuditFilter, limit: number): Promise<AuditRow[]> {
@@ -74,6 +118,21 @@ export class AuditRepository {
       .execute();
     return rows.map((row) => row.app_id);
   }
+}
+
+/** Row `index` of a batch as slots named `<column>_<index>`. */
+function slotRow(index: number, slot: (name: string) => unknown): AuditRow {
+  return Object.fromEntries(
+    COLUMNS.map((column) => [column, slot(`${column}_${index}`)]),
+  ) as unknown as AuditRow;
+}
+
+function slotValues(rows: AuditRow[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  rows.forEach((row, index) => {
+    for (const column of COLUMNS) values[`${column}_${index}`] = row[column];
+  });
+  return values;
 }
 
 /** PostgreSQL's unique_violation, or SQLite's unique/primary-key constraint failure. */

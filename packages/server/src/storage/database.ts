@@ -1,9 +1,19 @@
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, type SqliteDatabase, SqliteDialect, sql } from "kysely";
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SqliteDatabase,
+  SqliteDialect,
+  sql,
+} from "kysely";
 import pg from "pg";
 import { migrationProvider } from "./migrations/index.js";
+import { preparedStatementName } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 
 export type Engine = "sqlite" | "postgres";
@@ -97,7 +107,7 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on("error", () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   const pubsub = new PostgresPubSub(url, pool);
   return {
     db,
@@ -109,6 +119,33 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Runs prepared queries (prepared-query.ts) as named statements, which PostgreSQL parses and
+ * plans once per connection (node-postgres remembers which it already prepared); other queries
+ * pass through unchanged.
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let wrapper = wrapped.get(client);
+    if (!wrapper) {
+      wrapper = {
+        // Kysely passes SQL text and values, or a cursor (which is never a prepared query).
+        query: ((text: string, values?: unknown[]) => {
+          const name = typeof text === "string" ? preparedStatementName(text) : undefined;
+          return name === undefined
+            ? client.query(text, values)
+            : client.query({ name, text, values: values ?? [] });
+        }) as unknown as PostgresPoolClient["query"],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+      wrapped.set(client, wrapper);
+    }
+    return wrapper;
+  };
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
+import { type ApiKeyRecord, toApiKey } from "./api-keys-repository.js";
 import type { GrantPolicyRecord } from "./connect-sessions-repository.js";
+import { PreparedQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 
 export interface GrantRecord {
@@ -32,8 +34,61 @@ export interface GrantFilter {
   before?: { createdAt: number; id: string } | undefined;
 }
 
+/** What a call with a grant needs to know, read in one query: who asks, and the grant they name. */
+export interface GrantForKey {
+  key: ApiKeyRecord;
+  /** Null when the key's app has no grant with that id (another app's grant included). */
+  grant: GrantRecord | null;
+  sealedCredential: string | null;
+}
+
 export class GrantsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  readonly #forKey: PreparedQuery<{ keyHash: string; grantId: string }, KeyAndGrantRow>;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#forKey = new PreparedQuery(db, (slot) =>
+      db
+        .selectFrom("api_keys")
+        .leftJoin("grants", (join) =>
+          join.onRef("grants.app_id", "=", "api_keys.app_id").on("grants.id", "=", slot("grantId")),
+        )
+        .leftJoin("credentials", "credentials.grant_id", "grants.id")
+        .select([
+          "api_keys.id as key_id",
+          "api_keys.app_id as key_app_id",
+          "api_keys.name as key_name",
+          "api_keys.prefix as key_prefix",
+          "api_keys.created_at as key_created_at",
+          "api_keys.last_used_at as key_last_used_at",
+          "api_keys.revoked_at as key_revoked_at",
+        ])
+        .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
+        .select("credentials.secret as sealed_credential")
+        .where("api_keys.hash", "=", slot("keyHash")),
+    );
+  }
+
+  /**
+   * The API key with this hash and its app's grant `grantId`, in one query: the hot path of every
+   * credential and proxied call, which would otherwise ask the database twice. Null when no key
+   * has this hash.
+   */
+  async getForKey(keyHash: string, grantId: string): Promise<GrantForKey | null> {
+    const row = await this.#forKey.first({ keyHash, grantId });
+    if (!row) return null;
+    const { sealed_credential: sealedCredential, ...rest } = row;
+    const key = toApiKey({
+      id: rest.key_id,
+      app_id: rest.key_app_id,
+      name: rest.key_name,
+      prefix: rest.key_prefix,
+      hash: keyHash,
+      created_at: rest.key_created_at,
+      last_used_at: rest.key_last_used_at,
+      revoked_at: rest.key_revoked_at,
+    });
+    return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
+  }
 
   async insert(grant: GrantRecord): Promise<void> {
     await this.db
@@ -166,27 +221,6 @@ export class GrantsRepository {
     return rows.map(toGrant);
   }
 
-  /**
-   * The grant (only when it belongs to `appId`) with its sealed credential, in one query: the hot
-   * path of every use of a grant.
-   */
-  async getWithSealedCredential(
-    appId: string,
-    id: string,
-  ): Promise<{ grant: GrantRecord; sealedCredential: string | null } | null> {
-    const row = await this.db
-      .selectFrom("grants")
-      .leftJoin("credentials", "credentials.grant_id", "grants.id")
-      .selectAll("grants")
-      .select("credentials.secret as sealed_credential")
-      .where("grants.app_id", "=", appId)
-      .where("grants.id", "=", id)
-      .executeTakeFirst();
-    if (!row) return null;
-    const { sealed_credential: sealedCredential, ...grant } = row;
-    return { grant: toGrant(grant), sealedCredential };
-  }
-
   /** The grant, only when it belongs to `appId`: another app's grant does not exist for the caller. */
   async get(appId: string, id: string): Promise<GrantRecord | null> {
     const row = await this.db
@@ -199,7 +233,40 @@ export class GrantsRepository {
   }
 }
 
-function toGrant(row: Database["grants"]): GrantRecord {
+type GrantsRow = Database["grants"];
+/** Every column, by name (prepared queries do not select `*`; see prepared-query.ts). */
+const GRANT_COLUMNS = [
+  "id",
+  "app_id",
+  "provider_id",
+  "account_identifier",
+  "scopes",
+  "status",
+  "expires_at",
+  "last_used_at",
+  "created_at",
+  "updated_at",
+  "grant_policy",
+  "status_reason",
+  "user_subject",
+] as const satisfies readonly (keyof GrantsRow)[];
+type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } & {
+  key_id: string;
+  key_app_id: string;
+  key_name: string | null;
+  key_prefix: string;
+  key_created_at: number;
+  key_last_used_at: number | null;
+  key_revoked_at: number | null;
+  sealed_credential: string | null;
+};
+
+/** A left-joined grant that is there (its primary key is never null otherwise). */
+function isGrantRow(row: { [Column in keyof GrantsRow]: GrantsRow[Column] | null }): row is GrantsRow {
+  return row.id !== null;
+}
+
+function toGrant(row: GrantsRow): GrantRecord {
   return {
     id: row.id,
     appId: row.app_id,

@@ -1,7 +1,7 @@
 import { CredentialRequest, type CredentialResponse, GrantIdParams } from "@grantvault/protocol";
 import type { FastifyInstance } from "fastify";
 import type { CredentialAccess } from "../../grants/credential-access.js";
-import { callerOf } from "../api-key-auth.js";
+import { presentedApiKeyOf } from "../api-key-auth.js";
 import { validate } from "../validate.js";
 
 /**
@@ -9,22 +9,26 @@ import { validate } from "../validate.js";
  * check. The SDK injects them and makes the call itself; it never shows them to the caller.
  */
 export function registerPostGrantCredential(scope: FastifyInstance, access: CredentialAccess): void {
-  scope.post("/grants/:id/credential", async (request): Promise<CredentialResponse> => {
-    const caller = callerOf(request);
-    const { id } = validate(GrantIdParams, request.params);
-    const body = validate(CredentialRequest, request.body ?? {});
-    const granted = await access.grant(caller, id, {
-      method: body.method,
-      url: body.url,
-      reason: body.reason,
-      context: body.context,
-      userToken: body.user_token,
-    });
-    const expiresAt = granted.tokens.expiresAt;
-    return {
-      headers: granted.headers,
-      expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
-      retry_info: granted.refresh ? { refresh_attempts: granted.refresh.attempts } : null,
-    };
-  });
+  scope.post(
+    "/grants/:id/credential",
+    { config: { keyCheckedWithGrant: true } },
+    async (request): Promise<CredentialResponse> => {
+      const apiKey = presentedApiKeyOf(request);
+      const { id } = validate(GrantIdParams, request.params);
+      const body = validate(CredentialRequest, request.body ?? {});
+      const granted = await access.grant(apiKey, id, {
+        method: body.method,
+        url: body.url,
+        reason: body.reason,
+        context: body.context,
+        userToken: body.user_token,
+      });
+      const expiresAt = granted.tokens.expiresAt;
+      return {
+        headers: granted.headers,
+        expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+        retry_info: granted.refresh ? { refresh_attempts: granted.refresh.attempts } : null,
+      };
+    },
+  );
 }

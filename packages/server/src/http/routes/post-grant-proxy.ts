@@ -3,7 +3,7 @@ import { CredentialRequest, GrantIdParams, PROXY_HEADERS } from "@grantvault/pro
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { VaultError } from "../../errors.js";
 import type { ProxyCall } from "../../grants/proxy-call.js";
-import { callerOf } from "../api-key-auth.js";
+import { presentedApiKeyOf } from "../api-key-auth.js";
 import { validate } from "../validate.js";
 
 /**
@@ -18,44 +18,51 @@ export async function registerPostGrantProxy(scope: FastifyInstance, proxy: Prox
     proxyScope.removeAllContentTypeParsers();
     proxyScope.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
 
-    proxyScope.post("/grants/:id/proxy", async (request, reply) => {
-      const caller = callerOf(request);
-      const { id } = validate(GrantIdParams, request.params);
-      const target = validate(CredentialRequest, {
-        method: headerOf(request, PROXY_HEADERS.method)?.toUpperCase(),
-        url: headerOf(request, PROXY_HEADERS.url),
-        reason: headerOf(request, PROXY_HEADERS.reason),
-        context: parseContext(headerOf(request, PROXY_HEADERS.context)),
-        user_token: headerOf(request, PROXY_HEADERS.userToken),
-      });
-      const forwarded: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (name.startsWith(PROXY_HEADERS.forwardPrefix) && typeof value === "string") {
-          forwarded[name.slice(PROXY_HEADERS.forwardPrefix.length)] = value;
-        }
-      }
-      let result: Awaited<ReturnType<ProxyCall["forward"]>>;
-      try {
-        const { user_token: userToken, ...call } = target;
-        result = await proxy.forward(caller, id, {
-          ...call,
-          userToken,
-          headers: forwarded,
-          body: (request.body as Readable | undefined) ?? null,
+    proxyScope.post(
+      "/grants/:id/proxy",
+      { config: { keyCheckedWithGrant: true } },
+      async (request, reply) => {
+        const apiKey = presentedApiKeyOf(request);
+        const { id } = validate(GrantIdParams, request.params);
+        const target = validate(CredentialRequest, {
+          method: headerOf(request, PROXY_HEADERS.method)?.toUpperCase(),
+          url: headerOf(request, PROXY_HEADERS.url),
+          reason: headerOf(request, PROXY_HEADERS.reason),
+          context: parseContext(headerOf(request, PROXY_HEADERS.context)),
+          user_token: headerOf(request, PROXY_HEADERS.userToken),
         });
-      } catch (error) {
-        // The caller may still be sending a body we will not read: end the connection after the answer.
-        reply.header("connection", "close");
-        throw error;
-      }
-      reply.status(result.status).headers(result.headers).header(PROXY_HEADERS.proxied, "1");
-      if (result.refresh) {
-        reply.header(PROXY_HEADERS.retryInfo, JSON.stringify({ refresh_attempts: result.refresh.attempts }));
-      }
-      // The provider's answer is passed on as it is (not our security headers' CSP).
-      reply.removeHeader("content-security-policy");
-      return reply.send(result.body ?? "");
-    });
+        const forwarded: Record<string, string> = {};
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (name.startsWith(PROXY_HEADERS.forwardPrefix) && typeof value === "string") {
+            forwarded[name.slice(PROXY_HEADERS.forwardPrefix.length)] = value;
+          }
+        }
+        let result: Awaited<ReturnType<ProxyCall["forward"]>>;
+        try {
+          const { user_token: userToken, ...call } = target;
+          result = await proxy.forward(apiKey, id, {
+            ...call,
+            userToken,
+            headers: forwarded,
+            body: (request.body as Readable | undefined) ?? null,
+          });
+        } catch (error) {
+          // The caller may still be sending a body we will not read: end the connection after the answer.
+          reply.header("connection", "close");
+          throw error;
+        }
+        reply.status(result.status).headers(result.headers).header(PROXY_HEADERS.proxied, "1");
+        if (result.refresh) {
+          reply.header(
+            PROXY_HEADERS.retryInfo,
+            JSON.stringify({ refresh_attempts: result.refresh.attempts }),
+          );
+        }
+        // The provider's answer is passed on as it is (not our security headers' CSP).
+        reply.removeHeader("content-security-policy");
+        return reply.send(result.body ?? "");
+      },
+    );
   });
 }
 
