@@ -64,7 +64,8 @@ export async function startTestVault(
     },
     {},
   );
-  const store = await Store.open(config.databaseUrl);
+  // As the server opens it (SQLite: checkpoints on a worker thread).
+  const store = await Store.open(config.databaseUrl, { backgroundCheckpoints: true });
   const keyring = options.keyring ?? new Keyring([{ id: "test", key: randomBytes(32) }]);
   const clock = new FakeClock();
   const app = await buildApp({

@@ -149,6 +149,34 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
         expect(stored).not.toContain(tokens.refreshToken);
       });
 
+      it("keeps opened token sets, but never for a changed, tampered or moved sealed value", async () => {
+        const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
+        const appId = await newApp();
+        const [grant, other] = [grantRecord(appId), grantRecord(appId)];
+        await env.store.grants.insert(grant);
+        await env.store.grants.insert(other);
+        const tokens = tokensFor("cached");
+        await credentials.save(grant.id, tokens);
+        const sealed = (await env.store.credentials.get(grant.id)) ?? "";
+
+        const first = await credentials.open(grant.id, sealed);
+        expect(first).toEqual(tokens);
+        expect(await credentials.open(grant.id, sealed)).toBe(first);
+        expect(Object.isFrozen(first)).toBe(true);
+
+        // One character of the ciphertext changed: opened (and refused) as if never seen.
+        const last = sealed.at(-2) === "A" ? "B" : "A";
+        const tampered = `${sealed.slice(0, -2)}${last}${sealed.at(-1)}`;
+        await expect(credentials.open(grant.id, tampered)).rejects.toThrow(/cannot decrypt/);
+        // The same sealed value presented as another grant's: bound to its row, refused.
+        await expect(credentials.open(other.id, sealed)).rejects.toThrow(/cannot decrypt/);
+
+        // A refresh stores a new sealed value: the new tokens, not the cached ones.
+        const refreshed = tokensFor("refreshed");
+        await credentials.save(grant.id, refreshed);
+        expect(await credentials.load(grant.id)).toEqual(refreshed);
+      });
+
       it("rejects credentials for a grant that does not exist", async () => {
         const credentials = new CredentialStore(env.store, holder(masterKey("k1")), clock);
         await expect(credentials.save(newId("grant"), tokensFor("orphan"))).rejects.toThrow();

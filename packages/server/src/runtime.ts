@@ -19,9 +19,18 @@ export interface Runtime {
  * Opens the data directory, the database (migrating it) and the key ring. In the embedded default
  * (SQLite, no GRANTVAULT_MASTER_KEY) a key file is created on first start, with a warning.
  */
-export async function openRuntime(config: ServerConfig, logger: Logger): Promise<Runtime> {
+export async function openRuntime(
+  config: ServerConfig,
+  logger: Logger,
+  options: { server?: boolean } = {},
+): Promise<Runtime> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = await Store.open(config.databaseUrl);
+  const store = await Store.open(config.databaseUrl, {
+    // The server checkpoints SQLite's log off its event loop; a CLI command is over too soon to care.
+    backgroundCheckpoints: options.server === true,
+    onCheckpointFailure: (reason) =>
+      logger.warn({ reason }, "SQLite checkpoint worker failed; checkpointing on the main thread again"),
+  });
   try {
     const loaded = await loadKeyring({
       envValue: config.masterKey,

@@ -42,7 +42,7 @@ export async function serve(
   const providers = ProviderRegistry.fromConfigs(providerConfigs);
   const identities = new IdentityRegistry(file.identity);
 
-  const runtime = await openRuntime(config, logger);
+  const runtime = await openRuntime(config, logger, { server: true });
   const firstKey = await createFirstAppIfEmpty(runtime.store, new ApiKeyService(runtime.store, systemClock));
   const app = await buildApp({
     config,

@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import type { Keyring } from "../crypto/keyring.js";
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import { bindingOf, SEALED_FIELDS } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
@@ -14,9 +15,23 @@ export interface TokenSet {
 }
 
 const FIELD = SEALED_FIELDS[0];
+/** Token sets kept opened, at most (least recently used leave first). */
+const OPENED_CACHE_SIZE = 1000;
+/** How long an opened token set is kept. */
+const OPENED_TTL_MS = 60_000;
 
 /** Seals token sets before they reach storage and opens them on the way out. */
 export class CredentialStore {
+  /**
+   * Recently opened token sets, by grant and sealed value. Opening one (AES-GCM, then JSON) costs
+   * more than the rest of a credential call's own work, and a grant in use is read again and
+   * again. A sealed value is replaced on every refresh and re-encryption, so an entry can never
+   * answer for changed tokens; a tampered value is a different key and is opened (and refused)
+   * like any other. The cache lives in the vault's memory, next to the key ring that opens them.
+   */
+  readonly #opened = new Map<string, { tokens: TokenSet; until: number }>();
+  #openedWith: Keyring | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly keys: KeyringHolder,
@@ -36,9 +51,25 @@ export class CredentialStore {
     return sealed === null ? null : this.open(grantId, sealed);
   }
 
-  /** Opens tokens already read (sealed) with their grant. */
+  /** Opens tokens already read (sealed) with their grant. The result is frozen: it may be shared. */
   async open(grantId: string, sealed: string): Promise<TokenSet> {
     const keyring = await this.keys.current();
-    return JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet;
+    if (keyring !== this.#openedWith) {
+      this.#opened.clear();
+      this.#openedWith = keyring;
+    }
+    const cacheKey = `${grantId}\n${sealed}`;
+    const now = this.clock.now();
+    const cached = this.#opened.get(cacheKey);
+    this.#opened.delete(cacheKey);
+    if (cached && cached.until > now) {
+      this.#opened.set(cacheKey, cached);
+      return cached.tokens;
+    }
+    const tokens = Object.freeze(JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet);
+    if (this.#opened.size >= OPENED_CACHE_SIZE)
+      this.#opened.delete(this.#opened.keys().next().value as string);
+    this.#opened.set(cacheKey, { tokens, until: now + OPENED_TTL_MS });
+    return tokens;
   }
 }

@@ -15,6 +15,7 @@ import pg from "pg";
 import { migrationProvider } from "./migrations/index.js";
 import { preparedStatementName } from "./prepared-query.js";
 import type { Database } from "./schema.js";
+import { type Checkpointer, startCheckpointer } from "./sqlite-checkpointer.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -29,6 +30,8 @@ export interface DatabaseHandle {
    * server process notifies itself in memory.
    */
   pubsub?: PubSub;
+  /** SQLite opened with `backgroundCheckpoints`: the worker that checkpoints. */
+  checkpointer?: Checkpointer;
   close(): Promise<void>;
 }
 
@@ -43,12 +46,27 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-/** Opens `url`: a `postgres://` URL, or a SQLite file path (created with its directory if absent). */
-export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
-  return isPostgresUrl(url) ? openPostgres(url, options.poolSize ?? 10) : openSqlite(url);
+export interface OpenOptions {
+  /** PostgreSQL: connections in the pool (default 10). */
+  poolSize?: number;
+  /**
+   * SQLite: write the log back into the database file on a worker thread (sqlite-checkpointer.ts)
+   * instead of on this thread's writes. For the long-running server; a CLI command has no need.
+   */
+  backgroundCheckpoints?: boolean;
+  /** Told when the checkpoint worker failed (this connection then checkpoints by itself again). */
+  onCheckpointFailure?: (reason: string) => void;
 }
 
-function openSqlite(path: string): DatabaseHandle {
+/** Opens `url`: a `postgres://` URL, or a SQLite file path (created with its directory if absent). */
+export function openDatabase(url: string, options: OpenOptions = {}): DatabaseHandle {
+  return isPostgresUrl(url)
+    ? openPostgres(url, options.poolSize ?? 10)
+    : openSqlite(url, options.backgroundCheckpoints ? (options.onCheckpointFailure ?? (() => {})) : null);
+}
+
+/** `onCheckpointFailure` non-null: checkpoints run on a worker thread. */
+function openSqlite(path: string, onCheckpointFailure: ((reason: string) => void) | null): DatabaseHandle {
   const file = resolve(path.replace(/^sqlite:/i, ""));
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(file);
@@ -60,8 +78,26 @@ function openSqlite(path: string): DatabaseHandle {
   // CLI commands may write while the server runs: wait for the lock rather than fail.
   sqlite.pragma("busy_timeout = 5000");
   sqlite.pragma("foreign_keys = ON");
+  let checkpointer: Checkpointer | null = null;
+  if (onCheckpointFailure) {
+    sqlite.pragma("wal_autocheckpoint = 0");
+    checkpointer = startCheckpointer(file, (reason) => {
+      // Never a log that grows without bound: this connection checkpoints again, as by default.
+      if (sqlite.open) sqlite.pragma("wal_autocheckpoint = 1000");
+      onCheckpointFailure(reason);
+    });
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, engine: "sqlite", location: file, close: () => db.destroy() };
+  return {
+    db,
+    engine: "sqlite",
+    location: file,
+    ...(checkpointer ? { checkpointer } : {}),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 /** Distinct SQL texts kept prepared; the vault issues a few dozen. */

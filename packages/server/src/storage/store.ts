@@ -4,7 +4,14 @@ import { AppsRepository } from "./apps-repository.js";
 import { AuditRepository } from "./audit-repository.js";
 import { ConnectSessionsRepository } from "./connect-sessions-repository.js";
 import { CredentialsRepository } from "./credentials-repository.js";
-import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase, ping } from "./database.js";
+import {
+  type DatabaseHandle,
+  type Engine,
+  migrateToLatest,
+  type OpenOptions,
+  openDatabase,
+  ping,
+} from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
 import { OAuthStatesRepository } from "./oauth-states-repository.js";
 import type { Database } from "./schema.js";
@@ -46,10 +53,11 @@ export class Store {
   }
 
   /** Opens the database at `url` and applies pending migrations. */
-  static async open(url: string, options: { migrate?: boolean; poolSize?: number } = {}): Promise<Store> {
-    const handle = openDatabase(url, options.poolSize === undefined ? {} : { poolSize: options.poolSize });
+  static async open(url: string, options: OpenOptions & { migrate?: boolean } = {}): Promise<Store> {
+    const { migrate, ...openOptions } = options;
+    const handle = openDatabase(url, openOptions);
     const store = new Store(handle);
-    if (options.migrate !== false) {
+    if (migrate !== false) {
       try {
         store.appliedOnOpen = await store.migrate();
       } catch (error) {
@@ -97,6 +105,11 @@ export class Store {
   /** For tests and maintenance commands that must look below the repositories. */
   get db(): Kysely<Database> {
     return this.handle.db;
+  }
+
+  /** SQLite opened with background checkpoints: their worker. */
+  get checkpointer(): DatabaseHandle["checkpointer"] {
+    return this.handle.checkpointer;
   }
 
   /** Cross-process notifications, when the engine has them (PostgreSQL). */
