@@ -49,6 +49,12 @@ export interface EngineReport {
   added: AddedLatency | null;
   ratio: LatencyRatio | null;
   targets: TargetCheck[];
+  /**
+   * CPU time (user + system, the whole process: client, vault and API alike) per measured call of
+   * each path, in ms; added = B − A. Steadier than latency on a shared machine: it counts work
+   * done, not time spent waiting for a CPU.
+   */
+  cpuMsPerCall: { direct: number; viaVault: number; added: number } | null;
   /** Why this engine's run stopped (the first failed call, or a set-up failure); null when it ran through. */
   failure: string | null;
   /** Checks after the run (e.g. every call reached the API once); empty when all held. */
@@ -156,9 +162,11 @@ async function runEngine(
     progress(
       `${engine}: ${options.warmUp} warm-up + ${options.calls} measured calls per path, A and B interleaved…`,
     );
-    const samples = await measure(paths, options.warmUp, options.calls);
+    const { samples, cpuMicros } = await measure(paths, options.warmUp, options.calls);
     report.direct = summarize(samples.A);
     report.viaVault = summarize(samples.B);
+    const [cpuA, cpuB] = [cpuMicros.A / options.calls / 1000, cpuMicros.B / options.calls / 1000];
+    report.cpuMsPerCall = { direct: cpuA, viaVault: cpuB, added: cpuB - cpuA };
     if (report.direct && report.viaVault) {
       const { direct: a, viaVault: b } = report;
       report.added = {
@@ -202,11 +210,13 @@ async function measure(
   paths: Record<"A" | "B", Call>,
   warmUp: number,
   calls: number,
-): Promise<Record<"A" | "B", number[]>> {
+): Promise<{ samples: Record<"A" | "B", number[]>; cpuMicros: Record<"A" | "B", number> }> {
   const samples: Record<"A" | "B", number[]> = { A: [], B: [] };
+  const cpuMicros: Record<"A" | "B", number> = { A: 0, B: 0 };
   for (let round = 0; round < warmUp + calls; round++) {
     for (const path of round % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
       const signal = AbortSignal.timeout(CALL_TIME_LIMIT_MS);
+      const cpuBefore = process.cpuUsage();
       const startedAt = performance.now();
       try {
         await paths[path](signal);
@@ -217,10 +227,14 @@ async function measure(
         throw new Error(`${what}, ${when}: ${reason}`);
       }
       const elapsed = performance.now() - startedAt;
-      if (round >= warmUp) samples[path].push(elapsed);
+      const cpu = process.cpuUsage(cpuBefore);
+      if (round >= warmUp) {
+        samples[path].push(elapsed);
+        cpuMicros[path] += cpu.user + cpu.system;
+      }
     }
   }
-  return samples;
+  return { samples, cpuMicros };
 }
 
 /** Reads the whole body (part of the call's time, as for any caller) and requires a 200. */
@@ -297,6 +311,7 @@ function emptyReport(engine: Engine): EngineReport {
     added: null,
     ratio: null,
     targets: [],
+    cpuMsPerCall: null,
     failure: null,
     problems: [],
   };

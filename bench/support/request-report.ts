@@ -14,13 +14,13 @@ export function formatRequestTable(report: RequestBenchReport): string {
     ...FIGURES.map((figure) => ms(summary[figure])),
   ];
 
-  const rows: string[][] = [["engine", "path", "n", ...FIGURES]];
-  for (const { engine, direct, viaVault, added, ratio } of report.engines) {
+  const rows: string[][] = [["engine", "path", "n", ...FIGURES, "cpu/call"]];
+  for (const { engine, direct, viaVault, added, ratio, cpuMsPerCall: cpu } of report.engines) {
     // An engine that failed before its measured calls has no figures, only its FAILED line below.
     if (!direct || !viaVault || !added || !ratio) continue;
-    rows.push(summaryRow(engine, "A  direct fetch, token", direct));
-    rows.push(summaryRow(engine, "B  vault.request()", viaVault));
-    rows.push([engine, "added  B − A", "", ...FIGURES.map((figure) => ms(added[figure]))]);
+    rows.push([...summaryRow(engine, "A  direct fetch, token", direct), ms(cpu?.direct)]);
+    rows.push([...summaryRow(engine, "B  vault.request()", viaVault), ms(cpu?.viaVault)]);
+    rows.push([engine, "added  B − A", "", ...FIGURES.map((figure) => ms(added[figure])), ms(cpu?.added)]);
     rows.push([engine, "ratio  B / A", "", times(ratio.p50), times(ratio.p90), times(ratio.p99)]);
   }
   const widths = (rows[0] as string[]).map((_, column) =>
@@ -43,7 +43,8 @@ export function formatRequestTable(report: RequestBenchReport): string {
   const lines = [
     `vault.request() overhead: time per GET to ${api}, in ms`,
     `${report.calls} measured calls per path after ${report.warmUp} warm-up, A and B interleaved, one at a ` +
-      "time; nearest-rank percentiles; added = B − A per figure",
+      "time; nearest-rank percentiles; added = B − A per figure; cpu/call: CPU time of the process (client, " +
+      "vault and API) per call",
     `Node ${machine.node}, ${machine.cpus} CPUs, load average ${machine.loadAverage.join(" ")} at the start`,
     "",
     ...rows.map(line),
