@@ -87,8 +87,12 @@ export function startCheckpointer(file: string, onFailure: (reason: string) => v
       if (stopping) return;
       stopping = true;
       // Let it close its connection; a worker stuck in a checkpoint is terminated after 2 s.
+      // Referenced meanwhile: the process must not end while its caller awaits this.
+      worker.ref();
       worker.postMessage("stop");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };
