@@ -25,6 +25,23 @@ describe("logger", () => {
     expect(text()).toContain("[redacted]");
   });
 
+  it("redacts secrets in a child logger's bindings and in arrays", () => {
+    const { logger, text } = capture();
+    logger
+      .child({ token: "tok-FFF", reqId: "req-9" })
+      .info({ grants: [{ access_token: "tok-GGG" }] }, "event");
+    expect(text()).not.toContain("tok-FFF");
+    expect(text()).not.toContain("tok-GGG");
+    expect(text()).toContain('"reqId":"req-9"');
+  });
+
+  it("leaves the object a service logged unchanged", () => {
+    const { logger } = capture();
+    const logged = { grant: { refreshToken: "tok-HHH" } };
+    logger.info(logged, "event");
+    expect(logged.grant.refreshToken).toBe("tok-HHH");
+  });
+
   it("logs requests by method and path only: no query string, no headers", () => {
     const { logger, text } = capture();
     logger.info({
