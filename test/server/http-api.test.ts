@@ -178,6 +178,14 @@ describe("API key on the grant-use routes (checked in the query that reads the g
       expect(await codeOf("Bearer abc")).toEqual([401, "invalid_api_key"]);
       expect(await codeOf(`Bearer gv_live_${"A".repeat(43)}`)).toEqual([401, "invalid_api_key"]);
       expect(await codeOf(`Bearer ${keyB}`)).toEqual([404, "grant_not_found"]);
+      // A key that cannot be one is refused before the body is read.
+      const garbled = await vault.app.inject({
+        method: "POST",
+        url: `/v1/grants/${grantId}/credential`,
+        headers: { authorization: `Bearer gv_live_${"A".repeat(42)}!`, "content-type": "application/json" },
+        payload: "{not json",
+      });
+      expect([garbled.statusCode, garbled.json().error.code]).toEqual([401, "invalid_api_key"]);
       // The key passes: the refusal is about the grant's provider.
       const created = await vault.app.inject({
         method: "POST",

@@ -11,6 +11,8 @@ import type { Store } from "../storage/store.js";
 export const API_KEY_PREFIX = "gv_live_";
 /** Characters kept for display: the prefix plus 8 random ones, enough to tell keys apart in audit rows. */
 const DISPLAY_LENGTH = API_KEY_PREFIX.length + 8;
+/** What every issued key looks like: the prefix and 32 random bytes in base64url. */
+const API_KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[A-Za-z0-9_-]{43}$`);
 
 export interface IssuedApiKey {
   key: ApiKeyRecord;
@@ -99,6 +101,11 @@ export class ApiKeyService {
     await this.revoke(keyId);
     return "revoked";
   }
+}
+
+/** True when `presented` could be an issued key (no lookup): cheap enough to run before anything else. */
+export function isWellFormedApiKey(presented: string): boolean {
+  return API_KEY_SHAPE.test(presented);
 }
 
 export function hashApiKey(plaintext: string): string {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { ApiKeyService } from "../apps/api-keys.js";
+import { type ApiKeyService, isWellFormedApiKey } from "../apps/api-keys.js";
 import { VaultError } from "../errors.js";
 
 /** Who is calling: resolved from the API key on every `/v1` request. */
@@ -31,6 +31,8 @@ export function requireApiKey(scope: FastifyInstance, apiKeys: ApiKeyService): v
     const presented = bearerToken(request);
     if (presented === null) throw new VaultError("missing_api_key");
     if (request.routeOptions.config.keyCheckedWithGrant === true) {
+      // Checked by the route, after its body is read; a key that cannot be one stops here.
+      if (!isWellFormedApiKey(presented)) throw new VaultError("invalid_api_key");
       request.presentedApiKey = presented;
       return;
     }
