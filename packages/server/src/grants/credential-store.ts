@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { Keyring } from "../crypto/keyring.js";
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
+import { LruMap } from "../lru-map.js";
 import { bindingOf, SEALED_FIELDS } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 
@@ -29,7 +30,7 @@ export class CredentialStore {
    * answer for changed tokens; a tampered value is a different key and is opened (and refused)
    * like any other. The cache lives in the vault's memory, next to the key ring that opens them.
    */
-  readonly #opened = new Map<string, { tokens: TokenSet; until: number }>();
+  readonly #opened = new LruMap<string, { tokens: TokenSet; until: number }>(OPENED_CACHE_SIZE);
   #openedWith: Keyring | null = null;
 
   constructor(
@@ -61,14 +62,8 @@ export class CredentialStore {
     const cacheKey = `${grantId}\n${sealed}`;
     const now = this.clock.now();
     const cached = this.#opened.get(cacheKey);
-    this.#opened.delete(cacheKey);
-    if (cached && cached.until > now) {
-      this.#opened.set(cacheKey, cached);
-      return cached.tokens;
-    }
+    if (cached && cached.until > now) return cached.tokens;
     const tokens = Object.freeze(JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet);
-    if (this.#opened.size >= OPENED_CACHE_SIZE)
-      this.#opened.delete(this.#opened.keys().next().value as string);
     this.#opened.set(cacheKey, { tokens, until: now + OPENED_TTL_MS });
     return tokens;
   }

@@ -12,6 +12,7 @@ import {
   sql,
 } from "kysely";
 import pg from "pg";
+import { LruMap } from "../lru-map.js";
 import { migrationProvider } from "./migrations/index.js";
 import { preparedStatementName } from "./prepared-query.js";
 import type { Database } from "./schema.js";
@@ -110,18 +111,15 @@ const STATEMENT_CACHE_SIZE = 256;
  * query starts.
  */
 function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const prepared = new Map<string, SQLite.Statement>();
+  const prepared = new LruMap<string, SQLite.Statement>(STATEMENT_CACHE_SIZE);
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
       let statement = prepared.get(text);
-      if (statement) {
-        prepared.delete(text);
-      } else {
+      if (!statement) {
         statement = sqlite.prepare(text);
-        if (prepared.size >= STATEMENT_CACHE_SIZE) prepared.delete(prepared.keys().next().value as string);
+        prepared.set(text, statement);
       }
-      prepared.set(text, statement);
       return statement;
     },
   };
