@@ -54,7 +54,7 @@ export class ApiKeyService {
   }
 
   async authenticate(presented: string): Promise<Authentication> {
-    if (!presented.startsWith(API_KEY_PREFIX)) return { ok: false, reason: "invalid_api_key" };
+    if (!isWellFormedApiKey(presented)) return { ok: false, reason: "invalid_api_key" };
     // Looking up by hash compares digests, so response timing reveals nothing about the key.
     return this.#judge(await this.store.apiKeys.findByHash(hashApiKey(presented)));
   }
@@ -68,7 +68,7 @@ export class ApiKeyService {
     presented: string,
     grantId: string,
   ): Promise<{ auth: Authentication; grant: GrantRecord | null; sealedCredential: string | null }> {
-    if (!presented.startsWith(API_KEY_PREFIX)) {
+    if (!isWellFormedApiKey(presented)) {
       return { auth: { ok: false, reason: "invalid_api_key" }, grant: null, sealedCredential: null };
     }
     const found = await this.store.grants.getForKey(hashApiKey(presented), grantId);

@@ -53,10 +53,6 @@ export class PreparedQuery<Args extends Record<string, unknown>, Row> {
     return this.db.executeQuery({ ...compiled, parameters });
   }
 
-  async rows(args: Args): Promise<Row[]> {
-    return (await this.execute(args)).rows;
-  }
-
   async first(args: Args): Promise<Row | undefined> {
     return (await this.execute(args)).rows[0];
   }

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 /** How often the worker moves the write-ahead log into the database file. */
-export const CHECKPOINT_INTERVAL_MS = 250;
+const CHECKPOINT_INTERVAL_MS = 250;
 
 /**
  * The worker's code. It is a string (run with `eval`) rather than a module file so that it works
