@@ -7,10 +7,14 @@ import { startTestVault, type TestVault } from "../../test/harness/vault-app.js"
 import { type BenchDatabase, openBenchDatabase } from "./bench-database.js";
 import { askCredential } from "./credential-call.js";
 import { FLOW_TIME_LIMIT_MS } from "./flow.js";
+import { startKeyedWorld } from "./keyed-world.js";
 import { longPollFlow } from "./long-poll-flow.js";
-import { startPingApi } from "./ping-api.js";
+import { type PingApiHandle, startPingApiHandle } from "./ping-api-process.js";
 import type { ApiTarget, Engine, RequestBenchOptions } from "./request-options.js";
 import { type LatencySummary, summarize } from "./stats.js";
+import type { Placement } from "./throughput-options.js";
+import { withinTimeLimit } from "./time-limit.js";
+import { startVaultProcess } from "./vault-process.js";
 
 /** B − A, per figure, in ms. */
 export interface AddedLatency {
@@ -50,11 +54,13 @@ export interface EngineReport {
   ratio: LatencyRatio | null;
   targets: TargetCheck[];
   /**
-   * CPU time (user + system, the whole process: client, vault and API alike) per measured call of
-   * each path, in ms; added = B − A. Steadier than latency on a shared machine: it counts work
-   * done, not time spent waiting for a CPU.
+   * CPU time (user + system, every thread) per measured call of each path, in ms; added = B − A.
+   * Steadier than latency on a shared machine: it counts work done, not time spent waiting for a
+   * CPU. The bench's process per path; with the vault in its own process, B also includes that
+   * process's CPU time over the measured calls divided by their number (`vault`, null when the
+   * vault runs in the bench's process). The API's process is not counted (the same for A and B).
    */
-  cpuMsPerCall: { direct: number; viaVault: number; added: number } | null;
+  cpuMsPerCall: { direct: number; viaVault: number; added: number; vault: number | null } | null;
   /** Why this engine's run stopped (the first failed call, or a set-up failure); null when it ran through. */
   failure: string | null;
   /** Checks after the run (e.g. every call reached the API once); empty when all held. */
@@ -64,9 +70,11 @@ export interface EngineReport {
 export interface RequestBenchReport {
   bench: "request-overhead";
   api: ApiTarget;
+  /** separate: the measured vault and the ping API each in their own process; single: all in the bench's. */
+  processes: Placement;
   calls: number;
   warmUp: number;
-  /** Where it ran: everything shares this machine (and one Node process), so its load shows in the figures. */
+  /** Where it ran: everything shares this machine, so its load shows in the figures. */
   machine: { node: string; cpus: number; loadAverage: number[] };
   engines: EngineReport[];
 }
@@ -107,6 +115,7 @@ export async function runRequestBench(
   return {
     bench: "request-overhead",
     api: options.api,
+    processes: options.processes,
     calls: options.calls,
     warmUp: options.warmUp,
     machine,
@@ -119,10 +128,23 @@ export function requestBenchSucceeded(report: RequestBenchReport): boolean {
   return report.engines.every((engine) => engine.failure === null && engine.problems.length === 0);
 }
 
+/** What the calls need, however the processes are placed. */
+interface Setup {
+  vaultBaseUrl: string;
+  apiKey: string;
+  grantId: string;
+  /** The URL both paths call. */
+  url: string;
+  /** The ping API (also started when the calls go to the resource API, and then idle). */
+  ping: PingApiHandle;
+  /** The measured vault's process CPU time so far, in µs; null when it runs in the bench's process. */
+  vaultCpuMicros: (() => Promise<number>) | null;
+}
+
 /**
- * One engine: a fresh database, a connect world on it, one grant made by a browserless connect
- * flow, then a second vault server on the same database (see startMeasuredVault) that the calls
- * go through, and the calls themselves.
+ * One engine: a fresh database, one grant made by a browserless connect flow, a second vault
+ * server on the same database that the calls go through (in its own process, or in the bench's),
+ * and the calls themselves.
  */
 async function runEngine(
   engine: Engine,
@@ -132,41 +154,41 @@ async function runEngine(
 ): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    progress(`${engine}: starting the database, the connect world and the API…`);
+    const separate = options.processes === "separate";
+    progress(
+      `${engine}: starting the database, the API and the connect world` +
+        `${separate ? ", then the measured vault and the API in their own processes" : ""}…`,
+    );
     const database: BenchDatabase = await openBenchDatabase(engine);
     cleanups.push(() => database.drop());
     report.database = database.description;
-    const ping = await startPingApi();
-    cleanups.push(() => ping.stop());
-    const world = await startConnectWorld({ databaseUrl: database.url });
-    cleanups.push(() => world.stop());
-
-    const { grantId } = await longPollFlow(
-      { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
-      { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
-    );
-    const measured = await startMeasuredVault(world, database.url, ping.baseUrl);
-    cleanups.push(() => measured.vault.close());
-
-    const url = options.api === "ping" ? `${ping.baseUrl}/ping` : `${world.api.baseUrl}/user`;
+    const setup = separate
+      ? await setUpSeparate(engine, database.url, cleanups)
+      : await setUpSingle(engine, options.api, database.url, cleanups);
+    const { url, grantId } = setup;
     report.url = url;
     // A's token: asked of the vault once, as an app that kept it would have it.
-    const authorization = await credentialHeader(measured.baseUrl, world.apiKey, grantId, url);
-    ping.expect(authorization);
-    const vault = new Vault({ apiKey: world.apiKey, baseUrl: measured.baseUrl });
+    const authorization = await credentialHeader(setup.vaultBaseUrl, setup.apiKey, grantId, url);
+    await setup.ping.expect(authorization);
+    const vault = new Vault({ apiKey: setup.apiKey, baseUrl: setup.vaultBaseUrl });
     const paths: Record<"A" | "B", Call> = {
-      A: async (signal) => expectOk(await fetch(url, { headers: { authorization }, signal })),
-      B: async (signal) => expectOk(await vault.request("GET", url, { grantId, signal })),
+      A: async () => expectOk(await fetch(url, { headers: { authorization } })),
+      B: async () => expectOk(await vault.request("GET", url, { grantId })),
     };
-
     progress(
       `${engine}: ${options.warmUp} warm-up + ${options.calls} measured calls per path, A and B interleaved…`,
     );
-    const { samples, cpuMicros } = await measure(paths, options.warmUp, options.calls);
+    await measure(paths, options.warmUp);
+    const vaultCpuBefore = (await setup.vaultCpuMicros?.()) ?? 0;
+    const { samples, cpuMicros } = await measure(paths, options.calls);
+    const vaultCpu = setup.vaultCpuMicros
+      ? ((await setup.vaultCpuMicros()) - vaultCpuBefore) / options.calls / 1000
+      : null;
     report.direct = summarize(samples.A);
     report.viaVault = summarize(samples.B);
-    const [cpuA, cpuB] = [cpuMicros.A / options.calls / 1000, cpuMicros.B / options.calls / 1000];
-    report.cpuMsPerCall = { direct: cpuA, viaVault: cpuB, added: cpuB - cpuA };
+    const cpuA = cpuMicros.A / options.calls / 1000;
+    const cpuB = cpuMicros.B / options.calls / 1000 + (vaultCpu ?? 0);
+    report.cpuMsPerCall = { direct: cpuA, viaVault: cpuB, added: cpuB - cpuA, vault: vaultCpu };
     if (report.direct && report.viaVault) {
       const { direct: a, viaVault: b } = report;
       report.added = {
@@ -185,7 +207,7 @@ async function runEngine(
     }
     if (options.api === "ping") {
       const expected = 2 * (options.warmUp + options.calls);
-      const counts = ping.counts();
+      const counts = await setup.ping.counts();
       if (counts.ok !== expected || counts.refused !== 0) {
         report.problems.push(
           `the API answered ${counts.ok} calls and refused ${counts.refused}; expected ${expected} and 0`,
@@ -199,39 +221,104 @@ async function runEngine(
   }
 }
 
-type Call = (signal: AbortSignal) => Promise<void>;
+/**
+ * As deployed: the measured vault and the ping API each in their own OS process, the client (the
+ * SDK and `fetch`) in the bench's. A keyed world (its key ring can be handed to another process)
+ * whose `idp` provider lists the ping API makes the grant; the measured vault is a second server
+ * on the same database, as behind a load balancer.
+ */
+async function setUpSeparate(
+  engine: Engine,
+  databaseUrl: string,
+  cleanups: (() => Promise<void>)[],
+): Promise<Setup> {
+  const ping = await startPingApiHandle(true);
+  cleanups.push(() => ping.stop());
+  const world = await startKeyedWorld({ databaseUrl, apiBaseUrls: [ping.baseUrl] });
+  cleanups.push(() => world.stop());
+  const { grantId } = await longPollFlow(
+    { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
+    { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
+  );
+  const measured = await startVaultProcess(
+    {
+      databaseUrl: world.databaseUrl,
+      providers: world.providers,
+      publicUrl: world.baseUrl,
+      key: world.key,
+      // The clock stands still, so the grant's token is never near expiry: no refresh during a run.
+      clock: world.vault.clock.current,
+    },
+    "the measured vault process",
+  );
+  cleanups.push(() => measured.stop());
+  return {
+    vaultBaseUrl: measured.baseUrl,
+    apiKey: world.apiKey,
+    grantId,
+    url: `${ping.baseUrl}/ping`,
+    ping,
+    vaultCpuMicros: () => measured.cpuMicros(),
+  };
+}
 
 /**
- * Runs `warmUp` unmeasured, then `calls` measured calls of each path, one call at a time. Each
- * round makes one call of each path, alternating which goes first, so drift (load from other
- * processes, GC, JIT, the database growing) falls on both alike. The first failure ends the run.
+ * Everything in the bench's process: the connect world (whose resource API `--api resource`
+ * calls), the ping API, and the measured vault (see startMeasuredVault).
+ */
+async function setUpSingle(
+  engine: Engine,
+  api: ApiTarget,
+  databaseUrl: string,
+  cleanups: (() => Promise<void>)[],
+): Promise<Setup> {
+  const ping = await startPingApiHandle(false);
+  cleanups.push(() => ping.stop());
+  const world = await startConnectWorld({ databaseUrl });
+  cleanups.push(() => world.stop());
+  const { grantId } = await longPollFlow(
+    { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
+    { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
+  );
+  const measured = await startMeasuredVault(world, databaseUrl, ping.baseUrl);
+  cleanups.push(() => measured.vault.close());
+  return {
+    vaultBaseUrl: measured.baseUrl,
+    apiKey: world.apiKey,
+    grantId,
+    url: api === "ping" ? `${ping.baseUrl}/ping` : `${world.api.baseUrl}/user`,
+    ping,
+    vaultCpuMicros: null,
+  };
+}
+
+type Call = () => Promise<void>;
+
+/**
+ * Makes `calls` calls of each path, one at a time. Each round makes one call of each path,
+ * alternating which goes first, so drift (load from other processes, GC, JIT, the database
+ * growing) falls on both alike. The first failure ends the run.
  */
 async function measure(
   paths: Record<"A" | "B", Call>,
-  warmUp: number,
   calls: number,
 ): Promise<{ samples: Record<"A" | "B", number[]>; cpuMicros: Record<"A" | "B", number> }> {
   const samples: Record<"A" | "B", number[]> = { A: [], B: [] };
   const cpuMicros: Record<"A" | "B", number> = { A: 0, B: 0 };
-  for (let round = 0; round < warmUp + calls; round++) {
+  for (let round = 0; round < calls; round++) {
     for (const path of round % 2 === 0 ? (["A", "B"] as const) : (["B", "A"] as const)) {
-      const signal = AbortSignal.timeout(CALL_TIME_LIMIT_MS);
       const cpuBefore = process.cpuUsage();
       const startedAt = performance.now();
       try {
-        await paths[path](signal);
+        await withinTimeLimit(paths[path], CALL_TIME_LIMIT_MS);
       } catch (error) {
         const what = path === "A" ? "A (direct fetch)" : "B (vault.request())";
-        const when = round < warmUp ? `warm-up call ${round + 1}` : `measured call ${round - warmUp + 1}`;
-        const reason = signal.aborted ? `timed out after ${CALL_TIME_LIMIT_MS} ms` : describe(error);
-        throw new Error(`${what}, ${when}: ${reason}`);
+        throw new Error(`${what}, call ${round + 1} of ${calls}: ${describe(error)}`);
       }
       const elapsed = performance.now() - startedAt;
       const cpu = process.cpuUsage(cpuBefore);
-      if (round >= warmUp) {
-        samples[path].push(elapsed);
-        cpuMicros[path] += cpu.user + cpu.system;
-      }
+      samples[path].push(elapsed);
+      cpuMicros[path] += cpu.user + cpu.system;
     }
   }
   return { samples, cpuMicros };

@@ -1,4 +1,6 @@
 import { parseArgs } from "node:util";
+import { integerIn, oneOf } from "./integer-flag.js";
+import type { Placement } from "./throughput-options.js";
 
 export type Engine = "sqlite" | "postgres";
 
@@ -12,11 +14,12 @@ export interface RequestBenchOptions {
   warmUp: number;
   engines: Engine[];
   api: ApiTarget;
+  processes: Placement;
   /** Print only the machine-readable JSON line. */
   json: boolean;
 }
 
-export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--warm-up N] [--engine E] [--api A] [--json]
+export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--warm-up N] [--engine E] [--api A] [--processes P] [--json]
 
   --calls N     measured calls per path (A direct, B vault.request()) per engine (default 2000)
   --warm-up N   unmeasured calls per path first (default 200)
@@ -25,6 +28,9 @@ export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--war
   --api A       ping: the bench's own API on loopback, which only compares the Authorization header
                 (default; isolates the vault's share); resource: the harness's resource API
                 (GET /user), which introspects every token at the OAuth provider
+  --processes P single: the client, the measured vault, the API and the OAuth provider all in
+                the bench's process (default); separate: the measured vault and the ping API each
+                in their own OS process, as deployed (not with --api resource)
   --json        print only one JSON line with the results`;
 
 const ENGINES = new Map<string, Engine[]>([
@@ -43,6 +49,7 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
       "warm-up": { type: "string", default: "200" },
       engine: { type: "string", default: "both" },
       api: { type: "string", default: "ping" },
+      processes: { type: "string", default: "single" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -52,23 +59,18 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
   if (!engines) {
     throw new Error(`--engine must be sqlite, postgres or both, got ${JSON.stringify(values.engine)}`);
   }
-  if (values.api !== "ping" && values.api !== "resource") {
-    throw new Error(`--api must be ping or resource, got ${JSON.stringify(values.api)}`);
+  const api = oneOf("--api", values.api, ["ping", "resource"] as const);
+  const processes = oneOf("--processes", values.processes, ["separate", "single"] as const);
+  if (api === "resource" && processes === "separate") {
+    throw new Error("--api resource needs --processes single (the resource API lives in the bench's process)");
   }
   return {
     // Upper bounds keep a typo from turning into an hour-long run.
     calls: integerIn("--calls", values.calls, 1, 100_000),
     warmUp: integerIn("--warm-up", values["warm-up"], 0, 10_000),
     engines,
-    api: values.api,
+    api,
+    processes,
     json: values.json,
   };
-}
-
-function integerIn(flag: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) {
-    throw new Error(`${flag} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
-  }
-  return value;
 }

@@ -43,8 +43,11 @@ export function formatRequestTable(report: RequestBenchReport): string {
   const lines = [
     `vault.request() overhead: time per GET to ${api}, in ms`,
     `${report.calls} measured calls per path after ${report.warmUp} warm-up, A and B interleaved, one at a ` +
-      "time; nearest-rank percentiles; added = B − A per figure; cpu/call: CPU time of the process (client, " +
-      "vault and API) per call",
+      "time; nearest-rank percentiles; added = B − A per figure",
+    report.processes === "separate"
+      ? "processes: the measured vault and the API each in their own, the client in the bench's; " +
+        "cpu/call: the client's, plus for B the vault process's (shown below)"
+      : "processes: client, vault and API all in the bench's; cpu/call: that process's per call",
     `Node ${machine.node}, ${machine.cpus} CPUs, load average ${machine.loadAverage.join(" ")} at the start`,
     "",
     ...rows.map(line),
@@ -52,6 +55,10 @@ export function formatRequestTable(report: RequestBenchReport): string {
   ];
   for (const engine of report.engines) {
     if (engine.database) lines.push(`${engine.engine}: ${engine.database}`);
+    const vaultCpu = engine.cpuMsPerCall?.vault;
+    if (vaultCpu !== undefined && vaultCpu !== null) {
+      lines.push(`${engine.engine}: the vault process's CPU time per B call ${vaultCpu.toFixed(2)} ms`);
+    }
     const targets = engine.targets.map(
       (target) =>
         `${target.figure} ${target.valueMs.toFixed(2)} ms ≤ ${target.limitMs} ms: ${target.met ? "met" : "MISSED"}`,

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
+import { newEventId } from "../ids.js";
 import type { AuditRow } from "../storage/audit-repository.js";
 import type { AuditEventInput } from "./audit-event.js";
 
@@ -16,7 +17,7 @@ export function linkRows(events: AuditEventInput[], tip: ChainTip, now: number):
   let previous = tip;
   return events.map((event) => {
     const fields: Omit<AuditRow, "hash"> = {
-      id: `evt_${randomBytes(12).toString("hex")}`,
+      id: newEventId(),
       app_id: event.appId,
       seq: previous.seq + 1,
       created_at: now,
