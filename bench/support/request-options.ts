@@ -62,7 +62,9 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
   const api = oneOf("--api", values.api, ["ping", "resource"] as const);
   const processes = oneOf("--processes", values.processes, ["separate", "single"] as const);
   if (api === "resource" && processes === "separate") {
-    throw new Error("--api resource needs --processes single (the resource API lives in the bench's process)");
+    throw new Error(
+      "--api resource needs --processes single (the resource API lives in the bench's process)",
+    );
   }
   return {
     // Upper bounds keep a typo from turning into an hour-long run.

@@ -12,6 +12,8 @@ import {
   Vault,
   VaultValueError,
 } from "../../packages/sdk/src/index.js";
+import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
+import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, DOWN_API_BASE_URL, startConnectWorld } from "../harness/connect-world.js";
@@ -29,6 +31,8 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
   /** While positive, the vault's calls to the token endpoint fail with 503 (and count down). */
   let failTokenCalls = 0;
 
+  const countRetrieved = async (grantId: string) =>
+    (await vault.listAuditEvents({ grantId, type: "credential.retrieved", limit: 100 })).events.length;
   const tokenCalls = () =>
     world.oauth.requests().filter((request) => request.method === "POST" && request.path === "/token").length;
   /** Moves every vault's clock to just past the access tokens' one-hour lifetime. */
@@ -210,6 +214,60 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       const { events } = await vault.listAuditEvents({ grantId: shortId });
       expect(events.filter((event) => event.type === "grant.expired")).toHaveLength(1);
       expect(events.filter((event) => event.type === "credential.refused")).toHaveLength(2);
+    });
+
+    it("repeated calls skip the read, yet see at once what another server revoked or refreshed", async () => {
+      const grantId = await connectAccount(world, browser, "idp", "kim");
+      const url = `${world.api.baseUrl}/user`;
+      const { store } = world.vault;
+      const ok = async (caller: Vault) =>
+        expect((await caller.request("GET", url, { grantId })).status).toBe(200);
+      let reads = 0;
+      const read = store.grants.getForKey.bind(store.grants);
+      store.grants.getForKey = (...args) => {
+        reads++;
+        return read(...args);
+      };
+      try {
+        // The first calls read (and record last use); then the calls decide on that read.
+        await ok(vault);
+        await ok(vault);
+        reads = 0;
+        const retrievedBefore = await countRetrieved(grantId);
+        for (let i = 0; i < 3; i++) await ok(vault);
+        expect(reads).toBe(0);
+        expect((await countRetrieved(grantId)) - retrievedBefore).toBe(3);
+
+        // Another server refreshed: the next call hands out the new token, not the one it read.
+        const credentials = new CredentialStore(
+          store,
+          new KeyringHolder(world.vault.keyring, { kind: "env" }),
+          world.vault.clock,
+        );
+        await credentials.save(grantId, {
+          accessToken: "refreshed-by-another-server",
+          expiresAt: world.vault.clock.now() + 3_600_000,
+        });
+        await vault.request("GET", url, { grantId });
+        expect(world.api.requests().at(-1)?.headers.authorization).toBe("Bearer refreshed-by-another-server");
+        expect(reads).toBe(1);
+
+        // Another server revoked the API key: refused at once.
+        const second = await world.vault.apiKeys.createKey(world.appId, "second");
+        const secondVault = new Vault({ apiKey: second.plaintext, baseUrl: world.baseUrl });
+        await secondVault.request("GET", url, { grantId });
+        await secondVault.request("GET", url, { grantId });
+        await store.apiKeys.revoke(second.key.id, world.vault.clock.now());
+        await expect(secondVault.request("GET", url, { grantId })).rejects.toMatchObject({
+          code: "api_key_revoked",
+        });
+
+        // Another server revoked the grant: refused at once.
+        await store.grants.setStatus(grantId, "revoked", "revoked elsewhere", world.vault.clock.now());
+        await expect(vault.request("GET", url, { grantId })).rejects.toBeInstanceOf(GrantRevokedError);
+      } finally {
+        store.grants.getForKey = read;
+      }
     });
 
     it("proxy mode: the vault makes the call, streams the body, and the token stays inside", async () => {

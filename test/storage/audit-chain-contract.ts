@@ -1,8 +1,12 @@
+import { Migrator } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
 import { systemClock } from "../../packages/server/src/clock.js";
+import type { GrantUseFacts } from "../../packages/server/src/storage/audit-repository.js";
+import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
 import { Store } from "../../packages/server/src/storage/store.js";
-import type { OpenedDatabase } from "./storage-fixtures.js";
+import { grantRecord, type OpenedDatabase } from "./storage-fixtures.js";
 
 /**
  * The audit chain under concurrency, on one engine: appends batch, remember the tip, and settle
@@ -88,6 +92,115 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
       await log.append({ appId: "app_d", type: "grant.created" });
       expect(await seqs("app_d")).toStrictEqual([1, 2]);
       expect(await log.verify("app_d")).toMatchObject({ ok: true, checked: 2 });
+    });
+    it("writes a conditional append only while its facts hold; one that fails takes no place in the chain", async () => {
+      const store = stores[0];
+      const keys = new ApiKeyService(store, systemClock);
+      const { app, apiKey } = await keys.createApp("facts");
+      const grant = grantRecord(app.id, { expiresAt: Date.now() + 3_600_000, userSubject: "user-1" });
+      await store.grants.insert(grant);
+      await store.credentials.put(grant.id, "gv1:k:sealed-1", Date.now());
+      const facts: GrantUseFacts = {
+        keyHash: hashApiKey(apiKey.plaintext),
+        appId: app.id,
+        grantId: grant.id,
+        providerId: grant.providerId,
+        expiresAt: grant.expiresAt,
+        userSubject: grant.userSubject,
+        sealedCredential: "gv1:k:sealed-1",
+      };
+      const log = new AuditLog(store, systemClock);
+      const use = { appId: app.id, grantId: grant.id, type: "credential.retrieved" as const };
+      expect(await log.appendIf(use, facts)).toBe(true);
+
+      // Each fact, changed in the database (as another server would), stops the next append.
+      const changes: [string, () => Promise<unknown>, () => Promise<unknown>][] = [
+        [
+          "credential replaced",
+          () => store.credentials.put(grant.id, "gv1:k:sealed-2", Date.now()),
+          () => store.credentials.put(grant.id, "gv1:k:sealed-1", Date.now()),
+        ],
+        [
+          "grant revoked",
+          () => store.grants.setStatus(grant.id, "revoked", "test", Date.now()),
+          () => store.grants.setStatus(grant.id, "active", null, Date.now()),
+        ],
+        [
+          "expiry changed",
+          () => store.db.updateTable("grants").set({ expires_at: 1 }).where("id", "=", grant.id).execute(),
+          () =>
+            store.db
+              .updateTable("grants")
+              .set({ expires_at: grant.expiresAt })
+              .where("id", "=", grant.id)
+              .execute(),
+        ],
+        [
+          "user changed",
+          () =>
+            store.db
+              .updateTable("grants")
+              .set({ user_subject: "user-2" })
+              .where("id", "=", grant.id)
+              .execute(),
+          () =>
+            store.db
+              .updateTable("grants")
+              .set({ user_subject: "user-1" })
+              .where("id", "=", grant.id)
+              .execute(),
+        ],
+        ["key revoked", () => keys.revoke(apiKey.key.id), async () => {}],
+      ];
+      let written = 1;
+      for (const [what, change, undo] of changes) {
+        await change();
+        expect({ what, written: await log.appendIf(use, facts) }).toStrictEqual({ what, written: false });
+        await undo();
+        if (what !== "key revoked") {
+          expect({ what, written: await log.appendIf(use, facts) }).toStrictEqual({ what, written: true });
+          written++;
+        }
+      }
+      // Another app's key, with otherwise true facts, never writes into this app's grant.
+      const other = await keys.createApp("other");
+      const foreign = { ...facts, keyHash: hashApiKey(other.apiKey.plaintext) };
+      expect(await log.appendIf(use, foreign)).toBe(false);
+
+      await log.append({ appId: app.id, type: "grant.revoked" });
+      expect(await seqs(app.id)).toStrictEqual(Array.from({ length: written + 1 }, (_, i) => i + 1));
+      expect(await log.verify(app.id)).toMatchObject({ ok: true, checked: written + 1 });
+    });
+
+    it("keeps a chain written before the audit table was re-keyed by (app, seq)", async () => {
+      const opened = await open();
+      const old = await Store.open(opened.url, { migrate: false });
+      try {
+        const migrator = new Migrator({ db: old.db, provider: migrationProvider });
+        expect((await migrator.migrateTo("0005-web-and-identity")).error).toBeUndefined();
+        await old.apps.insert({ id: "app_old", name: "old", createdAt: Date.now() });
+        const log = new AuditLog(old, systemClock);
+        for (let i = 0; i < 5; i++)
+          await log.append({ appId: "app_old", type: "session.created", details: { i } });
+
+        expect(await old.migrate()).toStrictEqual(["0006-audit-chain-key"]);
+        const after = new AuditLog(old, systemClock);
+        await after.append({ appId: "app_old", type: "grant.created" });
+        expect(await after.verify("app_old")).toMatchObject({ ok: true, checked: 6 });
+        const listed = await after.list("app_old", {}, 10);
+        expect(listed.map((row) => Number(row.seq))).toStrictEqual([6, 5, 4, 3, 2, 1]);
+        // The chain's place is the key: a second row at seq 6 is refused.
+        const [newest] = listed;
+        await expect(
+          old.db
+            .insertInto("audit_events")
+            .values({ ...(newest as (typeof listed)[0]), id: "evt_duplicate" })
+            .execute(),
+        ).rejects.toThrow();
+      } finally {
+        await old.close();
+        await opened.cleanup();
+      }
     });
   });
 }

@@ -24,6 +24,15 @@ export type Authentication =
   | { ok: true; appId: string; keyId: string; keyPrefix: string }
   | { ok: false; reason: "invalid_api_key" | "api_key_revoked" };
 
+/** An authentication and what the same query read of the grant the call names. */
+export interface KeyAndGrant {
+  auth: Authentication;
+  grant: GrantRecord | null;
+  sealedCredential: string | null;
+  keyHash: string | null;
+  keyLastUsedAt: number | null;
+}
+
 /** Apps and their API keys: issuing, checking, revoking. Keys are stored as SHA-256 hashes only. */
 export class ApiKeyService {
   constructor(
@@ -62,20 +71,23 @@ export class ApiKeyService {
   /**
    * Authenticates the key and reads the grant the call names in the same query (a call with a
    * grant asks the database once instead of twice). `grant` is null when the key's app has no
-   * such grant.
+   * such grant. `keyHash` and `keyLastUsedAt` are the key row's, when there is one.
    */
-  async authenticateWithGrant(
-    presented: string,
-    grantId: string,
-  ): Promise<{ auth: Authentication; grant: GrantRecord | null; sealedCredential: string | null }> {
-    if (!isWellFormedApiKey(presented)) {
-      return { auth: { ok: false, reason: "invalid_api_key" }, grant: null, sealedCredential: null };
-    }
-    const found = await this.store.grants.getForKey(hashApiKey(presented), grantId);
+  async authenticateWithGrant(presented: string, grantId: string): Promise<KeyAndGrant> {
+    const none = { grant: null, sealedCredential: null, keyHash: null, keyLastUsedAt: null };
+    if (!isWellFormedApiKey(presented)) return { auth: { ok: false, reason: "invalid_api_key" }, ...none };
+    const keyHash = hashApiKey(presented);
+    const found = await this.store.grants.getForKey(keyHash, grantId);
     const auth = await this.#judge(found?.key ?? null);
     return auth.ok && found
-      ? { auth, grant: found.grant, sealedCredential: found.sealedCredential }
-      : { auth, grant: null, sealedCredential: null };
+      ? {
+          auth,
+          grant: found.grant,
+          sealedCredential: found.sealedCredential,
+          keyHash,
+          keyLastUsedAt: found.key.lastUsedAt,
+        }
+      : { auth, ...none };
   }
 
   async #judge(key: ApiKeyRecord | null): Promise<Authentication> {

@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { AuditFilter, AuditRow } from "../storage/audit-repository.js";
+import type { AuditFilter, AuditRow, GrantUseFacts } from "../storage/audit-repository.js";
 import type { Store } from "../storage/store.js";
 import type { AuditEventInput } from "./audit-event.js";
 import { GENESIS, hashOf } from "./chain-link.js";
@@ -24,12 +24,25 @@ export class AuditLog {
 
   /** Resolves once the event's row is committed; rejects (and nothing is written) otherwise. */
   append(event: AuditEventInput): Promise<void> {
-    let writer = this.#writers.get(event.appId);
+    return this.#writerOf(event.appId).append(event);
+  }
+
+  /**
+   * Appends a grant use only if what it was decided on still holds, checked in the statement that
+   * writes it (see GrantUseFacts): resolves true once committed, false when the facts changed
+   * (nothing written, no place in the chain taken); rejects when the row cannot be written.
+   */
+  appendIf(event: AuditEventInput, facts: GrantUseFacts): Promise<boolean> {
+    return this.#writerOf(event.appId).appendIf(event, facts);
+  }
+
+  #writerOf(appId: string): ChainWriter {
+    let writer = this.#writers.get(appId);
     if (!writer) {
-      writer = new ChainWriter(event.appId, this.store, this.clock);
-      this.#writers.set(event.appId, writer);
+      writer = new ChainWriter(appId, this.store, this.clock);
+      this.#writers.set(appId, writer);
     }
-    return writer.append(event);
+    return writer;
   }
 
   list(appId: string, filter: AuditFilter, limit: number): Promise<AuditRow[]> {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.js";
+import type { AuditRow, GrantUseFacts } from "../storage/audit-repository.js";
 import type { Store } from "../storage/store.js";
 import type { AuditEventInput } from "./audit-event.js";
 import { type ChainTip, GENESIS, linkRows } from "./chain-link.js";
@@ -11,7 +12,10 @@ const MAX_ATTEMPTS = 20;
 
 interface Pending {
   event: AuditEventInput;
-  resolve: () => void;
+  /** Written only if these still hold (alone, in its own statement); null: written regardless. */
+  facts: GrantUseFacts | null;
+  /** With whether the row was written (always true without facts). */
+  resolve: (written: boolean) => void;
   reject: (error: unknown) => void;
 }
 
@@ -20,7 +24,8 @@ interface Pending {
  * next one (one statement, one commit), and the writer remembers the tip it wrote last, so an
  * append is usually a single INSERT. Writers in other server processes are caught by the unique
  * (app, seq) constraint: a lost race re-reads the tip and tries again. A promise resolves only
- * once its row is committed.
+ * once its row is committed. A conditional append (`appendIf`) is written on its own, in queue
+ * order, and takes no place in the chain when its facts no longer hold.
  */
 export class ChainWriter {
   #tip: ChainTip | null = null;
@@ -33,9 +38,18 @@ export class ChainWriter {
     private readonly clock: Clock,
   ) {}
 
-  append(event: AuditEventInput): Promise<void> {
+  async append(event: AuditEventInput): Promise<void> {
+    await this.#enqueue(event, null);
+  }
+
+  /** Appends `event` only if `facts` still hold when it is written; resolves with whether it was. */
+  appendIf(event: AuditEventInput, facts: GrantUseFacts): Promise<boolean> {
+    return this.#enqueue(event, facts);
+  }
+
+  #enqueue(event: AuditEventInput, facts: GrantUseFacts | null): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ event, resolve, reject });
+      this.#queue.push({ event, facts, resolve, reject });
       if (!this.#writing) void this.#drain();
     });
   }
@@ -44,10 +58,19 @@ export class ChainWriter {
     this.#writing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_BATCH);
+        const facts = this.#queue[0]?.facts ?? null;
+        // A conditional append alone; otherwise the unconditional ones up to the next conditional.
+        let size = 1;
+        if (!facts) {
+          while (size < MAX_BATCH && size < this.#queue.length && !this.#queue[size]?.facts) size++;
+        }
+        const batch = this.#queue.splice(0, size);
         try {
-          await this.#write(batch.map((pending) => pending.event));
-          for (const pending of batch) pending.resolve();
+          const written = await this.#write(
+            batch.map((pending) => pending.event),
+            facts,
+          );
+          for (const pending of batch) pending.resolve(written);
         } catch (error) {
           this.#tip = null;
           for (const pending of batch) pending.reject(error);
@@ -58,14 +81,19 @@ export class ChainWriter {
     }
   }
 
-  async #write(events: AuditEventInput[]): Promise<void> {
+  /** False only when `facts` (for a single event) no longer held: nothing was written. */
+  async #write(events: AuditEventInput[], facts: GrantUseFacts | null): Promise<boolean> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const tip = this.#tip ?? (await this.store.audit.tip(this.appId)) ?? GENESIS;
       const rows = linkRows(events, tip, this.clock.now());
-      if ((await this.store.audit.insertLinks(rows)) === "inserted") {
+      const outcome = facts
+        ? await this.store.audit.insertLinkIf(rows[0] as AuditRow, facts)
+        : await this.store.audit.insertLinks(rows);
+      if (outcome === "unmet") return false;
+      if (outcome === "inserted") {
         const last = rows[rows.length - 1] as ChainTip;
         this.#tip = { seq: last.seq, hash: last.hash };
-        return;
+        return true;
       }
       this.#tip = null;
       // Jitter, so that writers who collided do not collide again in lockstep.

@@ -1,15 +1,17 @@
-import type { ApiKeyService } from "../apps/api-keys.js";
-import type { AuditLog } from "../audit/audit-log.js";
+import { type ApiKeyService, hashApiKey, isWellFormedApiKey } from "../apps/api-keys.js";
+import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { UserTokens } from "../identity/user-tokens.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
+import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
 import type { CredentialStore, TokenSet } from "./credential-store.js";
+import { RecentGrantReads } from "./recent-grant-reads.js";
 import {
   ReauthRequired,
   RefreshUnavailable,
@@ -47,6 +49,8 @@ export interface GrantedAccess {
  * fresh token. Used by retrieve mode (the SDK makes the call) and proxy mode (the vault does).
  */
 export class CredentialAccess {
+  readonly #recentReads = new RecentGrantReads();
+
   constructor(
     private readonly deps: {
       apiKeys: ApiKeyService;
@@ -66,18 +70,16 @@ export class CredentialAccess {
    * target, the grant — refreshes if needed, and records the access in the audit log before any
    * credential is returned: if the audit row cannot be written, nothing is handed out. Refusals
    * after the key was accepted are recorded too, with their reason.
+   *
+   * A repeated call may skip the read: see {@link CredentialAccess.#grantFromRecentRead}.
    */
   async grant(apiKey: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
-    const { auth, grant, sealedCredential } = await this.deps.apiKeys.authenticateWithGrant(apiKey, grantId);
+    const fast = await this.#grantFromRecentRead(apiKey, grantId, request);
+    if (fast) return fast;
+    const read = await this.deps.apiKeys.authenticateWithGrant(apiKey, grantId);
+    const { auth, grant, sealedCredential } = read;
     if (!auth.ok) throw new VaultError(auth.reason);
     const caller: AccessCaller = { appId: auth.appId, keyPrefix: auth.keyPrefix };
-    const audited = {
-      appId: caller.appId,
-      grantId,
-      apiKeyPrefix: caller.keyPrefix,
-      reason: request.reason ?? null,
-      context: request.context ?? null,
-    };
     let access: GrantedAccess;
     try {
       access = await this.#check(caller, grant, sealedCredential, request);
@@ -85,7 +87,7 @@ export class CredentialAccess {
       if (error instanceof VaultError && error.code !== "grant_not_found") {
         await this.deps.audit
           .append({
-            ...audited,
+            ...audited(caller, grantId, request),
             type: "credential.refused",
             outcome: "refused",
             details: { code: error.code, ...target(request.url) },
@@ -96,21 +98,76 @@ export class CredentialAccess {
       throw error;
     }
     try {
-      await this.deps.audit.append({
-        ...audited,
-        type: "credential.retrieved",
-        providerId: access.grant.providerId,
-        details: {
-          method: request.method,
-          ...target(request.url),
-          ...(access.refresh ? { refresh_attempts: access.refresh.attempts } : {}),
-        },
-      });
+      await this.deps.audit.append(retrieved(access, request));
     } catch (error) {
       // Fail closed: no audit row, no credential.
       throw new VaultError("audit_unavailable", { cause: error });
     }
+    if (
+      read.keyHash !== null &&
+      sealedCredential !== null &&
+      !access.refresh &&
+      request.userToken === undefined
+    ) {
+      this.#recentReads.remember({
+        keyHash: read.keyHash,
+        appId: caller.appId,
+        keyPrefix: caller.keyPrefix,
+        keyLastUsedAt: read.keyLastUsedAt,
+        grant: access.grant,
+        sealedCredential,
+      });
+    }
     return access;
+  }
+
+  /**
+   * The same checks on what an earlier call of this process read of the key and the grant, with
+   * no read of its own: the audit row is written only if that read still holds in the database
+   * (the key unrevoked, the grant active with the same expiry, user and sealed credential),
+   * checked in the INSERT itself — one statement instead of two. Null, with nothing written,
+   * whenever anything would go differently: no such read, a check that refuses, a token to
+   * refresh, a last-used write due, a user token to check, or a read no longer true. The caller
+   * then takes the full path, which reads afresh and refuses, refreshes or records as usual.
+   */
+  async #grantFromRecentRead(
+    apiKey: string,
+    grantId: string,
+    request: AccessRequest,
+  ): Promise<GrantedAccess | null> {
+    if (request.userToken !== undefined || !isWellFormedApiKey(apiKey)) return null;
+    const keyHash = hashApiKey(apiKey);
+    const read = this.#recentReads.find(keyHash, grantId, this.deps.clock.now());
+    if (!read) return null;
+    const { grant, sealedCredential } = read;
+    if ("refusal" in this.#judge(grant, request.url)) return null;
+    // A value the key ring can no longer open (a key rotated away) is the full path's to report.
+    const tokens = await this.deps.credentials.open(grant.id, sealedCredential).catch(() => null);
+    if (!tokens || !this.deps.refresher.isFresh(tokens)) return null;
+    const access: GrantedAccess = {
+      caller: { appId: read.appId, keyPrefix: read.keyPrefix },
+      grant,
+      tokens,
+      refresh: null,
+      headers: credentialHeaders(tokens),
+    };
+    let written: boolean;
+    try {
+      written = await this.deps.audit.appendIf(retrieved(access, request), {
+        keyHash,
+        appId: read.appId,
+        grantId,
+        providerId: grant.providerId,
+        expiresAt: grant.expiresAt,
+        userSubject: grant.userSubject,
+        sealedCredential,
+      });
+    } catch (error) {
+      throw new VaultError("audit_unavailable", { cause: error });
+    }
+    if (written) return access;
+    this.#recentReads.forget(keyHash, grantId);
+    return null;
   }
 
   /**
@@ -133,7 +190,7 @@ export class CredentialAccess {
     sealedCredential: string | null,
     request: AccessRequest,
   ): Promise<GrantedAccess> {
-    const { store, providers, refresher, credentials, clock } = this.deps;
+    const { store, refresher, credentials, clock } = this.deps;
     if (!grant) throw new VaultError("grant_not_found");
     const { appId } = caller;
     const grantId = grant.id;
@@ -142,18 +199,9 @@ export class CredentialAccess {
       const subject = await this.deps.userTokens.subjectOf(appId, request.userToken);
       if (grant.userSubject !== subject) throw new VaultError("grant_not_found");
     }
-    const provider = providers.get(grant.providerId);
-    if (!provider) {
-      throw new VaultError("reauth_required", {
-        message: `The provider ${grant.providerId} is no longer configured.`,
-      });
-    }
-    const refusal = targetRefusal(request.url, provider.apiBaseUrls);
-    if (refusal) throw new VaultError("host_not_allowed", { message: `Refused: ${refusal}.` });
-    if (grant.status === "revoked") throw new VaultError("grant_revoked");
-    if (grant.status === "reauth_required") throw new VaultError("reauth_required");
-    // An expired grant is refused, and never refreshed.
-    if (grant.expiresAt !== null && grant.expiresAt <= clock.now()) throw new VaultError("grant_expired");
+    const verdict = this.#judge(grant, request.url);
+    if ("refusal" in verdict) throw verdict.refusal;
+    const { provider } = verdict;
 
     let usable: UsableTokens;
     try {
@@ -179,10 +227,60 @@ export class CredentialAccess {
     if (isTouchDue(grant.lastUsedAt, now)) {
       await store.grants.touch(grant.id, now, LAST_USED_RESOLUTION_MS);
     }
-    // Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1).
     const { tokens, refresh } = usable;
-    return { caller, grant, tokens, refresh, headers: { authorization: `Bearer ${tokens.accessToken}` } };
+    return { caller, grant, tokens, refresh, headers: credentialHeaders(tokens) };
   }
+
+  /** The checks that need nothing but the grant as read: its provider, the target, status and expiry. */
+  #judge(grant: GrantRecord, url: string): { provider: ResolvedProvider } | { refusal: VaultError } {
+    const provider = this.deps.providers.get(grant.providerId);
+    if (!provider) {
+      return {
+        refusal: new VaultError("reauth_required", {
+          message: `The provider ${grant.providerId} is no longer configured.`,
+        }),
+      };
+    }
+    const refusal = targetRefusal(url, provider.apiBaseUrls);
+    if (refusal) return { refusal: new VaultError("host_not_allowed", { message: `Refused: ${refusal}.` }) };
+    if (grant.status === "revoked") return { refusal: new VaultError("grant_revoked") };
+    if (grant.status === "reauth_required") return { refusal: new VaultError("reauth_required") };
+    // An expired grant is refused, and never refreshed.
+    if (grant.expiresAt !== null && grant.expiresAt <= this.deps.clock.now()) {
+      return { refusal: new VaultError("grant_expired") };
+    }
+    return { provider };
+  }
+}
+
+/** Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1). */
+function credentialHeaders(tokens: TokenSet): Record<string, string> {
+  return { authorization: `Bearer ${tokens.accessToken}` };
+}
+
+/** What every audit row of a call records about who asked and why. */
+function audited(caller: AccessCaller, grantId: string, request: AccessRequest) {
+  return {
+    appId: caller.appId,
+    grantId,
+    apiKeyPrefix: caller.keyPrefix,
+    reason: request.reason ?? null,
+    context: request.context ?? null,
+  };
+}
+
+/** The `credential.retrieved` row of a granted call. */
+function retrieved(access: GrantedAccess, request: AccessRequest): AuditEventInput {
+  return {
+    ...audited(access.caller, access.grant.id, request),
+    type: "credential.retrieved",
+    providerId: access.grant.providerId,
+    details: {
+      method: request.method,
+      ...target(request.url),
+      ...(access.refresh ? { refresh_attempts: access.refresh.attempts } : {}),
+    },
+  };
 }
 
 /** Host and path of a URL for the audit log; never the query string (it may carry secrets). */

@@ -75,6 +75,11 @@ export class TokenRefresher {
     return pending;
   }
 
+  /** True when the tokens can be used as they are: not within the refresh margin of expiry. */
+  isFresh(tokens: TokenSet): boolean {
+    return !this.#nearExpiry(tokens);
+  }
+
   #nearExpiry(tokens: TokenSet): boolean {
     return tokens.expiresAt !== undefined && tokens.expiresAt - this.deps.clock.now() <= REFRESH_MARGIN_MS;
   }

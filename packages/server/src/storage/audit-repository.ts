@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { PreparedQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
 
@@ -34,12 +34,64 @@ const everyColumnListed: Exclude<keyof AuditRow, (typeof COLUMNS)[number]> exten
   true;
 void everyColumnListed;
 
+/**
+ * What a grant use was decided on, to be still true when its audit row is written: the key (by
+ * hash) unrevoked and of `appId`; the grant of that app active, with the same provider, expiry
+ * and user; the same sealed credential. See {@link AuditRepository.insertLinkIf}.
+ */
+export interface GrantUseFacts {
+  keyHash: string;
+  appId: string;
+  grantId: string;
+  providerId: string;
+  expiresAt: number | null;
+  userSubject: string | null;
+  sealedCredential: string;
+}
+
 /** Audit rows: appended, read, never updated or deleted by the vault. */
 export class AuditRepository {
   /** Index n − 1: the INSERT of n rows (every credential and proxied call writes one). */
   readonly #inserts: PreparedQuery<Record<string, unknown>, never>[] = [];
+  readonly #insertIf: PreparedQuery<GrantUseFacts & Record<string, unknown>, never>;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>) {
+    this.#insertIf = new PreparedQuery<GrantUseFacts & Record<string, unknown>, never>(db, (slot) => {
+      const row = slotRow(0, (name) => slot(name));
+      return db
+        .insertInto("audit_events")
+        .columns(COLUMNS)
+        .expression(
+          db
+            // Bigints cast: PostgreSQL types a bare parameter in a SELECT list as text.
+            .selectNoFrom(
+              COLUMNS.map((column) =>
+                (column === "seq" || column === "created_at"
+                  ? sql`cast(${row[column]} as bigint)`
+                  : sql`${row[column]}`
+                ).as(column),
+              ),
+            )
+            .where(({ exists, selectFrom }) =>
+              exists(
+                selectFrom("api_keys")
+                  .innerJoin("grants", "grants.app_id", "api_keys.app_id")
+                  .innerJoin("credentials", "credentials.grant_id", "grants.id")
+                  .select(sql`1`.as("one"))
+                  .where("api_keys.hash", "=", slot("keyHash"))
+                  .where("api_keys.revoked_at", "is", null)
+                  .where("api_keys.app_id", "=", slot("appId"))
+                  .where("grants.id", "=", slot("grantId"))
+                  .where("grants.status", "=", "active")
+                  .where("grants.provider_id", "=", slot("providerId"))
+                  .where("grants.expires_at", "is not distinct from", slot("expiresAt"))
+                  .where("grants.user_subject", "is not distinct from", slot("userSubject"))
+                  .where("credentials.secret", "=", slot("sealedCredential")),
+              ),
+            ),
+        );
+    });
+  }
 
   /** The app's newest event (the chain's tip), or null for an empty chain. */
   async tip(appId: string): Promise<Pick<AuditRow, "seq" | "hash"> | null> {
@@ -70,6 +122,21 @@ export class AuditRepository {
         await this.#insertOf(rows.length).execute(slotValues(rows));
       }
       return "inserted";
+    } catch (error) {
+      if (isUniqueViolation(error)) return "conflict";
+      throw error;
+    }
+  }
+
+  /**
+   * Inserts one row only if `facts` still hold, checked in the same statement: `unmet` when they
+   * do not (nothing was inserted; another server revoked, refreshed or changed something since
+   * they were read), `conflict` when another writer took the row's place in the chain.
+   */
+  async insertLinkIf(row: AuditRow, facts: GrantUseFacts): Promise<"inserted" | "conflict" | "unmet"> {
+    try {
+      const result = await this.#insertIf.execute({ ...slotValues([row]), ...facts });
+      return result.numAffectedRows === 1n ? "inserted" : "unmet";
     } catch (error) {
       if (isUniqueViolation(error)) return "conflict";
       throw error;

@@ -4,6 +4,7 @@ import { connectSessions } from "./0002-connect-sessions.js";
 import { grantStatus } from "./0003-grant-status.js";
 import { auditEvents } from "./0004-audit-events.js";
 import { webAndIdentity } from "./0005-web-and-identity.js";
+import { auditChainKey } from "./0006-audit-chain-key.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0003-grant-status": grantStatus,
   "0004-audit-events": auditEvents,
   "0005-web-and-identity": webAndIdentity,
+  "0006-audit-chain-key": auditChainKey,
 };
 
 export const migrationProvider: MigrationProvider = {
