@@ -36,6 +36,14 @@ export class AuditLog {
     return this.#writerOf(event.appId).appendIf(event, facts);
   }
 
+  /**
+   * True while the app's chain has a write in flight in this process. A conditional append is
+   * written alone; unconditional ones that queue meanwhile go out together in one statement.
+   */
+  isBusy(appId: string): boolean {
+    return this.#writers.get(appId)?.busy ?? false;
+  }
+
   #writerOf(appId: string): ChainWriter {
     let writer = this.#writers.get(appId);
     if (!writer) {

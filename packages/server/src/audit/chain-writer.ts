@@ -38,6 +38,11 @@ export class ChainWriter {
     private readonly clock: Clock,
   ) {}
 
+  /** True while a write is in flight: an append now would wait for it (and join the next batch). */
+  get busy(): boolean {
+    return this.#writing;
+  }
+
   async append(event: AuditEventInput): Promise<void> {
     await this.#enqueue(event, null);
   }

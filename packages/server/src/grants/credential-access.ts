@@ -127,8 +127,9 @@ export class CredentialAccess {
    * (the key unrevoked, the grant active with the same expiry, user and sealed credential),
    * checked in the INSERT itself — one statement instead of two. Null, with nothing written,
    * whenever anything would go differently: no such read, a check that refuses, a token to
-   * refresh, a last-used write due, a user token to check, or a read no longer true. The caller
-   * then takes the full path, which reads afresh and refuses, refreshes or records as usual.
+   * refresh, a last-used write due, a user token to check, or a read no longer true; and while
+   * the app's audit chain is busy writing. The caller then takes the full path, which reads
+   * afresh and refuses, refreshes or records as usual.
    */
   async #grantFromRecentRead(
     apiKey: string,
@@ -138,7 +139,8 @@ export class CredentialAccess {
     if (request.userToken !== undefined || !isWellFormedApiKey(apiKey)) return null;
     const keyHash = hashApiKey(apiKey);
     const read = this.#recentReads.find(keyHash, grantId, this.deps.clock.now());
-    if (!read) return null;
+    // Under concurrent calls the full path's appends share statements; a conditional one is alone.
+    if (!read || this.deps.audit.isBusy(read.appId)) return null;
     const { grant, sealedCredential } = read;
     if ("refusal" in this.#judge(grant, request.url)) return null;
     // A value the key ring can no longer open (a key rotated away) is the full path's to report.
