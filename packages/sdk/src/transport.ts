@@ -80,10 +80,25 @@ export const nodeTransport: JsonTransport = async (url, { method, headers, body,
     ...(body === undefined ? {} : { body }),
     ...(signal ? { signal } : {}),
   });
-  const chunks: Buffer[] = [];
-  for await (const chunk of incoming) chunks.push(chunk as Buffer);
-  return { status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") };
+  return { status: incoming.statusCode ?? 0, text: (await readWhole(incoming)).toString("utf8") };
 };
+
+/**
+ * The rest of an answer's body. With plain listeners: an async iterator over the stream costs
+ * more than a small body does.
+ */
+function readWhole(incoming: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+    incoming.on("end", () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    incoming.on("error", reject);
+    // A connection dropped mid-answer may end the stream without an error: never wait forever.
+    incoming.on("close", () => {
+      if (!incoming.complete) reject(new Error("the connection closed before the answer was complete"));
+    });
+  });
+}
 
 export interface StreamExchange {
   method: string;
@@ -140,9 +155,7 @@ export const nodeStreamTransport: StreamTransport = async (url, exchange) => {
   // Small answers of known length are read whole: a web stream costs more than the body.
   const length = Number(incoming.headers["content-length"]);
   if (Number.isInteger(length) && length <= READ_WHOLE_LIMIT_BYTES) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    return new Response(Buffer.concat(chunks), init);
+    return new Response(await readWhole(incoming), init);
   }
   return new Response(Readable.toWeb(incoming) as ReadableStream, init);
 };

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestVault, type TestVault } from "../../../test/harness/vault-app.js";
@@ -36,6 +38,22 @@ describe("Vault (SDK) against a real server", () => {
   it("reports an unreachable vault as a NetworkError", async () => {
     const client = new Vault({ apiKey, baseUrl: "http://127.0.0.1:1" });
     await expect(client.getApp()).rejects.toBeInstanceOf(NetworkError);
+  });
+
+  it("reports a vault that drops the connection mid-answer as a NetworkError, without waiting on", async () => {
+    const dropping = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      response.write('{"app_id":');
+      setTimeout(() => response.socket?.destroy(), 10);
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = dropping.address() as AddressInfo;
+      const client = new Vault({ apiKey, baseUrl: `http://127.0.0.1:${port}` });
+      await expect(client.getApp()).rejects.toBeInstanceOf(NetworkError);
+    } finally {
+      dropping.close();
+    }
   });
 
   it("never shows the API key when serialised or inspected", () => {
