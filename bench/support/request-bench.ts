@@ -9,8 +9,9 @@ import { askCredential } from "./credential-call.js";
 import { FLOW_TIME_LIMIT_MS } from "./flow.js";
 import { startKeyedWorld } from "./keyed-world.js";
 import { longPollFlow } from "./long-poll-flow.js";
+import { nodeGet } from "./node-get.js";
 import { type PingApiHandle, startPingApiHandle } from "./ping-api-process.js";
-import type { ApiTarget, Engine, RequestBenchOptions } from "./request-options.js";
+import type { ApiTarget, DirectClient, Engine, RequestBenchOptions } from "./request-options.js";
 import { type LatencySummary, summarize } from "./stats.js";
 import type { Placement } from "./throughput-options.js";
 import { withinTimeLimit } from "./time-limit.js";
@@ -46,7 +47,7 @@ export interface EngineReport {
   database: string | null;
   /** The URL the calls went to (a loopback API). */
   url: string | null;
-  /** A: `fetch` with the token, straight to the API. */
+  /** A: the token, straight to the API (with `fetch`, or Node's client: see `direct`). */
   direct: LatencySummary | null;
   /** B: `vault.request()`, one round trip to the vault for the credential, then the same call. */
   viaVault: LatencySummary | null;
@@ -72,6 +73,8 @@ export interface RequestBenchReport {
   api: ApiTarget;
   /** separate: the measured vault and the ping API each in their own process; single: all in the bench's. */
   processes: Placement;
+  /** A's client: fetch, or Node's HTTP client (the one vault.request() uses for the API). */
+  direct: DirectClient;
   calls: number;
   warmUp: number;
   /** Where it ran: everything shares this machine, so its load shows in the figures. */
@@ -116,6 +119,7 @@ export async function runRequestBench(
     bench: "request-overhead",
     api: options.api,
     processes: options.processes,
+    direct: options.direct,
     calls: options.calls,
     warmUp: options.warmUp,
     machine,
@@ -172,7 +176,10 @@ async function runEngine(
     await setup.ping.expect(authorization);
     const vault = new Vault({ apiKey: setup.apiKey, baseUrl: setup.vaultBaseUrl });
     const paths: Record<"A" | "B", Call> = {
-      A: async () => expectOk(await fetch(url, { headers: { authorization } })),
+      A:
+        options.direct === "fetch"
+          ? async () => expectOk(await fetch(url, { headers: { authorization } }))
+          : async () => expectNodeOk(await nodeGet(url, { authorization })),
       B: async () => expectOk(await vault.request("GET", url, { grantId })),
     };
     progress(
@@ -312,7 +319,7 @@ async function measure(
       try {
         await withinTimeLimit(paths[path], CALL_TIME_LIMIT_MS);
       } catch (error) {
-        const what = path === "A" ? "A (direct fetch)" : "B (vault.request())";
+        const what = path === "A" ? "A (direct)" : "B (vault.request())";
         throw new Error(`${what}, call ${round + 1} of ${calls}: ${describe(error)}`);
       }
       const elapsed = performance.now() - startedAt;
@@ -322,6 +329,12 @@ async function measure(
     }
   }
   return { samples, cpuMicros };
+}
+
+/** A's answer on Node's client (already read whole): requires a 200. */
+function expectNodeOk(answer: { status: number; body: string }): void {
+  if (answer.status !== 200)
+    throw new Error(`the API answered ${answer.status}: ${answer.body.slice(0, 200)}`);
 }
 
 /** Reads the whole body (part of the call's time, as for any caller) and requires a 200. */

@@ -7,6 +7,8 @@ export type Engine = "sqlite" | "postgres";
 /** Which API the calls go to: the bench's own (no token check beyond a string compare) or the harness's. */
 export type ApiTarget = "ping" | "resource";
 
+export type DirectClient = "fetch" | "node";
+
 export interface RequestBenchOptions {
   /** Measured calls per path (A and B each) per engine. */
   calls: number;
@@ -15,11 +17,13 @@ export interface RequestBenchOptions {
   engines: Engine[];
   api: ApiTarget;
   processes: Placement;
+  /** How path A calls the API: with `fetch` (as most callers would), or with Node's HTTP client (as the SDK does). */
+  direct: DirectClient;
   /** Print only the machine-readable JSON line. */
   json: boolean;
 }
 
-export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--warm-up N] [--engine E] [--api A] [--processes P] [--json]
+export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--warm-up N] [--engine E] [--api A] [--processes P] [--direct C] [--json]
 
   --calls N     measured calls per path (A direct, B vault.request()) per engine (default 2000)
   --warm-up N   unmeasured calls per path first (default 200)
@@ -31,6 +35,9 @@ export const REQUEST_USAGE = `Usage: npm run bench:request -- [--calls N] [--war
   --processes P single: the client, the measured vault, the API and the OAuth provider all in
                 the bench's process (default); separate: the measured vault and the ping API each
                 in their own OS process, as deployed (not with --api resource)
+  --direct C    how A calls the API: fetch (default; what a caller would write) or node (Node's
+                HTTP client, which vault.request() uses for its own call to the API: then A and B
+                differ only by the vault)
   --json        print only one JSON line with the results`;
 
 const ENGINES = new Map<string, Engine[]>([
@@ -50,6 +57,7 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
       engine: { type: "string", default: "both" },
       api: { type: "string", default: "ping" },
       processes: { type: "string", default: "single" },
+      direct: { type: "string", default: "fetch" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -73,6 +81,7 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
     engines,
     api,
     processes,
+    direct: oneOf("--direct", values.direct, ["fetch", "node"] as const),
     json: values.json,
   };
 }

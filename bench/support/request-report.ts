@@ -18,7 +18,8 @@ export function formatRequestTable(report: RequestBenchReport): string {
   for (const { engine, direct, viaVault, added, ratio, cpuMsPerCall: cpu } of report.engines) {
     // An engine that failed before its measured calls has no figures, only its FAILED line below.
     if (!direct || !viaVault || !added || !ratio) continue;
-    rows.push([...summaryRow(engine, "A  direct fetch, token", direct), ms(cpu?.direct)]);
+    const directLabel = report.direct === "fetch" ? "A  direct fetch, token" : "A  direct Node http, token";
+    rows.push([...summaryRow(engine, directLabel, direct), ms(cpu?.direct)]);
     rows.push([...summaryRow(engine, "B  vault.request()", viaVault), ms(cpu?.viaVault)]);
     rows.push([engine, "added  B − A", "", ...FIGURES.map((figure) => ms(added[figure])), ms(cpu?.added)]);
     rows.push([engine, "ratio  B / A", "", times(ratio.p50), times(ratio.p90), times(ratio.p99)]);

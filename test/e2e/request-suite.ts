@@ -7,6 +7,7 @@ import {
   GrantExpiredError,
   GrantRevokedError,
   HostNotAllowedError,
+  NetworkError,
   ProviderAPIError,
   TokenRefreshUnavailableError,
   Vault,
@@ -122,6 +123,69 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
       } finally {
         trap.close();
       }
+    });
+
+    it("calls providers as fetch would, but hands redirects back unfollowed and names itself", async () => {
+      const grantId = await connectAccount(world, browser, "octo", "lena");
+      const hits: string[] = [];
+      const trap: Server = createServer((request, response) => {
+        hits.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
+        response.end("{}");
+      });
+      await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+      const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/collect`;
+      try {
+        const moved = await vault.request("GET", `${world.api.baseUrl}/moved`, {
+          grantId,
+          queryParams: { to: trapUrl },
+        });
+        expect(moved.status).toBe(302);
+        expect(moved.headers.get("location")).toBe(trapUrl);
+        expect(moved.url).toBe(`${world.api.baseUrl}/moved?to=${encodeURIComponent(trapUrl)}`);
+        // With a fetch of the caller's, every call goes through it, and still no redirect is followed.
+        const calledUrls: string[] = [];
+        const withFetch = new Vault({
+          apiKey: world.apiKey,
+          baseUrl: world.baseUrl,
+          fetch: (input, init) => {
+            calledUrls.push(input instanceof Request ? input.url : String(input));
+            return fetch(input, init);
+          },
+        });
+        const movedViaFetch = await withFetch.request("GET", `${world.api.baseUrl}/moved`, {
+          grantId,
+          queryParams: { to: trapUrl },
+        });
+        expect(movedViaFetch.status).toBe(302);
+        expect(calledUrls.map((url) => new URL(url).origin)).toStrictEqual([
+          world.baseUrl,
+          world.api.baseUrl,
+        ]);
+        // The credential went to the API only, never where the redirect points.
+        expect(hits).toStrictEqual([]);
+      } finally {
+        trap.close();
+      }
+
+      // A large answer (no Content-Length: chunked) streams; a User-Agent is sent unless named.
+      const big = "x".repeat(300_000);
+      const echoed = await vault.request("POST", `${world.api.baseUrl}/echo`, { grantId, json: { big } });
+      const seen = (await echoed.json()) as { body: string; headers: Record<string, string> };
+      expect(JSON.parse(seen.body).big).toHaveLength(300_000);
+      expect(seen.headers["user-agent"]).toBe("grantvault-node");
+      const named = await vault.request("GET", `${world.api.baseUrl}/echo`, {
+        grantId,
+        extraHeaders: { "User-Agent": "my-agent/1.0" },
+      });
+      expect(((await named.json()) as typeof seen).headers["user-agent"]).toBe("my-agent/1.0");
+
+      // An allowed API that cannot be reached: a NetworkError naming the host (as in Python).
+      const down = vault.request("GET", `${DOWN_API_BASE_URL}/status`, { grantId });
+      await expect(down).rejects.toBeInstanceOf(NetworkError);
+      await expect(down).rejects.toMatchObject({
+        code: "network_error",
+        message: "cannot reach 127.0.0.1:1",
+      });
     });
 
     it("refuses caller-supplied credentials headers", async () => {

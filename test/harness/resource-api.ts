@@ -101,6 +101,11 @@ export async function startResourceApi(options: {
             headers: record.headers,
             body: record.body,
           });
+        } else if (record.path === "/moved" && typeof record.query.to === "string") {
+          // A redirect to wherever `to` says, as an API that moved a resource answers.
+          record.status = 302;
+          res.writeHead(302, { location: record.query.to, "content-length": "0" });
+          res.end();
         } else {
           respond(404, { message: "Not Found" });
         }

@@ -4,8 +4,9 @@ import {
   type ResolveGrantResponse,
   type RetryInfoBody,
 } from "@grantvault/protocol";
-import { errorFromResponse, VaultValueError } from "./errors.js";
+import { errorFromResponse, NetworkError, VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
+import { PROVIDER_USER_AGENT, type StreamTransport } from "./transport.js";
 
 export type QueryValue =
   | string
@@ -64,12 +65,12 @@ const REFUSED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization
 
 /**
  * Retrieve mode: asks the vault for the credential headers of this one call (after its checks),
- * then makes the call with the plain `fetch` — a client that never carries the vault API key.
- * The credential lives only inside this function.
+ * then makes the call itself (`provider`: a client that never carries the vault API key). The
+ * credential lives only inside this function.
  */
 export async function request(
   http: VaultHttp,
-  providerFetch: typeof fetch,
+  provider: StreamTransport,
   method: string,
   url: string,
   options: RequestOptions,
@@ -87,15 +88,21 @@ export async function request(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
+  if (!headers.has("user-agent")) headers.set("user-agent", PROVIDER_USER_AGENT);
   const body = bodyOf(options, headers);
-  const response = await providerFetch(target, {
-    method: verb,
-    headers,
-    ...(body === undefined ? {} : { body }),
-    // A redirect could lead elsewhere with the credential: hand it to the caller instead.
-    redirect: "manual",
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  let response: Response;
+  try {
+    response = await provider(target, {
+      method: verb,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (cause) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    // As the Python SDK reports it; the cause says why (refused, reset, TLS…).
+    throw new NetworkError("network_error", `cannot reach ${new URL(target).host}`, { cause });
+  }
   return withRetryInfo(response, credential.retry_info ?? null);
 }
 

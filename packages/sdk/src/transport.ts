@@ -10,9 +10,11 @@ export interface JsonExchange {
 }
 
 /**
- * How the SDK talks to the vault. By default over Node's own HTTP client with kept-alive
- * connections: every `vault.request()` starts with a call to the vault, and Node's client costs a
- * fraction of `fetch` per call. With a caller-supplied `fetch` (tests, unusual runtimes), over that.
+ * How the SDK talks to the vault and, in retrieve mode, to providers. By default over Node's own
+ * HTTP client with kept-alive connections: every `vault.request()` makes two calls, and Node's
+ * client costs a fraction of `fetch` per call — in CPU, and in garbage: each `fetch` leaves
+ * objects behind that only a full collection frees. With a caller-supplied `fetch` (tests,
+ * unusual runtimes), over that.
  */
 
 /** One request to the vault, the answer read whole. Rejects on network errors (and with the signal's reason). */
@@ -127,13 +129,50 @@ const READ_WHOLE_LIMIT_BYTES = 64 * 1024;
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 /**
- * Over Node's HTTP client for the bodies proxy calls usually have (none, text, bytes); anything
- * else (streams, forms, blobs) goes through `fetch`, which knows how to encode it.
+ * Over Node's HTTP client for the bodies calls usually have (none, text, bytes); anything else
+ * (streams, forms, blobs) goes through `fetch`, which knows how to encode it.
  */
-export const nodeStreamTransport: StreamTransport = async (url, exchange) => {
+export const nodeStreamTransport: StreamTransport = (url, exchange) =>
+  nodeResponse(url, exchange, fetchStreamTransport(globalThis.fetch));
+
+/**
+ * Sent to providers in retrieve mode unless the call sets its own (some APIs, GitHub's, refuse a
+ * request without one); the Python SDK sends `grantvault-python/<version>`.
+ */
+export const PROVIDER_USER_AGENT = "grantvault-node";
+
+/**
+ * A call to a provider (retrieve mode), answered as `fetch` answers, with the differences proxy
+ * mode has too: redirects are returned, never followed (they could lead elsewhere with the
+ * credential); a User-Agent is sent unless the call names one; no Accept-Encoding is added, so
+ * bodies arrive as the provider sent them.
+ */
+export function providerTransport(fetchImpl: typeof fetch | undefined): StreamTransport {
+  const viaFetch: StreamTransport = (url, { method, headers, body, signal }) =>
+    (fetchImpl ?? globalThis.fetch)(url, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body, duplex: "half" }),
+      redirect: "manual",
+      ...(signal ? { signal } : {}),
+    } as RequestInit);
+  if (fetchImpl) return viaFetch;
+  return async (url, exchange) => {
+    const response = await nodeResponse(url, exchange, viaFetch);
+    // What `fetch` reports: where the answer came from (never another URL: no redirects).
+    if (response.url === "") Object.defineProperty(response, "url", { value: url });
+    return response;
+  };
+}
+
+async function nodeResponse(
+  url: string,
+  exchange: StreamExchange,
+  fallback: StreamTransport,
+): Promise<Response> {
   const { method, headers, body, signal } = exchange;
   if (body !== undefined && typeof body !== "string" && !(body instanceof Uint8Array)) {
-    return fetchStreamTransport(globalThis.fetch)(url, exchange);
+    return fallback(url, exchange);
   }
   const incoming = await nodeRequest(url, {
     method,
@@ -158,4 +197,4 @@ export const nodeStreamTransport: StreamTransport = async (url, exchange) => {
     return new Response(await readWhole(incoming), init);
   }
   return new Response(Readable.toWeb(incoming) as ReadableStream, init);
-};
+}

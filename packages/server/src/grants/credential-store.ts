@@ -24,13 +24,16 @@ const OPENED_TTL_MS = 60_000;
 /** Seals token sets before they reach storage and opens them on the way out. */
 export class CredentialStore {
   /**
-   * Recently opened token sets, by grant and sealed value. Opening one (AES-GCM, then JSON) costs
-   * more than the rest of a credential call's own work, and a grant in use is read again and
-   * again. A sealed value is replaced on every refresh and re-encryption, so an entry can never
-   * answer for changed tokens; a tampered value is a different key and is opened (and refused)
-   * like any other. The cache lives in the vault's memory, next to the key ring that opens them.
+   * Recently opened token sets, by grant, with the sealed value each was opened from. Opening one
+   * (AES-GCM, then JSON) costs more than the rest of a credential call's own work, and a grant in
+   * use is read again and again. An entry answers only for the very sealed value it was opened
+   * from, which is replaced on every refresh and re-encryption, so it can never answer for
+   * changed tokens; a tampered or moved value differs and is opened (and refused) like any other.
+   * The cache lives in the vault's memory, next to the key ring that opens them.
    */
-  readonly #opened = new LruMap<string, { tokens: TokenSet; until: number }>(OPENED_CACHE_SIZE);
+  readonly #opened = new LruMap<string, { sealed: string; tokens: TokenSet; until: number }>(
+    OPENED_CACHE_SIZE,
+  );
   #openedWith: Keyring | null = null;
 
   constructor(
@@ -59,12 +62,11 @@ export class CredentialStore {
       this.#opened.clear();
       this.#openedWith = keyring;
     }
-    const cacheKey = `${grantId}\n${sealed}`;
     const now = this.clock.now();
-    const cached = this.#opened.get(cacheKey);
-    if (cached && cached.until > now) return cached.tokens;
+    const cached = this.#opened.get(grantId);
+    if (cached && cached.sealed === sealed && cached.until > now) return cached.tokens;
     const tokens = Object.freeze(JSON.parse(keyring.open(sealed, bindingOf(FIELD, grantId))) as TokenSet);
-    this.#opened.set(cacheKey, { tokens, until: now + OPENED_TTL_MS });
+    this.#opened.set(grantId, { sealed, tokens, until: now + OPENED_TTL_MS });
     return tokens;
   }
 }
