@@ -10,7 +10,7 @@ import { grantRecord, type OpenedDatabase } from "./storage-fixtures.js";
 
 /**
  * The audit chain under concurrency, on one engine: appends batch, remember the tip, and settle
- * races between processes through the unique (app, seq) constraint. Several `AuditLog`s on one
+ * races between processes through the (app, seq) primary key. Several `AuditLog`s on one
  * database stand in for several server processes: each has its own writers and cached tips.
  */
 export function auditChainContract(engine: string, open: () => Promise<OpenedDatabase>): void {

@@ -11,7 +11,7 @@ export type { AuditEventInput, AuditEventType } from "./audit-event.js";
  * The append-only audit log. Each app's events form a hash chain: every row stores the hash of
  * the previous one and a hash over its own fields, so editing, inserting or deleting a row breaks
  * the chain (`verify`). Each app's appends go through one {@link ChainWriter} per process; writers
- * in different processes are kept apart by the unique (app, seq) constraint. Callers that hand out
+ * in different processes are kept apart by the (app, seq) primary key. Callers that hand out
  * credentials append first and fail closed.
  */
 export class AuditLog {

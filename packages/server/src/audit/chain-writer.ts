@@ -22,8 +22,8 @@ interface Pending {
 /**
  * Appends to one app's chain. Appends that arrive while a write is in flight go out together in the
  * next one (one statement, one commit), and the writer remembers the tip it wrote last, so an
- * append is usually a single INSERT. Writers in other server processes are caught by the unique
- * (app, seq) constraint: a lost race re-reads the tip and tries again. A promise resolves only
+ * append is usually a single INSERT. Writers in other server processes are caught by the
+ * (app, seq) primary key: a lost race re-reads the tip and tries again. A promise resolves only
  * once its row is committed. A conditional append (`appendIf`) is written on its own, in queue
  * order, and takes no place in the chain when its facts no longer hold.
  */

@@ -111,7 +111,7 @@ export class AuditRepository {
 
   /**
    * Inserts consecutive rows of one chain in one statement. `conflict` when another writer took
-   * one of their places (the unique app/seq constraint): nothing was inserted, the caller's idea
+   * one of their places (the (app, seq) primary key): nothing was inserted, the caller's idea
    * of the tip is stale.
    */
   async insertLinks(rows: AuditRow[]): Promise<"inserted" | "conflict"> {
