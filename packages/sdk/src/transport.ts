@@ -144,8 +144,7 @@ export const PROVIDER_USER_AGENT = "grantvault-node";
 /**
  * A call to a provider (retrieve mode), answered as `fetch` answers, with the differences proxy
  * mode has too: redirects are returned, never followed (they could lead elsewhere with the
- * credential); a User-Agent is sent unless the call names one; no Accept-Encoding is added, so
- * bodies arrive as the provider sent them.
+ * credential), and no Accept-Encoding is added, so bodies arrive as the provider sent them.
  */
 export function providerTransport(fetchImpl: typeof fetch | undefined): StreamTransport {
   const viaFetch: StreamTransport = (url, { method, headers, body, signal }) =>
