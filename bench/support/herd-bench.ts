@@ -4,13 +4,12 @@ import { performance } from "node:perf_hooks";
 import { startTestVault } from "../../test/harness/vault-app.js";
 import { openBenchDatabase } from "./bench-database.js";
 import { askCredential, describeError } from "./credential-call.js";
-import { FLOW_TIME_LIMIT_MS } from "./flow.js";
 import type { HerdEngine, HerdOptions, PeerPlacement } from "./herd-options.js";
 import { type KeyedWorld, keyringOf, startKeyedWorld } from "./keyed-world.js";
-import { longPollFlow } from "./long-poll-flow.js";
+import { connectIdpGrant } from "./long-poll-flow.js";
 import { countRefreshAttempts } from "./refresh-attempts.js";
 import { type LatencySummary, summarize } from "./stats.js";
-import { startVaultProcess } from "./vault-process.js";
+import { startPeerVaultProcess } from "./vault-process.js";
 
 /** One vault server of the run, as the callers see it. */
 export interface HerdVaultInfo {
@@ -160,10 +159,7 @@ async function runEngine(
       rotateRefreshTokens: options.refreshTokens === "rotating",
     });
     cleanups.push(() => world.stop());
-    const { grantId } = await longPollFlow(
-      { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
-      { login: `herd-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
-    );
+    const grantId = await connectIdpGrant(world, `herd-${engine}`);
 
     const worldAttempts = countRefreshAttempts(world.vault.store);
     const vaults: HerdVault[] = [
@@ -322,16 +318,7 @@ async function startPeer(
   cleanups: (() => Promise<void>)[],
 ): Promise<HerdVault> {
   if (placement === "process") {
-    const peer = await startVaultProcess(
-      {
-        databaseUrl: world.databaseUrl,
-        providers: world.providers,
-        publicUrl: world.baseUrl,
-        key: world.key,
-        clock: world.vault.clock.current,
-      },
-      label,
-    );
+    const peer = await startPeerVaultProcess(world, label);
     cleanups.push(() => peer.stop());
     return {
       label,

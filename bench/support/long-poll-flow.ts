@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { Vault } from "../../packages/sdk/src/index.js";
 import { type BrowserlessConnectResult, completeConnectBrowserless } from "./browserless-connect.js";
-import { type FlowSample, type RunFlow, sleep } from "./flow.js";
+import { FLOW_TIME_LIMIT_MS, type FlowSample, type RunFlow, sleep } from "./flow.js";
 import { UserSide } from "./user-side.js";
 
 /**
@@ -43,3 +43,18 @@ export const longPollFlow: RunFlow = async (target, flow): Promise<FlowSample> =
     accountIdentifier: result.accountIdentifier,
   };
 };
+
+/**
+ * One grant of the `idp` provider for the benches' calls, made by one long-poll connect flow as
+ * `login` (within the flow time limit); its id.
+ */
+export async function connectIdpGrant(
+  world: { baseUrl: string; apiKey: string },
+  login: string,
+): Promise<string> {
+  const { grantId } = await longPollFlow(
+    { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
+    { login, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
+  );
+  return grantId;
+}

@@ -6,16 +6,15 @@ import { type ConnectWorld, startConnectWorld } from "../../test/harness/connect
 import { startTestVault, type TestVault } from "../../test/harness/vault-app.js";
 import { type BenchDatabase, openBenchDatabase } from "./bench-database.js";
 import { askCredential } from "./credential-call.js";
-import { FLOW_TIME_LIMIT_MS } from "./flow.js";
 import { startKeyedWorld } from "./keyed-world.js";
-import { longPollFlow } from "./long-poll-flow.js";
+import { connectIdpGrant } from "./long-poll-flow.js";
 import { nodeGet } from "./node-get.js";
 import { type PingApiHandle, startPingApiHandle } from "./ping-api-process.js";
 import type { ApiTarget, DirectClient, Engine, RequestBenchOptions } from "./request-options.js";
 import { type LatencySummary, summarize } from "./stats.js";
 import type { Placement } from "./throughput-options.js";
 import { withinTimeLimit } from "./time-limit.js";
-import { startVaultProcess } from "./vault-process.js";
+import { startPeerVaultProcess } from "./vault-process.js";
 
 /** B − A, per figure, in ms. */
 export interface AddedLatency {
@@ -243,21 +242,9 @@ async function setUpSeparate(
   cleanups.push(() => ping.stop());
   const world = await startKeyedWorld({ databaseUrl, apiBaseUrls: [ping.baseUrl] });
   cleanups.push(() => world.stop());
-  const { grantId } = await longPollFlow(
-    { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
-    { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
-  );
-  const measured = await startVaultProcess(
-    {
-      databaseUrl: world.databaseUrl,
-      providers: world.providers,
-      publicUrl: world.baseUrl,
-      key: world.key,
-      // The clock stands still, so the grant's token is never near expiry: no refresh during a run.
-      clock: world.vault.clock.current,
-    },
-    "the measured vault process",
-  );
+  const grantId = await connectIdpGrant(world, `bench-${engine}`);
+  // Its clock stands still, so the grant's token is never near expiry: no refresh during a run.
+  const measured = await startPeerVaultProcess(world, "the measured vault process");
   cleanups.push(() => measured.stop());
   return {
     vaultBaseUrl: measured.baseUrl,
@@ -283,10 +270,7 @@ async function setUpSingle(
   cleanups.push(() => ping.stop());
   const world = await startConnectWorld({ databaseUrl });
   cleanups.push(() => world.stop());
-  const { grantId } = await longPollFlow(
-    { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
-    { login: `bench-${engine}`, thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
-  );
+  const grantId = await connectIdpGrant(world, `bench-${engine}`);
   const measured = await startMeasuredVault(world, databaseUrl, ping.baseUrl);
   cleanups.push(() => measured.vault.close());
   return {

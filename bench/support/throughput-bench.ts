@@ -4,14 +4,13 @@ import { Vault } from "../../packages/sdk/src/index.js";
 import { openBenchDatabase } from "./bench-database.js";
 import { cpuMicros } from "./child-rpc.js";
 import { askCredential, describeError } from "./credential-call.js";
-import { FLOW_TIME_LIMIT_MS } from "./flow.js";
 import { startKeyedWorld } from "./keyed-world.js";
-import { longPollFlow } from "./long-poll-flow.js";
+import { connectIdpGrant } from "./long-poll-flow.js";
 import { PONG } from "./ping-api.js";
 import { startPingApiHandle } from "./ping-api-process.js";
 import { type LatencySummary, summarize } from "./stats.js";
 import type { Placement, ThroughputOptions } from "./throughput-options.js";
-import { startVaultProcess, type VaultProcess } from "./vault-process.js";
+import { startPeerVaultProcess, type VaultProcess } from "./vault-process.js";
 
 /** One mode's measured slices, together. */
 export interface ModeFigures {
@@ -118,26 +117,14 @@ export async function runThroughputBench(
     const world = await startKeyedWorld({ databaseUrl: database.url, apiBaseUrls: [api.baseUrl] });
     cleanups.push(() => world.stop());
 
-    const { grantId } = await longPollFlow(
-      { baseUrl: world.baseUrl, apiKey: world.apiKey, provider: "idp" },
-      { login: "bench-proxy", thinkMs: 0, signal: AbortSignal.timeout(FLOW_TIME_LIMIT_MS) },
-    );
+    const grantId = await connectIdpGrant(world, "bench-proxy");
     let vaultBaseUrl = world.baseUrl;
     let measuredVault: VaultProcess | undefined;
     report.pids.vault = process.pid;
     if (separate) {
       progress("starting the measured vault in its own process…");
-      const measured = await startVaultProcess(
-        {
-          databaseUrl: world.databaseUrl,
-          providers: world.providers,
-          publicUrl: world.baseUrl,
-          key: world.key,
-          // The clock stands still: the grant's token is never near expiry, so no refresh during a run.
-          clock: world.vault.clock.current,
-        },
-        "the measured vault process",
-      );
+      // Its clock stands still: the grant's token is never near expiry, so no refresh during a run.
+      const measured = await startPeerVaultProcess(world, "the measured vault process");
       cleanups.push(() => measured.stop());
       vaultBaseUrl = measured.baseUrl;
       report.pids.vault = measured.pid;

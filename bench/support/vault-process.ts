@@ -1,6 +1,6 @@
 import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
 import { startChild } from "./child-rpc.js";
-import type { KeyMaterial } from "./keyed-world.js";
+import type { KeyedWorld, KeyMaterial } from "./keyed-world.js";
 
 /** What a vault in its own process is started with: the same as its peers, so it is one of them. */
 export interface VaultProcessParams {
@@ -39,4 +39,21 @@ export async function startVaultProcess(params: VaultProcessParams, label: strin
     refreshAttempts: () => child.call<number>("refreshAttempts"),
     stop: () => child.stop(),
   };
+}
+
+/**
+ * A vault in its own process that is a peer of `world`'s vault: the same database, providers, key
+ * ring and clock (which stands still, so no token nears expiry unless a bench moves it).
+ */
+export function startPeerVaultProcess(world: KeyedWorld, label: string): Promise<VaultProcess> {
+  return startVaultProcess(
+    {
+      databaseUrl: world.databaseUrl,
+      providers: world.providers,
+      publicUrl: world.baseUrl,
+      key: world.key,
+      clock: world.vault.clock.current,
+    },
+    label,
+  );
 }

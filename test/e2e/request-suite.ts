@@ -20,6 +20,17 @@ import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, DOWN_API_BASE_URL, startConnectWorld } from "../harness/connect-world.js";
 import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
 
+/** A server where no token may ever arrive; `hits` lists every request it got. */
+async function startTrap(): Promise<{ hits: string[]; trapUrl: string; trap: Server }> {
+  const hits: string[] = [];
+  const trap = createServer((request, response) => {
+    hits.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
+    response.end("{}");
+  });
+  await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+  return { hits, trap, trapUrl: `http://127.0.0.1:${(trap.address() as AddressInfo).port}/collect` };
+}
+
 /**
  * `vault.request()` (retrieve mode) against the real vault, the real OAuth provider and a resource
  * API that checks tokens by introspection — on SQLite, and on PostgreSQL with two server processes.
@@ -103,13 +114,7 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
 
     it("refuses a host that is not the provider's API before handing out any token", async () => {
       const grantId = await connectAccount(world, browser, "octo", "dora");
-      const hits: string[] = [];
-      const trap: Server = createServer((request, response) => {
-        hits.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
-        response.end("{}");
-      });
-      await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
-      const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/collect`;
+      const { hits, trapUrl, trap } = await startTrap();
       try {
         for (const url of [
           trapUrl,
@@ -127,13 +132,7 @@ export function requestSuite(engine: "sqlite" | "postgres"): void {
 
     it("calls providers as fetch would, but hands redirects back unfollowed and names itself", async () => {
       const grantId = await connectAccount(world, browser, "octo", "lena");
-      const hits: string[] = [];
-      const trap: Server = createServer((request, response) => {
-        hits.push(`${request.method} ${request.url} ${request.headers.authorization ?? ""}`);
-        response.end("{}");
-      });
-      await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
-      const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/collect`;
+      const { hits, trapUrl, trap } = await startTrap();
       try {
         const moved = await vault.request("GET", `${world.api.baseUrl}/moved`, {
           grantId,
