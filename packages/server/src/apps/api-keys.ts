@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
@@ -121,5 +121,6 @@ export function isWellFormedApiKey(presented: string): boolean {
 }
 
 export function hashApiKey(plaintext: string): string {
-  return createHash("sha256").update(plaintext, "utf8").digest("hex");
+  // One-shot (no Hash object): every call with a grant hashes the key it presents.
+  return hash("sha256", plaintext, "hex");
 }

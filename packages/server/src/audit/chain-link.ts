@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { newEventId } from "../ids.js";
 import type { AuditRow } from "../storage/audit-repository.js";
 import type { AuditEventInput } from "./audit-event.js";
@@ -54,5 +54,6 @@ export function hashOf(row: Omit<AuditRow, "hash">): string {
     row.context,
     row.details,
   ];
-  return createHash("sha256").update(JSON.stringify(fields)).digest("hex");
+  // One-shot: no Hash object per row (every credential and proxied call writes one).
+  return hash("sha256", JSON.stringify(fields), "hex");
 }

@@ -14,10 +14,23 @@ export function targetRefusal(url: string, apiBaseUrls: readonly string[]): stri
     return "only https is allowed (plain http only to localhost)";
   }
   const allowed = apiBaseUrls.some((base) => {
-    const api = new URL(base);
+    const api = parsedBase(base);
     if (api.protocol !== target.protocol || api.host !== target.host) return false;
-    const basePath = api.pathname.replace(/\/+$/, "");
+    const { basePath } = api;
     return basePath === "" || target.pathname === basePath || target.pathname.startsWith(`${basePath}/`);
   });
   return allowed ? null : `${target.host} is not an API host of this provider`;
+}
+
+/** API base URLs come from the provider configuration, a handful in all: each is parsed once. */
+const parsedBases = new Map<string, { protocol: string; host: string; basePath: string }>();
+
+function parsedBase(base: string): { protocol: string; host: string; basePath: string } {
+  let parsed = parsedBases.get(base);
+  if (!parsed) {
+    const api = new URL(base);
+    parsed = { protocol: api.protocol, host: api.host, basePath: api.pathname.replace(/\/+$/, "") };
+    parsedBases.set(base, parsed);
+  }
+  return parsed;
 }

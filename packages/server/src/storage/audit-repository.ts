@@ -135,7 +135,7 @@ export class AuditRepository {
    */
   async insertLinkIf(row: AuditRow, facts: GrantUseFacts): Promise<"inserted" | "conflict" | "unmet"> {
     try {
-      const result = await this.#insertIf.execute({ ...slotValues([row]), ...facts });
+      const result = await this.#insertIf.execute(Object.assign(slotValues([row]), facts));
       return result.numAffectedRows === 1n ? "inserted" : "unmet";
     } catch (error) {
       if (isUniqueViolation(error)) return "conflict";
@@ -189,17 +189,32 @@ export class AuditRepository {
 
 /** Row `index` of a batch as slots named `<column>_<index>`. */
 function slotRow(index: number, slot: (name: string) => unknown): AuditRow {
+  const names = slotNamesOf(index);
   return Object.fromEntries(
-    COLUMNS.map((column) => [column, slot(`${column}_${index}`)]),
+    COLUMNS.map((column, i) => [column, slot(names[i] as string)]),
   ) as unknown as AuditRow;
 }
 
 function slotValues(rows: AuditRow[]): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   rows.forEach((row, index) => {
-    for (const column of COLUMNS) values[`${column}_${index}`] = row[column];
+    const names = slotNamesOf(index);
+    COLUMNS.forEach((column, i) => {
+      values[names[i] as string] = row[column];
+    });
   });
   return values;
+}
+
+/** The slot names of row `index`, in COLUMNS order; built once per index (every append uses them). */
+const slotNames: string[][] = [];
+function slotNamesOf(index: number): string[] {
+  let names = slotNames[index];
+  if (!names) {
+    names = COLUMNS.map((column) => `${column}_${index}`);
+    slotNames[index] = names;
+  }
+  return names;
 }
 
 /** PostgreSQL's unique_violation, or SQLite's unique/primary-key constraint failure. */
