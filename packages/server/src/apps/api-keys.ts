@@ -29,7 +29,6 @@ export interface KeyAndGrant {
   auth: Authentication;
   grant: GrantRecord | null;
   sealedCredential: string | null;
-  keyHash: string | null;
   keyLastUsedAt: number | null;
 }
 
@@ -63,20 +62,21 @@ export class ApiKeyService {
   }
 
   async authenticate(presented: string): Promise<Authentication> {
-    if (!isWellFormedApiKey(presented)) return { ok: false, reason: "invalid_api_key" };
+    const keyHash = keyHashOf(presented);
+    if (keyHash === null) return { ok: false, reason: "invalid_api_key" };
     // Looking up by hash compares digests, so response timing reveals nothing about the key.
-    return this.#judge(await this.store.apiKeys.findByHash(hashApiKey(presented)));
+    return this.#judge(await this.store.apiKeys.findByHash(keyHash));
   }
 
   /**
-   * Authenticates the key and reads the grant the call names in the same query (a call with a
-   * grant asks the database once instead of twice). `grant` is null when the key's app has no
-   * such grant. `keyHash` and `keyLastUsedAt` are the key row's, when there is one.
+   * Authenticates the key (given as {@link keyHashOf} of what was presented) and reads the grant
+   * the call names in the same query (a call with a grant asks the database once instead of
+   * twice). `grant` is null when the key's app has no such grant; `keyLastUsedAt` is the key
+   * row's, when there is one.
    */
-  async authenticateWithGrant(presented: string, grantId: string): Promise<KeyAndGrant> {
-    const none = { grant: null, sealedCredential: null, keyHash: null, keyLastUsedAt: null };
-    if (!isWellFormedApiKey(presented)) return { auth: { ok: false, reason: "invalid_api_key" }, ...none };
-    const keyHash = hashApiKey(presented);
+  async authenticateWithGrant(keyHash: string | null, grantId: string): Promise<KeyAndGrant> {
+    const none = { grant: null, sealedCredential: null, keyLastUsedAt: null };
+    if (keyHash === null) return { auth: { ok: false, reason: "invalid_api_key" }, ...none };
     const found = await this.store.grants.getForKey(keyHash, grantId);
     const auth = await this.#judge(found?.key ?? null);
     return auth.ok && found
@@ -84,7 +84,6 @@ export class ApiKeyService {
           auth,
           grant: found.grant,
           sealedCredential: found.sealedCredential,
-          keyHash,
           keyLastUsedAt: found.key.lastUsedAt,
         }
       : { auth, ...none };
@@ -118,6 +117,11 @@ export class ApiKeyService {
 /** True when `presented` could be an issued key (no lookup): cheap enough to run before anything else. */
 export function isWellFormedApiKey(presented: string): boolean {
   return API_KEY_SHAPE.test(presented);
+}
+
+/** The hash a presented key is looked up by, or null when it cannot be a key (no lookup then). */
+export function keyHashOf(presented: string): string | null {
+  return isWellFormedApiKey(presented) ? hashApiKey(presented) : null;
 }
 
 export function hashApiKey(plaintext: string): string {

@@ -1,4 +1,4 @@
-import { type ApiKeyService, hashApiKey, isWellFormedApiKey } from "../apps/api-keys.js";
+import { type ApiKeyService, keyHashOf } from "../apps/api-keys.js";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
@@ -74,9 +74,10 @@ export class CredentialAccess {
    * A repeated call may skip the read: see {@link CredentialAccess.#grantFromRecentRead}.
    */
   async grant(apiKey: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
-    const fast = await this.#grantFromRecentRead(apiKey, grantId, request);
+    const keyHash = keyHashOf(apiKey);
+    const fast = keyHash === null ? null : await this.#grantFromRecentRead(keyHash, grantId, request);
     if (fast) return fast;
-    const read = await this.deps.apiKeys.authenticateWithGrant(apiKey, grantId);
+    const read = await this.deps.apiKeys.authenticateWithGrant(keyHash, grantId);
     const { auth, grant, sealedCredential } = read;
     if (!auth.ok) throw new VaultError(auth.reason);
     const caller: AccessCaller = { appId: auth.appId, keyPrefix: auth.keyPrefix };
@@ -103,14 +104,9 @@ export class CredentialAccess {
       // Fail closed: no audit row, no credential.
       throw new VaultError("audit_unavailable", { cause: error });
     }
-    if (
-      read.keyHash !== null &&
-      sealedCredential !== null &&
-      !access.refresh &&
-      request.userToken === undefined
-    ) {
+    if (keyHash !== null && sealedCredential !== null && !access.refresh && request.userToken === undefined) {
       this.#recentReads.remember({
-        keyHash: read.keyHash,
+        keyHash,
         appId: caller.appId,
         keyPrefix: caller.keyPrefix,
         keyLastUsedAt: read.keyLastUsedAt,
@@ -132,12 +128,11 @@ export class CredentialAccess {
    * afresh and refuses, refreshes or records as usual.
    */
   async #grantFromRecentRead(
-    apiKey: string,
+    keyHash: string,
     grantId: string,
     request: AccessRequest,
   ): Promise<GrantedAccess | null> {
-    if (request.userToken !== undefined || !isWellFormedApiKey(apiKey)) return null;
-    const keyHash = hashApiKey(apiKey);
+    if (request.userToken !== undefined) return null;
     const read = this.#recentReads.find(keyHash, grantId, this.deps.clock.now());
     // Under concurrent calls the full path's appends share statements; a conditional one is alone.
     if (!read || this.deps.audit.isBusy(read.appId)) return null;
