@@ -1,20 +1,14 @@
-import type { AddressInfo } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Vault } from "../../packages/sdk/src/index.js";
-import { type ConnectWorld, startConnectWorld } from "../../test/harness/connect-world.js";
-import { startTestVault, type TestVault } from "../../test/harness/vault-app.js";
 import { type BenchDatabase, openBenchDatabase } from "./bench-database.js";
 import { askCredential } from "./credential-call.js";
-import { startKeyedWorld } from "./keyed-world.js";
-import { connectIdpGrant } from "./long-poll-flow.js";
 import { nodeGet } from "./node-get.js";
-import { type PingApiHandle, startPingApiHandle } from "./ping-api-process.js";
 import type { ApiTarget, DirectClient, Engine, RequestBenchOptions } from "./request-options.js";
+import { setUpSeparate, setUpSingle } from "./request-setup.js";
 import { type LatencySummary, summarize } from "./stats.js";
 import type { Placement } from "./throughput-options.js";
 import { withinTimeLimit } from "./time-limit.js";
-import { startPeerVaultProcess } from "./vault-process.js";
 
 /** B − A, per figure, in ms. */
 export interface AddedLatency {
@@ -131,19 +125,6 @@ export function requestBenchSucceeded(report: RequestBenchReport): boolean {
   return report.engines.every((engine) => engine.failure === null && engine.problems.length === 0);
 }
 
-/** What the calls need, however the processes are placed. */
-interface Setup {
-  vaultBaseUrl: string;
-  apiKey: string;
-  grantId: string;
-  /** The URL both paths call. */
-  url: string;
-  /** The ping API (also started when the calls go to the resource API, and then idle). */
-  ping: PingApiHandle;
-  /** The measured vault's process CPU time so far, in µs; null when it runs in the bench's process. */
-  vaultCpuMicros: (() => Promise<number>) | null;
-}
-
 /**
  * One engine: a fresh database, one grant made by a browserless connect flow, a second vault
  * server on the same database that the calls go through (in its own process, or in the bench's),
@@ -227,62 +208,6 @@ async function runEngine(
   }
 }
 
-/**
- * As deployed: the measured vault and the ping API each in their own OS process, the client (the
- * SDK and `fetch`) in the bench's. A keyed world (its key ring can be handed to another process)
- * whose `idp` provider lists the ping API makes the grant; the measured vault is a second server
- * on the same database, as behind a load balancer.
- */
-async function setUpSeparate(
-  engine: Engine,
-  databaseUrl: string,
-  cleanups: (() => Promise<void>)[],
-): Promise<Setup> {
-  const ping = await startPingApiHandle(true);
-  cleanups.push(() => ping.stop());
-  const world = await startKeyedWorld({ databaseUrl, apiBaseUrls: [ping.baseUrl] });
-  cleanups.push(() => world.stop());
-  const grantId = await connectIdpGrant(world, `bench-${engine}`);
-  // Its clock stands still, so the grant's token is never near expiry: no refresh during a run.
-  const measured = await startPeerVaultProcess(world, "the measured vault process");
-  cleanups.push(() => measured.stop());
-  return {
-    vaultBaseUrl: measured.baseUrl,
-    apiKey: world.apiKey,
-    grantId,
-    url: `${ping.baseUrl}/ping`,
-    ping,
-    vaultCpuMicros: () => measured.cpuMicros(),
-  };
-}
-
-/**
- * Everything in the bench's process: the connect world (whose resource API `--api resource`
- * calls), the ping API, and the measured vault (see startMeasuredVault).
- */
-async function setUpSingle(
-  engine: Engine,
-  api: ApiTarget,
-  databaseUrl: string,
-  cleanups: (() => Promise<void>)[],
-): Promise<Setup> {
-  const ping = await startPingApiHandle(false);
-  cleanups.push(() => ping.stop());
-  const world = await startConnectWorld({ databaseUrl });
-  cleanups.push(() => world.stop());
-  const grantId = await connectIdpGrant(world, `bench-${engine}`);
-  const measured = await startMeasuredVault(world, databaseUrl, ping.baseUrl);
-  cleanups.push(() => measured.vault.close());
-  return {
-    vaultBaseUrl: measured.baseUrl,
-    apiKey: world.apiKey,
-    grantId,
-    url: api === "ping" ? `${ping.baseUrl}/ping` : `${world.api.baseUrl}/user`,
-    ping,
-    vaultCpuMicros: null,
-  };
-}
-
 type Call = () => Promise<void>;
 
 /**
@@ -326,41 +251,6 @@ async function expectOk(response: Response): Promise<void> {
   const body = await response.text();
   if (response.status !== 200) {
     throw new Error(`the API answered ${response.status}: ${body.slice(0, 200)}`);
-  }
-}
-
-/**
- * The vault whose `POST /v1/grants/<id>/credential` the calls go through: a second server on the
- * world's database, key ring and clock — as a second process behind a load balancer would be —
- * configured like the world's vault except that the `idp` provider also lists the bench's API
- * among its API base URLs (the world's providers list only the harness's resource API, and the
- * vault hands out a token only for a URL under one of them).
- */
-async function startMeasuredVault(
-  world: ConnectWorld,
-  databaseUrl: string,
-  pingBaseUrl: string,
-): Promise<{ vault: TestVault; baseUrl: string }> {
-  const providers = world.providers.map((provider) =>
-    provider.id === "idp"
-      ? { ...provider, apiBaseUrls: [...(provider.apiBaseUrls ?? []), pingBaseUrl] }
-      : provider,
-  );
-  const vault = await startTestVault({
-    providers,
-    publicUrl: world.baseUrl,
-    databaseUrl,
-    keyring: world.vault.keyring,
-  });
-  try {
-    // The world's clock stands still, so the grant's token is never near expiry: no refresh during a run.
-    vault.clock.current = world.vault.clock.current;
-    await vault.app.listen({ host: "127.0.0.1", port: 0 });
-    const { port } = vault.app.server.address() as AddressInfo;
-    return { vault, baseUrl: `http://127.0.0.1:${port}` };
-  } catch (error) {
-    await vault.close();
-    throw error;
   }
 }
 
