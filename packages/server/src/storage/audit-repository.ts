@@ -105,10 +105,6 @@ export class AuditRepository {
     return row ?? null;
   }
 
-  async insert(row: AuditRow): Promise<void> {
-    await this.db.insertInto("audit_events").values(row).execute();
-  }
-
   /**
    * Inserts consecutive rows of one chain in one statement. `conflict` when another writer took
    * one of their places (the (app, seq) primary key): nothing was inserted, the caller's idea
