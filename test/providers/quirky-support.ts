@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { ConnectFailure } from "../../packages/server/src/connect/connect-failure.js";
-import { type AuthorizationRequest, OAuthClient } from "../../packages/server/src/connect/oauth-client.js";
+import { ConnectFailure } from "../../packages/server/src/oauth/connect-failure.js";
+import { type AuthorizationRequest, OAuthClient } from "../../packages/server/src/oauth/oauth-client.js";
 import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
 import { resolveProvider } from "../../packages/server/src/providers/resolve-provider.js";
 import type { ResolvedProvider } from "../../packages/server/src/providers/resolved-provider.js";

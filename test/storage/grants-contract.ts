@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
-import { CredentialStore, type TokenSet } from "../../packages/server/src/grants/credential-store.js";
+import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
+import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,

@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { DecryptionError, Keyring } from "../../packages/server/src/crypto/keyring.js";
 import { countSealedByKey, reencryptAll } from "../../packages/server/src/crypto/reencrypt.js";
-import { CredentialStore, type TokenSet } from "../../packages/server/src/grants/credential-store.js";
+import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
+import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
 import type { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,

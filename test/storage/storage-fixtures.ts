@@ -3,8 +3,8 @@ import { afterAll, beforeAll } from "vitest";
 import type { Clock } from "../../packages/server/src/clock.js";
 import { Keyring, type MasterKey } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import type { TokenSet } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
+import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
 import type { GrantRecord } from "../../packages/server/src/storage/grants-repository.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 

@@ -5,7 +5,6 @@ import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { ConnectFlow } from "./connect/connect-flow.js";
 import { ConnectSessionService } from "./connect/connect-sessions.js";
-import { OAuthClient } from "./connect/oauth-client.js";
 import { SessionEvents } from "./connect/session-events.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialAccess } from "./grants/credential-access.js";
@@ -38,6 +37,7 @@ import { installSecurityHeaders } from "./http/security-headers.js";
 import { IdentityRegistry } from "./identity/identity-registry.js";
 import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
+import { OAuthClient } from "./oauth/oauth-client.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { Store } from "./storage/store.js";
 

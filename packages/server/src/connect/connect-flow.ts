@@ -9,14 +9,14 @@ import { saveConnectedGrant } from "../grants/save-connected-grant.js";
 import { SIGN_IN_CALLBACK_PATH, SIGN_IN_STATE_PROVIDER } from "../identity/sign-in-callback.js";
 import type { UserTokens } from "../identity/user-tokens.js";
 import type { Logger } from "../logger.js";
+import { ConnectFailure } from "../oauth/connect-failure.js";
+import type { CodeExchange, OAuthClient } from "../oauth/oauth-client.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../storage/connect-sessions-repository.js";
 import { bindingOf, USER_TOKEN_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
-import { ConnectFailure } from "./connect-failure.js";
 import type { ConnectSessionService } from "./connect-sessions.js";
-import type { CodeExchange, OAuthClient } from "./oauth-client.js";
 
 /** What the user sees at the end of the flow, and how the page was opened (`display`). */
 export type FlowOutcome = (

@@ -1,4 +1,4 @@
-import { isLoopbackHost } from "../providers/provider-config.js";
+import { isLoopbackHost } from "../net.js";
 
 /**
  * Where a grant's token may be sent: only to the provider's API base URLs (same scheme, host and

@@ -5,12 +5,13 @@ import { VaultError } from "../errors.js";
 import type { UserTokens } from "../identity/user-tokens.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
+import type { TokenSet } from "../oauth/token-set.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
-import type { CredentialStore, TokenSet } from "./credential-store.js";
+import type { CredentialStore } from "./credential-store.js";
 import { RecentGrantReads } from "./recent-grant-reads.js";
 import {
   ReauthRequired,

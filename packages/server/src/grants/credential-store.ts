@@ -2,18 +2,9 @@ import type { Clock } from "../clock.js";
 import type { Keyring } from "../crypto/keyring.js";
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import { LruMap } from "../lru-map.js";
+import type { TokenSet } from "../oauth/token-set.js";
 import { bindingOf, SEALED_FIELDS } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
-
-/** The token set of a grant as the vault keeps it. Lives in memory only while in use. */
-export interface TokenSet {
-  accessToken: string;
-  refreshToken?: string;
-  idToken?: string;
-  tokenType?: string;
-  /** Epoch ms when the access token expires, when the provider said. */
-  expiresAt?: number;
-}
 
 const FIELD = SEALED_FIELDS[0];
 /** Token sets kept opened, at most (least recently used leave first). */

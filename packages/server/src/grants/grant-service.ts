@@ -1,8 +1,8 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
-import type { OAuthClient } from "../connect/oauth-client.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { OAuthClient } from "../oauth/oauth-client.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { GrantFilter, GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";

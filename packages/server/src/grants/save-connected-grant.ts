@@ -1,9 +1,10 @@
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
+import type { TokenSet } from "../oauth/token-set.js";
 import type { GrantPolicyRecord } from "../storage/connect-sessions-repository.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
-import type { CredentialStore, TokenSet } from "./credential-store.js";
+import type { CredentialStore } from "./credential-store.js";
 
 export interface ConnectedAccount {
   appId: string;

@@ -1,11 +1,12 @@
 import type { Clock } from "../clock.js";
-import type { OAuthClient } from "../connect/oauth-client.js";
-import { RefreshFailure } from "../connect/oauth-failures.js";
 import type { Logger } from "../logger.js";
+import type { OAuthClient } from "../oauth/oauth-client.js";
+import { RefreshFailure } from "../oauth/provider-failures.js";
+import type { TokenSet } from "../oauth/token-set.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
-import type { CredentialStore, TokenSet } from "./credential-store.js";
+import type { CredentialStore } from "./credential-store.js";
 
 /** Tokens this close to expiry are refreshed before being handed out. */
 export const REFRESH_MARGIN_MS = 60_000;

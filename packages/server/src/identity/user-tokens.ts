@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
-import type { OAuthClient } from "../connect/oauth-client.js";
 import { VaultError } from "../errors.js";
+import type { OAuthClient } from "../oauth/oauth-client.js";
 import type { AppsRepository } from "../storage/apps-repository.js";
 import type { AppIdentity, IdentityRegistry } from "./identity-registry.js";
 

@@ -1,5 +1,6 @@
 import { catalogNames } from "@grantvault/providers";
 import { z } from "zod";
+import { isLoopbackHost } from "../net.js";
 
 /**
  * One provider as the operator configures it (providers file, or the built-in demo provider):
@@ -84,11 +85,6 @@ export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type CatalogProviderConfig = z.infer<typeof catalogProvider>;
 export type OidcProviderConfig = z.infer<typeof oidcProvider>;
 export type OAuth2ProviderConfig = z.infer<typeof oauth2Provider>;
-
-/** Loopback hosts, where plain http is acceptable (local development and tests). */
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 function isAcceptableUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;

@@ -1,11 +1,11 @@
 import { getCatalogEntry, type IdentityContext } from "@grantvault/providers";
-import {
-  type CatalogProviderConfig,
-  type IdentityProviderConfig,
-  isLoopbackHost,
-  type OAuth2ProviderConfig,
-  type OidcProviderConfig,
-  type ProviderConfig,
+import { isLoopbackHost } from "../net.js";
+import type {
+  CatalogProviderConfig,
+  IdentityProviderConfig,
+  OAuth2ProviderConfig,
+  OidcProviderConfig,
+  ProviderConfig,
 } from "./provider-config.js";
 import type { ResolvedProvider } from "./resolved-provider.js";
 

@@ -1,9 +1,9 @@
 import { parse as parseQueryString } from "node:querystring";
 import { CONNECT_DISPLAY_MODES, type ConnectDisplayMode } from "@grantvault/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { ConnectFailure } from "../../connect/connect-failure.js";
 import type { ConnectFlow, UnusableSession } from "../../connect/connect-flow.js";
 import type { ConnectSessionService } from "../../connect/connect-sessions.js";
+import { ConnectFailure } from "../../oauth/connect-failure.js";
 import type { ConnectSessionRecord } from "../../storage/connect-sessions-repository.js";
 import type { Store } from "../../storage/store.js";
 import { replyWithOutcome } from "../flow-outcome-reply.js";

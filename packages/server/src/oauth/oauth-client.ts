@@ -1,9 +1,9 @@
 import * as oauth from "oauth4webapi";
-import type { TokenSet } from "../grants/credential-store.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import { clientAuth } from "./client-auth.js";
 import { ConnectFailure } from "./connect-failure.js";
-import { classifyAuthorizationError, classifyTokenError, RefreshFailure } from "./oauth-failures.js";
+import { classifyAuthorizationError, classifyTokenError, RefreshFailure } from "./provider-failures.js";
+import type { TokenSet } from "./token-set.js";
 
 /** How long any single call to a provider may take. */
 const PROVIDER_TIMEOUT_MS = 10_000;
