@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ApiKeyManagement, OPERATOR } from "../../packages/server/src/apps/api-key-management.js";
 import { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { newId } from "../../packages/server/src/ids.js";
 import type { ApiKeyRecord } from "../../packages/server/src/storage/api-keys-repository.js";
@@ -110,6 +111,8 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
           createdAt,
           lastUsedAt: null,
           revokedAt: null,
+          scopes: ["retrieve"],
+          createdBy: null,
         };
       }
 
@@ -193,6 +196,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
           appId: app.id,
           keyId: apiKey.key.id,
           keyPrefix: apiKey.key.prefix,
+          scopes: ["admin", "retrieve"],
         });
       });
 
@@ -242,9 +246,12 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         expect(resultB).toMatchObject({ ok: true, appId: b.app.id, keyId: b.apiKey.key.id });
         expect(a.app.id).not.toBe(b.app.id);
         // B cannot revoke A's key, and A's key keeps working.
-        expect(await service.revokeOwn(b.app.id, a.apiKey.key.id)).toBe("not_found");
+        const management = ApiKeyManagement.forStore(env.store, clock);
+        await expect(management.revoke(OPERATOR, b.app.id, a.apiKey.key.id)).rejects.toMatchObject({
+          code: "not_found",
+        });
         expect(await service.authenticate(a.apiKey.plaintext)).toMatchObject({ ok: true, appId: a.app.id });
-        expect(await service.revokeOwn(a.app.id, a.apiKey.key.id)).toBe("revoked");
+        expect(await management.revoke(OPERATOR, a.app.id, a.apiKey.key.id)).toBe("revoked");
         expect(await service.authenticate(a.apiKey.plaintext)).toEqual({
           ok: false,
           reason: "api_key_revoked",
@@ -268,6 +275,120 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         ownClock.advance(31_000);
         await service.authenticate(apiKey.plaintext);
         expect(await lastUsed()).toBe(T0 + 66_000);
+      });
+    });
+
+    describe("ApiKeyManagement", () => {
+      async function adminKeyOf(management: ApiKeyManagement, name: string) {
+        const { app, apiKey } = await management.createApp(name);
+        const auth = await new ApiKeyService(env.store, clock).authenticate(apiKey.plaintext);
+        if (!auth.ok) throw new Error("the first key must authenticate");
+        return { app, apiKey, actor: { kind: "api_key" as const, ...auth } };
+      }
+
+      async function keyEvents(appId: string) {
+        const rows = await env.store.audit.list(appId, {}, 50);
+        return rows
+          .filter((row) => row.type.startsWith("api_key."))
+          .map((row) => ({
+            type: row.type,
+            by: row.api_key_prefix,
+            details: row.details === null ? null : JSON.parse(row.details),
+          }))
+          .reverse();
+      }
+
+      it("F4: a key without the admin scope can neither mint nor revoke keys", async () => {
+        const management = ApiKeyManagement.forStore(env.store, clock);
+        const { app, apiKey, actor } = await adminKeyOf(management, "scoped");
+        const plain = await management.create(actor, app.id, { name: "worker" });
+        expect(plain.key.scopes).toEqual(["retrieve"]);
+        const plainAuth = await new ApiKeyService(env.store, clock).authenticate(plain.plaintext);
+        if (!plainAuth.ok) throw new Error("the new key must authenticate");
+        const worker = { kind: "api_key" as const, ...plainAuth };
+        await expect(management.create(worker, app.id, { name: "backdoor" })).rejects.toMatchObject({
+          code: "insufficient_scope",
+        });
+        await expect(management.revoke(worker, app.id, apiKey.key.id)).rejects.toMatchObject({
+          code: "insufficient_scope",
+        });
+        expect((await env.store.apiKeys.list(app.id)).map((key) => key.id).sort()).toEqual(
+          [apiKey.key.id, plain.key.id].sort(),
+        );
+        expect((await env.store.apiKeys.get(apiKey.key.id))?.revokedAt).toBeNull();
+      });
+
+      it("F4: a key cannot grant scopes it lacks, and a proxy-only key is one without retrieve", async () => {
+        const management = ApiKeyManagement.forStore(env.store, clock);
+        const { app, actor } = await adminKeyOf(management, "granter");
+        const proxyOnly = await management.create(actor, app.id, { name: "agent", scopes: [] });
+        expect(proxyOnly.key.scopes).toEqual([]);
+        const narrowAdmin = await management.create(actor, app.id, { name: "admin", scopes: ["admin"] });
+        const narrowAuth = await new ApiKeyService(env.store, clock).authenticate(narrowAdmin.plaintext);
+        if (!narrowAuth.ok) throw new Error("the new key must authenticate");
+        await expect(
+          management.create({ kind: "api_key", ...narrowAuth }, app.id, { name: "x", scopes: ["retrieve"] }),
+        ).rejects.toMatchObject({ code: "insufficient_scope" });
+      });
+
+      it("F4: key creation and revocation are audited with the acting key", async () => {
+        const management = ApiKeyManagement.forStore(env.store, clock);
+        const { app, apiKey, actor } = await adminKeyOf(management, "audited");
+        const second = await management.create(actor, app.id, { name: "second" });
+        expect(await management.revoke(actor, app.id, second.key.id)).toBe("revoked");
+        expect(await management.revoke(actor, app.id, second.key.id)).toBe("already_revoked");
+        expect(await keyEvents(app.id)).toEqual([
+          {
+            type: "api_key.created",
+            by: null,
+            details: {
+              api_key_id: apiKey.key.id,
+              prefix: apiKey.key.prefix,
+              scopes: ["admin", "retrieve"],
+              by: "operator",
+            },
+          },
+          {
+            type: "api_key.created",
+            by: apiKey.key.prefix,
+            details: {
+              api_key_id: second.key.id,
+              prefix: second.key.prefix,
+              scopes: ["retrieve"],
+              by: "api_key",
+            },
+          },
+          {
+            type: "api_key.revoked",
+            by: apiKey.key.prefix,
+            details: { api_key_id: second.key.id, prefix: second.key.prefix, by: "api_key" },
+          },
+        ]);
+        const rows = JSON.stringify(await env.store.audit.list(app.id, {}, 50));
+        expect(rows).not.toContain(second.plaintext);
+        expect(rows).not.toContain(apiKey.plaintext);
+      });
+
+      it("F4: an app's last active key cannot be revoked by a key, even by two revokes at once", async () => {
+        const management = ApiKeyManagement.forStore(env.store, clock);
+        const { app, apiKey, actor } = await adminKeyOf(management, "last");
+        await expect(management.revoke(actor, app.id, apiKey.key.id)).rejects.toMatchObject({
+          code: "last_api_key",
+        });
+        const second = await management.create(actor, app.id, { name: "second", scopes: ["admin"] });
+        const secondAuth = await new ApiKeyService(env.store, clock).authenticate(second.plaintext);
+        if (!secondAuth.ok) throw new Error("the new key must authenticate");
+        // Each key revokes the other at the same moment: one of them must stay.
+        const outcomes = await Promise.allSettled([
+          management.revoke(actor, app.id, second.key.id),
+          management.revoke({ kind: "api_key", ...secondAuth }, app.id, apiKey.key.id),
+        ]);
+        expect(outcomes.filter((outcome) => outcome.status === "fulfilled")).toHaveLength(1);
+        expect(await env.store.apiKeys.countActive(app.id)).toBe(1);
+        // The operator may still revoke the last one (e.g. a leaked key), from the CLI.
+        const [remaining] = (await env.store.apiKeys.list(app.id)).filter((key) => key.revokedAt === null);
+        expect(await management.revoke(OPERATOR, app.id, remaining?.id ?? "")).toBe("revoked");
+        expect(await env.store.apiKeys.countActive(app.id)).toBe(0);
       });
     });
   });

@@ -171,7 +171,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
         for (let i = 0; i < 5; i++)
           await log.append({ appId: "app_old", type: "session.created", details: { i } });
 
-        expect(await old.migrate()).toStrictEqual(["0006-audit-chain-key"]);
+        expect((await old.migrate())[0]).toBe("0006-audit-chain-key");
         const after = new AuditLog(old, systemClock);
         await after.append({ appId: "app_old", type: "grant.created" });
         expect(await after.verify("app_old")).toMatchObject({ ok: true, checked: 6 });

@@ -1,9 +1,24 @@
 import { z } from "zod";
 
-/** `POST /v1/api-keys`: another API key for the caller's app (for rotating keys without downtime). */
+/**
+ * What a key may do beyond using the app's grants in proxy mode, creating connect sessions and
+ * reading grants and audit rows (which every key may):
+ * - `admin`: create and revoke the app's API keys;
+ * - `retrieve`: retrieve mode (`POST /v1/grants/<id>/credential`), which hands the provider's
+ *   token to the caller. A key without it is proxy-only: the token never leaves the vault.
+ */
+export const API_KEY_SCOPES = ["admin", "retrieve"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/**
+ * `POST /v1/api-keys`: another API key for the caller's app (for rotating keys without downtime).
+ * Needs an `admin` key; the new key gets `scopes` (default `["retrieve"]`), never more than the
+ * caller's own.
+ */
 export const CreateApiKeyRequest = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)).max(API_KEY_SCOPES.length).optional(),
   })
   .strict();
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;
@@ -16,6 +31,7 @@ export const CreateApiKeyResponse = z
     api_key: z.string(),
     prefix: z.string(),
     name: z.string().nullable(),
+    scopes: z.array(z.enum(API_KEY_SCOPES)),
   })
   .strict();
 export type CreateApiKeyResponse = z.infer<typeof CreateApiKeyResponse>;

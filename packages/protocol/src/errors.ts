@@ -71,6 +71,19 @@ export const ERROR_CODES = {
     message: "The user connected several accounts of this provider; pass `account` to pick one.",
   },
   session_not_found: { status: 404, message: "There is no such session." },
+  insufficient_scope: {
+    status: 403,
+    message: "This API key may not do that: it lacks the scope the action needs (see `keys list`).",
+  },
+  retrieve_not_allowed: {
+    status: 403,
+    message:
+      "This API key is proxy-only: it may not retrieve tokens. Use proxy mode (vault.proxyRequest), where the vault makes the call.",
+  },
+  last_api_key: {
+    status: 409,
+    message: "That is the app's last active API key; create another before revoking it.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -86,7 +86,10 @@ export class AmbiguousGrantError extends VaultError {
 /** The user token is not valid for this app (signature, issuer, audience or expiry). */
 export class InvalidUserTokenError extends VaultError {}
 
-/** The request asks for more than the operator allows (an origin, a scope). */
+/**
+ * The request asks for more than the operator allows: an origin, a scope, an action the API key
+ * has no scope for, or a token for a proxy-only key.
+ */
 export class PolicyViolationError extends VaultError {}
 
 /**
@@ -127,6 +130,8 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
       return new InvalidUserTokenError(error.code, error.message, options);
     case "origin_not_allowed":
     case "scope_not_allowed":
+    case "insufficient_scope":
+    case "retrieve_not_allowed":
       return new PolicyViolationError(error.code, error.message, options);
     case "upstream_unreachable":
     case "upstream_too_large":

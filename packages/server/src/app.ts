@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { ApiKeyManagement } from "./apps/api-key-management.js";
 import { ApiKeyService } from "./apps/api-keys.js";
 import { AuditLog } from "./audit/audit-log.js";
 import type { Clock } from "./clock.js";
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const events = new SessionEvents(store.pubsub);
   await events.start();
   const audit = new AuditLog(store, clock);
+  const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const identities = deps.identities ?? new IdentityRegistry([]);
   const userTokens = new UserTokens({
@@ -130,8 +132,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     async (v1) => {
       requireApiKey(v1, apiKeys);
       registerGetApp(v1, store);
-      registerPostApiKeys(v1, apiKeys);
-      registerDeleteApiKey(v1, apiKeys);
+      registerPostApiKeys(v1, keyManagement);
+      registerDeleteApiKey(v1, keyManagement);
       registerPostConnectSessions(v1, sessions, config.publicUrl);
       registerGetConnectSession(v1, sessions);
       registerAuthSessions(v1, { sessions, store, keys: deps.keys, publicUrl: config.publicUrl });

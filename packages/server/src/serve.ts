@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { buildApp } from "./app.js";
-import { ApiKeyService, type IssuedApiKey } from "./apps/api-keys.js";
+import { ApiKeyManagement } from "./apps/api-key-management.js";
+import type { IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
@@ -43,7 +44,10 @@ export async function serve(
   const identities = new IdentityRegistry(file.identity);
 
   const runtime = await openRuntime(config, logger, { server: true });
-  const firstKey = await createFirstAppIfEmpty(runtime.store, new ApiKeyService(runtime.store, systemClock));
+  const firstKey = await createFirstAppIfEmpty(
+    runtime.store,
+    ApiKeyManagement.forStore(runtime.store, systemClock),
+  );
   const app = await buildApp({
     config,
     store: runtime.store,
@@ -110,7 +114,7 @@ async function startDemo(config: ServerConfig, configs: readonly ProviderConfig[
 }
 
 /** Only for the embedded default: with PostgreSQL, several processes would race to create it. */
-async function createFirstAppIfEmpty(store: Store, apiKeys: ApiKeyService): Promise<IssuedApiKey | null> {
+async function createFirstAppIfEmpty(store: Store, apiKeys: ApiKeyManagement): Promise<IssuedApiKey | null> {
   if (store.engine !== "sqlite" || (await store.apps.count()) > 0) return null;
   return (await apiKeys.createApp(FIRST_APP_NAME)).apiKey;
 }

@@ -207,6 +207,8 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "invalid_user_token": InvalidUserTokenError,
     "origin_not_allowed": PolicyViolationError,
     "scope_not_allowed": PolicyViolationError,
+    "insufficient_scope": PolicyViolationError,
+    "retrieve_not_allowed": PolicyViolationError,
     "upstream_unreachable": ProviderAPIError,
     "upstream_too_large": ProviderAPIError,
 }

@@ -1,4 +1,5 @@
 import { hash, randomBytes } from "node:crypto";
+import { API_KEY_SCOPES, type ApiKeyScope } from "@grantvault/protocol";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
@@ -21,7 +22,7 @@ export interface IssuedApiKey {
 }
 
 export type Authentication =
-  | { ok: true; appId: string; keyId: string; keyPrefix: string }
+  | { ok: true; appId: string; keyId: string; keyPrefix: string; scopes: readonly ApiKeyScope[] }
   | { ok: false; reason: "invalid_api_key" | "api_key_revoked" };
 
 /** An authentication and what the same query read of the grant the call names. */
@@ -45,7 +46,16 @@ export class ApiKeyService {
     return { app, apiKey: await this.createKey(app.id, null) };
   }
 
-  async createKey(appId: string, name: string | null): Promise<IssuedApiKey> {
+  /**
+   * Issues a key. Who may ask for which scopes is {@link ApiKeyManagement}'s to decide; without
+   * scopes the key gets all of them (the operator's keys).
+   */
+  async createKey(
+    appId: string,
+    name: string | null,
+    scopes: readonly ApiKeyScope[] = API_KEY_SCOPES,
+    createdBy: string | null = null,
+  ): Promise<IssuedApiKey> {
     // 32 random bytes: unguessable, so a fast hash is the right way to store it (no salt needed).
     const plaintext = `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
     const key: ApiKeyRecord = {
@@ -56,6 +66,8 @@ export class ApiKeyService {
       createdAt: this.clock.now(),
       lastUsedAt: null,
       revokedAt: null,
+      scopes: API_KEY_SCOPES.filter((scope) => scopes.includes(scope)),
+      createdBy,
     };
     await this.store.apiKeys.insert({ ...key, hash: hashApiKey(plaintext) });
     return { key, plaintext };
@@ -97,20 +109,12 @@ export class ApiKeyService {
     if (isTouchDue(key.lastUsedAt, now)) {
       await this.store.apiKeys.touch(key.id, now, LAST_USED_RESOLUTION_MS);
     }
-    return { ok: true, appId: key.appId, keyId: key.id, keyPrefix: key.prefix };
+    return { ok: true, appId: key.appId, keyId: key.id, keyPrefix: key.prefix, scopes: key.scopes };
   }
 
   /** False when there is no such key or it was already revoked. */
-  revoke(keyId: string): Promise<boolean> {
-    return this.store.apiKeys.revoke(keyId, this.clock.now());
-  }
-
-  /** Revokes a key of `appId` only: another app's key is as absent as a key that never existed. */
-  async revokeOwn(appId: string, keyId: string): Promise<"revoked" | "not_found"> {
-    const key = await this.store.apiKeys.get(keyId);
-    if (!key || key.appId !== appId) return "not_found";
-    await this.revoke(keyId);
-    return "revoked";
+  revoke(keyId: string, store: Store = this.store): Promise<boolean> {
+    return store.apiKeys.revoke(keyId, this.clock.now());
   }
 }
 

@@ -11,7 +11,9 @@ export type AuditEventType =
   | "grant.expired"
   | "credential.retrieved"
   | "credential.refused"
-  | "request.proxied";
+  | "request.proxied"
+  | "api_key.created"
+  | "api_key.revoked";
 
 export interface AuditEventInput {
   appId: string;

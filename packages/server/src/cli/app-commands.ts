@@ -1,5 +1,5 @@
-import { WebOrigin } from "@grantvault/protocol";
-import { ApiKeyService } from "../apps/api-keys.js";
+import { API_KEY_SCOPES, type ApiKeyScope, WebOrigin } from "@grantvault/protocol";
+import { ApiKeyManagement, OPERATOR } from "../apps/api-key-management.js";
 import { systemClock } from "../clock.js";
 import type { Runtime } from "../runtime.js";
 import { emit, isoTime, type Output, table, UsageError } from "./output.js";
@@ -16,7 +16,7 @@ export interface CommandContext {
 export async function appsCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
   const name = typeof options.name === "string" ? options.name.trim() : "";
   if (!name) throw new UsageError("apps create needs --name NAME");
-  const { app, apiKey } = await new ApiKeyService(runtime.store, systemClock).createApp(name);
+  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock).createApp(name);
   emit(
     output,
     json,
@@ -55,19 +55,49 @@ export async function appsList({ runtime, output, json }: CommandContext): Promi
   );
 }
 
-/** `keys create --app ID [--name NAME]`: another API key for an app, printed once. */
+/**
+ * `keys create --app ID [--name NAME] [--proxy-only | --scopes LIST]`: another API key for an
+ * app, printed once; all scopes unless narrowed.
+ */
 export async function keysCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
   const appId = typeof options.app === "string" ? options.app : "";
   if (!appId) throw new UsageError("keys create needs --app APP_ID (see `grantvault-server apps list`)");
   if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
   const name = typeof options.name === "string" ? options.name : null;
-  const { key, plaintext } = await new ApiKeyService(runtime.store, systemClock).createKey(appId, name);
+  const scopes = requestedScopes(options);
+  const management = ApiKeyManagement.forStore(runtime.store, systemClock);
+  const { key, plaintext } = await management.create(OPERATOR, appId, { name, scopes });
   emit(
     output,
     json,
-    { app_id: appId, api_key_id: key.id, api_key: plaintext, prefix: key.prefix },
-    [`Created API key ${key.id} for ${appId}. Shown only this once:`, "", `  ${plaintext}`].join("\n"),
+    { app_id: appId, api_key_id: key.id, api_key: plaintext, prefix: key.prefix, scopes: key.scopes },
+    [
+      `Created API key ${key.id} for ${appId} (scopes: ${scopeList(key.scopes)}). Shown only this once:`,
+      "",
+      `  ${plaintext}`,
+    ].join("\n"),
   );
+}
+
+function requestedScopes(options: CommandContext["options"]): ApiKeyScope[] | undefined {
+  if (options["proxy-only"] === true) {
+    if (typeof options.scopes === "string") throw new UsageError("use --proxy-only or --scopes, not both");
+    return [];
+  }
+  if (typeof options.scopes !== "string") return undefined;
+  const names = options.scopes
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !(API_KEY_SCOPES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown scope ${unknown.join(", ")}: the scopes are ${API_KEY_SCOPES.join(", ")}`);
+  }
+  return names as ApiKeyScope[];
+}
+
+function scopeList(scopes: readonly ApiKeyScope[]): string {
+  return scopes.length === 0 ? "none, proxy mode only" : scopes.join(", ");
 }
 
 export async function keysList({ runtime, output, json, options }: CommandContext): Promise<void> {
@@ -81,17 +111,21 @@ export async function keysList({ runtime, output, json, options }: CommandContex
     created_at: isoTime(key.createdAt),
     last_used_at: key.lastUsedAt === null ? null : isoTime(key.lastUsedAt),
     revoked_at: key.revokedAt === null ? null : isoTime(key.revokedAt),
+    scopes: key.scopes,
+    created_by: key.createdBy,
   }));
   emit(
     output,
     json,
     rows,
     table([
-      ["KEY ID", "APP ID", "PREFIX", "LAST USED", "STATUS"],
+      ["KEY ID", "APP ID", "PREFIX", "SCOPES", "CREATED BY", "LAST USED", "STATUS"],
       ...keys.map((key) => [
         key.id,
         key.appId,
         `${key.prefix}…`,
+        key.scopes.join(",") || "proxy-only",
+        key.createdBy ?? "operator",
         isoTime(key.lastUsedAt),
         key.revokedAt === null ? "active" : `revoked ${isoTime(key.revokedAt)}`,
       ]),
@@ -105,7 +139,9 @@ export async function keysRevoke({ runtime, output, json, positionals }: Command
   if (!keyId) throw new UsageError("keys revoke needs the KEY_ID (see `grantvault-server keys list`)");
   const existing = await runtime.store.apiKeys.get(keyId);
   if (!existing) throw new UsageError(`there is no API key ${keyId}`);
-  const revoked = await new ApiKeyService(runtime.store, systemClock).revoke(keyId);
+  const revoked =
+    (await ApiKeyManagement.forStore(runtime.store, systemClock).revoke(OPERATOR, existing.appId, keyId)) ===
+    "revoked";
   emit(
     output,
     json,

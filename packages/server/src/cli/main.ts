@@ -43,7 +43,9 @@ Commands:
   apps list                      list apps
   apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
   apps disallow-origin APP ORIGIN  take that back
-  keys create --app APP_ID       create another API key for an app (printed once)
+  keys create --app APP_ID       create another API key for an app (printed once); all scopes
+               [--proxy-only]  unless --proxy-only (no scope: proxy mode only, for agents) or
+               [--scopes LIST] --scopes admin,retrieve (admin: manage keys; retrieve: get tokens)
   keys list [--app APP_ID]       list API keys (prefixes only)
   keys revoke KEY_ID             revoke an API key, effective immediately
   keys rotate                    add a new encryption key and re-encrypt every stored secret
@@ -89,6 +91,8 @@ export async function main(
         help: { type: "boolean", short: "h" },
         name: { type: "string" },
         app: { type: "string" },
+        scopes: { type: "string" },
+        "proxy-only": { type: "boolean" },
         ...Object.fromEntries(
           CONFIG_FLAGS.map((flag) => [
             flag,

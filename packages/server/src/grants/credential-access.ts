@@ -1,3 +1,4 @@
+import type { ApiKeyScope } from "@grantvault/protocol";
 import { type ApiKeyService, keyHashOf } from "../apps/api-keys.js";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -29,10 +30,17 @@ export interface AccessRequest {
   userToken?: string | undefined;
 }
 
-/** Who asks: the app and the display prefix of its API key (for the audit log). */
+/**
+ * How the token is used: `retrieve` hands it to the caller (the SDK makes the call, so whoever
+ * holds the API key can read the token), `proxy` keeps it in the vault, which makes the call.
+ */
+export type AccessMode = "retrieve" | "proxy";
+
+/** Who asks: the app, the display prefix of its API key (for the audit log) and its scopes. */
 export interface AccessCaller {
   appId: string;
   keyPrefix: string;
+  scopes: readonly ApiKeyScope[];
 }
 
 export interface GrantedAccess {
@@ -74,16 +82,25 @@ export class CredentialAccess {
    *
    * A repeated call may skip the read: see {@link CredentialAccess.#grantFromRecentRead}.
    */
-  async grant(apiKey: string, grantId: string, request: AccessRequest): Promise<GrantedAccess> {
+  async grant(
+    apiKey: string,
+    grantId: string,
+    request: AccessRequest,
+    mode: AccessMode,
+  ): Promise<GrantedAccess> {
     const keyHash = keyHashOf(apiKey);
-    const fast = keyHash === null ? null : await this.#grantFromRecentRead(keyHash, grantId, request);
+    const fast = keyHash === null ? null : await this.#grantFromRecentRead(keyHash, grantId, request, mode);
     if (fast) return fast;
     const read = await this.deps.apiKeys.authenticateWithGrant(keyHash, grantId);
     const { auth, grant, sealedCredential } = read;
     if (!auth.ok) throw new VaultError(auth.reason);
-    const caller: AccessCaller = { appId: auth.appId, keyPrefix: auth.keyPrefix };
+    const caller: AccessCaller = { appId: auth.appId, keyPrefix: auth.keyPrefix, scopes: auth.scopes };
     let access: GrantedAccess;
     try {
+      // F5: a proxy-only key never sees a token; it may still use the grant through the vault.
+      if (mode === "retrieve" && !caller.scopes.includes("retrieve")) {
+        throw new VaultError(grant ? "retrieve_not_allowed" : "grant_not_found");
+      }
       access = await this.#check(caller, grant, sealedCredential, request);
     } catch (error) {
       if (error instanceof VaultError && error.code !== "grant_not_found") {
@@ -110,6 +127,7 @@ export class CredentialAccess {
         keyHash,
         appId: caller.appId,
         keyPrefix: caller.keyPrefix,
+        keyScopes: caller.scopes,
         keyLastUsedAt: read.keyLastUsedAt,
         grant: access.grant,
         sealedCredential,
@@ -132,18 +150,21 @@ export class CredentialAccess {
     keyHash: string,
     grantId: string,
     request: AccessRequest,
+    mode: AccessMode,
   ): Promise<GrantedAccess | null> {
     if (request.userToken !== undefined) return null;
     const read = this.#recentReads.find(keyHash, grantId, this.deps.clock.now());
     // Under concurrent calls the full path's appends share statements; a conditional one is alone.
     if (!read || this.deps.audit.isBusy(read.appId)) return null;
+    // A key's scopes never change after it is issued, so the read's are the key's.
+    if (mode === "retrieve" && !read.keyScopes.includes("retrieve")) return null;
     const { grant, sealedCredential } = read;
     if ("refusal" in this.#judge(grant, request.url)) return null;
     // A value the key ring can no longer open (a key rotated away) is the full path's to report.
     const tokens = await this.deps.credentials.open(grant.id, sealedCredential).catch(() => null);
     if (!tokens || !this.deps.refresher.isFresh(tokens)) return null;
     const access: GrantedAccess = {
-      caller: { appId: read.appId, keyPrefix: read.keyPrefix },
+      caller: { appId: read.appId, keyPrefix: read.keyPrefix, scopes: read.keyScopes },
       grant,
       tokens,
       refresh: null,

@@ -66,7 +66,7 @@ export class ProxyCall {
     for (const name of Object.keys(request.headers)) {
       if (FORBIDDEN_FORWARD_HEADERS.has(name.toLowerCase())) throw new VaultError("forbidden_header");
     }
-    const granted = await this.deps.access.grant(apiKey, grantId, request);
+    const granted = await this.deps.access.grant(apiKey, grantId, request, "proxy");
     const { caller } = granted;
     const started = this.deps.clock.now();
     const target = new URL(request.url);

@@ -1,3 +1,4 @@
+import type { ApiKeyScope } from "@grantvault/protocol";
 import { isTouchDue } from "../last-used.js";
 import { LruMap } from "../lru-map.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
@@ -7,6 +8,7 @@ export interface GrantRead {
   keyHash: string;
   appId: string;
   keyPrefix: string;
+  keyScopes: readonly ApiKeyScope[];
   keyLastUsedAt: number | null;
   grant: GrantRecord;
   sealedCredential: string;

@@ -1,3 +1,4 @@
+import type { ApiKeyScope } from "@grantvault/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type ApiKeyService, isWellFormedApiKey } from "../apps/api-keys.js";
 import { VaultError } from "../errors.js";
@@ -7,6 +8,7 @@ export interface Caller {
   appId: string;
   keyId: string;
   keyPrefix: string;
+  scopes: readonly ApiKeyScope[];
 }
 
 declare module "fastify" {
@@ -38,7 +40,12 @@ export function requireApiKey(scope: FastifyInstance, apiKeys: ApiKeyService): v
     }
     const result = await apiKeys.authenticate(presented);
     if (!result.ok) throw new VaultError(result.reason);
-    request.caller = { appId: result.appId, keyId: result.keyId, keyPrefix: result.keyPrefix };
+    request.caller = {
+      appId: result.appId,
+      keyId: result.keyId,
+      keyPrefix: result.keyPrefix,
+      scopes: result.scopes,
+    };
   });
 }
 

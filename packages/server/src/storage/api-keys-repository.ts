@@ -1,3 +1,4 @@
+import { API_KEY_SCOPES, type ApiKeyScope } from "@grantvault/protocol";
 import type { Kysely } from "kysely";
 import { PreparedQuery } from "./prepared-query.js";
 import type { Database } from "./schema.js";
@@ -10,6 +11,9 @@ export interface ApiKeyRecord {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  scopes: readonly ApiKeyScope[];
+  /** The key that created this one; null when the operator did. */
+  createdBy: string | null;
 }
 
 export class ApiKeysRepository {
@@ -20,7 +24,18 @@ export class ApiKeysRepository {
     this.#byHash = new PreparedQuery(db, (slot) =>
       db
         .selectFrom("api_keys")
-        .select(["id", "app_id", "name", "prefix", "hash", "created_at", "last_used_at", "revoked_at"])
+        .select([
+          "id",
+          "app_id",
+          "name",
+          "prefix",
+          "hash",
+          "created_at",
+          "last_used_at",
+          "revoked_at",
+          "scopes",
+          "created_by",
+        ])
         .where("hash", "=", slot("hash")),
     );
   }
@@ -37,6 +52,8 @@ export class ApiKeysRepository {
         created_at: key.createdAt,
         last_used_at: key.lastUsedAt,
         revoked_at: key.revokedAt,
+        scopes: key.scopes.join(" "),
+        created_by: key.createdBy,
       })
       .execute();
   }
@@ -56,6 +73,17 @@ export class ApiKeysRepository {
     if (appId !== undefined) query = query.where("app_id", "=", appId);
     const rows = await query.orderBy("created_at").orderBy("id").execute();
     return rows.map(toApiKey);
+  }
+
+  /** How many of the app's keys are not revoked. */
+  async countActive(appId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("api_keys")
+      .select((eb) => eb.fn.countAll().as("count"))
+      .where("app_id", "=", appId)
+      .where("revoked_at", "is", null)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   /** Marks the key revoked; false when there is no such key or it was revoked already. */
@@ -89,5 +117,13 @@ export function toApiKey(row: Database["api_keys"]): ApiKeyRecord {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    scopes: scopesOf(row.scopes),
+    createdBy: row.created_by,
   };
+}
+
+/** The known scopes in a stored list; a name this version does not know grants nothing. */
+function scopesOf(stored: string): ApiKeyScope[] {
+  const names = new Set(stored.split(" "));
+  return API_KEY_SCOPES.filter((scope) => names.has(scope));
 }

@@ -61,6 +61,8 @@ export class GrantsRepository {
           "api_keys.created_at as key_created_at",
           "api_keys.last_used_at as key_last_used_at",
           "api_keys.revoked_at as key_revoked_at",
+          "api_keys.scopes as key_scopes",
+          "api_keys.created_by as key_created_by",
         ])
         .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
         .select("credentials.secret as sealed_credential")
@@ -86,6 +88,8 @@ export class GrantsRepository {
       created_at: rest.key_created_at,
       last_used_at: rest.key_last_used_at,
       revoked_at: rest.key_revoked_at,
+      scopes: rest.key_scopes,
+      created_by: rest.key_created_by,
     });
     return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
   }
@@ -258,6 +262,8 @@ type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } 
   key_created_at: number;
   key_last_used_at: number | null;
   key_revoked_at: number | null;
+  key_scopes: string;
+  key_created_by: string | null;
   sealed_credential: string | null;
 };
 

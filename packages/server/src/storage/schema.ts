@@ -56,6 +56,10 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Space-separated ApiKeyScope names (`admin retrieve`). */
+  scopes: string;
+  /** The key that created this one; null when the operator did. */
+  created_by: string | null;
 }
 
 export interface GrantsTable {

@@ -16,13 +16,18 @@ export function registerPostGrantCredential(scope: FastifyInstance, access: Cred
       const apiKey = presentedApiKeyOf(request);
       const { id } = validate(GrantIdParams, request.params);
       const body = validate(CredentialRequest, request.body ?? {});
-      const granted = await access.grant(apiKey, id, {
-        method: body.method,
-        url: body.url,
-        reason: body.reason,
-        context: body.context,
-        userToken: body.user_token,
-      });
+      const granted = await access.grant(
+        apiKey,
+        id,
+        {
+          method: body.method,
+          url: body.url,
+          reason: body.reason,
+          context: body.context,
+          userToken: body.user_token,
+        },
+        "retrieve",
+      );
       const expiresAt = granted.tokens.expiresAt;
       return {
         headers: granted.headers,

@@ -5,6 +5,7 @@ import { grantStatus } from "./0003-grant-status.js";
 import { auditEvents } from "./0004-audit-events.js";
 import { webAndIdentity } from "./0005-web-and-identity.js";
 import { auditChainKey } from "./0006-audit-chain-key.js";
+import { apiKeyScopes } from "./0007-api-key-scopes.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0004-audit-events": auditEvents,
   "0005-web-and-identity": webAndIdentity,
   "0006-audit-chain-key": auditChainKey,
+  "0007-api-key-scopes": apiKeyScopes,
 };
 
 export const migrationProvider: MigrationProvider = {
