@@ -84,6 +84,39 @@ export const ERROR_CODES = {
     status: 409,
     message: "That is the app's last active API key; create another before revoking it.",
   },
+  malformed_request: {
+    status: 400,
+    message:
+      "The request line or headers are malformed (for example a space or raw non-ASCII byte in the path).",
+  },
+  request_timeout: { status: 408, message: "The request took too long to arrive; send it again." },
+  uri_too_long: { status: 414, message: "The request URL is too long." },
+  headers_too_large: { status: 431, message: "The request headers are too large." },
+  identity_unavailable: {
+    status: 503,
+    message: "The app's identity provider could not be reached; sign-in is unavailable. Try again shortly.",
+  },
+  database_busy: {
+    status: 503,
+    message: "The vault's database is busy; no connection became free in time. Try again shortly.",
+  },
+  user_token_required: {
+    status: 403,
+    message:
+      "This grant belongs to a user: the call must carry that user's token (the SDK's userToken option).",
+  },
+  method_override_refused: {
+    status: 400,
+    message: "Method-override headers (X-HTTP-Method-Override and kin) may not be sent through the vault.",
+  },
+  invalid_forwarded_header: {
+    status: 400,
+    message: "A header to forward has an invalid name or value.",
+  },
+  flow_browser_mismatch: {
+    status: 400,
+    message: "This sign-in or connect flow was started in another browser; start it again here.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -132,6 +132,9 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "scope_not_allowed":
     case "insufficient_scope":
     case "retrieve_not_allowed":
+    case "user_token_required":
+    case "method_override_refused":
+    case "invalid_forwarded_header":
       return new PolicyViolationError(error.code, error.message, options);
     case "upstream_unreachable":
     case "upstream_too_large":

@@ -209,6 +209,9 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "scope_not_allowed": PolicyViolationError,
     "insufficient_scope": PolicyViolationError,
     "retrieve_not_allowed": PolicyViolationError,
+    "user_token_required": PolicyViolationError,
+    "method_override_refused": PolicyViolationError,
+    "invalid_forwarded_header": PolicyViolationError,
     "upstream_unreachable": ProviderAPIError,
     "upstream_too_large": ProviderAPIError,
 }

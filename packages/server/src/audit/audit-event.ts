@@ -13,7 +13,10 @@ export type AuditEventType =
   | "credential.refused"
   | "request.proxied"
   | "api_key.created"
-  | "api_key.revoked";
+  | "api_key.revoked"
+  | "app.created"
+  | "app.setting_changed"
+  | "session.browser_mismatch";
 
 export interface AuditEventInput {
   appId: string;
