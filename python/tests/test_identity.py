@@ -221,6 +221,37 @@ class UserBoundGrantTest(unittest.TestCase):
         self.assertEqual(alice, 200)
         self.assertIsInstance(bob, GrantNotFoundError)
 
+    def test_f6_refuses_the_grant_by_id_without_its_users_token(self) -> None:
+        vault = support.vault()
+        for call in (vault.request, vault.proxy_request):
+            with self.assertRaises(PolicyViolationError) as caught:
+                call("GET", USER_URL, grant_id=self.grant_id)
+            self.assertEqual(caught.exception.code, "user_token_required")
+
+    def test_f6_sends_the_getters_token_with_a_grant_id(self) -> None:
+        as_alice = Vault(user_token_getter=lambda: support.ALICE_TOKEN)
+        as_bob = Vault(user_token_getter=lambda: support.BOB_TOKEN)
+        for mode in ("request", "proxy_request"):
+            answer = getattr(as_alice, mode)("GET", USER_URL, grant_id=self.grant_id)
+            self.assertEqual(answer.json()["login"], "alice-octo")
+            # bob's token went along: the vault judged alice's grant as not his.
+            with self.assertRaises(GrantNotFoundError):
+                getattr(as_bob, mode)("GET", USER_URL, grant_id=self.grant_id)
+        # No user signed in: no token is sent, and the vault asks for one.
+        with self.assertRaises(PolicyViolationError):
+            Vault(user_token_getter=lambda: None).request("GET", USER_URL, grant_id=self.grant_id)
+
+        async def alice() -> str:
+            return support.ALICE_TOKEN
+
+        async def main() -> list[int]:
+            async with AsyncVault(user_token_getter=alice) as vault:
+                retrieved = await vault.request("GET", USER_URL, grant_id=self.grant_id)
+                proxied = await vault.proxy_request("GET", USER_URL, grant_id=self.grant_id)
+                return [retrieved.status_code, proxied.status_code]
+
+        self.assertEqual(asyncio.run(main()), [200, 200])
+
     def test_refuses_another_users_token_by_provider_and_by_grant_id(self) -> None:
         vault = support.vault()
         with self.assertRaises(GrantNotFoundError):

@@ -5,8 +5,10 @@ import {
   AmbiguousGrantError,
   GrantNotFoundError,
   InvalidUserTokenError,
+  PolicyViolationError,
   Vault,
 } from "../../packages/sdk/src/index.js";
+import { AppSettings } from "../../packages/server/src/apps/app-settings.js";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { completeConnectFlow } from "../harness/connect-flow.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
@@ -187,6 +189,95 @@ describe("authenticate() and user tokens", () => {
       await expect(
         vault.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId: aliceGrant, userToken: bobToken }),
       ).rejects.toBeInstanceOf(GrantNotFoundError);
+    });
+
+    describe("F6: a user-bound grant is usable only with its user's token", () => {
+      const userUrl = () => `${world.api.baseUrl}/user`;
+      const settings = () => AppSettings.forStore(world.vault.store, world.vault.clock);
+
+      it("F6: refuses the grant by id with the API key alone, 403 user_token_required in both modes, audited", async () => {
+        for (const call of [
+          () => vault.request("GET", userUrl(), { grantId: aliceGrant }),
+          () => vault.proxyRequest("GET", userUrl(), { grantId: aliceGrant }),
+        ]) {
+          const refused = await call().catch((caught: unknown) => caught);
+          expect(refused).toBeInstanceOf(PolicyViolationError);
+          expect(refused).toMatchObject({ code: "user_token_required" });
+        }
+        const raw = await fetch(`${world.baseUrl}/v1/grants/${aliceGrant}/credential`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${world.apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ method: "GET", url: userUrl() }),
+        });
+        expect(raw.status).toBe(403);
+        expect(await raw.json()).toMatchObject({ error: { code: "user_token_required" } });
+        const { events } = await vault.listAuditEvents({ type: "credential.refused", grantId: aliceGrant });
+        expect(events.filter((event) => event.details?.code === "user_token_required")).toHaveLength(3);
+      });
+
+      it("F6: works with its user's token by grant id, and refuses another user's", async () => {
+        for (const call of [vault.request.bind(vault), vault.proxyRequest.bind(vault)]) {
+          const answer = await call("GET", userUrl(), { grantId: aliceGrant, userToken: aliceToken });
+          expect(await answer.json()).toMatchObject({ login: "alice-octo" });
+          await expect(
+            call("GET", userUrl(), { grantId: aliceGrant, userToken: await tokenFor("bob") }),
+          ).rejects.toBeInstanceOf(GrantNotFoundError);
+        }
+      });
+
+      it("F6: the SDK sends the userTokenGetter's token with a grantId", async () => {
+        const asAlice = new Vault({
+          apiKey: world.apiKey,
+          baseUrl: world.baseUrl,
+          userTokenGetter: () => aliceToken,
+        });
+        const bobToken = await tokenFor("bob");
+        const asBob = new Vault({
+          apiKey: world.apiKey,
+          baseUrl: world.baseUrl,
+          userTokenGetter: () => bobToken,
+        });
+        for (const mode of ["request", "proxyRequest"] as const) {
+          const answer = await asAlice[mode]("GET", userUrl(), { grantId: aliceGrant });
+          expect(await answer.json()).toMatchObject({ login: "alice-octo" });
+          // bob's token went along: the vault judged alice's grant as not his.
+          await expect(asBob[mode]("GET", userUrl(), { grantId: aliceGrant })).rejects.toBeInstanceOf(
+            GrantNotFoundError,
+          );
+        }
+        // A token passed with the call wins over the getter's.
+        const explicit = await asBob.request("GET", userUrl(), {
+          grantId: aliceGrant,
+          userToken: aliceToken,
+        });
+        expect(explicit.status).toBe(200);
+      });
+
+      it("F6: the operator's audited app setting relaxes it, and can take that back", async () => {
+        expect(await settings().setUserGrantsNeedUserToken(world.appId, false)).toBe(true);
+        try {
+          expect(await settings().setUserGrantsNeedUserToken(world.appId, false)).toBe(false);
+          for (const mode of ["request", "proxyRequest"] as const) {
+            const answer = await vault[mode]("GET", userUrl(), { grantId: aliceGrant });
+            expect(await answer.json()).toMatchObject({ login: "alice-octo" });
+          }
+          // A token that is presented is still checked.
+          await expect(
+            vault.request("GET", userUrl(), { grantId: aliceGrant, userToken: await tokenFor("bob") }),
+          ).rejects.toBeInstanceOf(GrantNotFoundError);
+        } finally {
+          expect(await settings().setUserGrantsNeedUserToken(world.appId, true)).toBe(true);
+        }
+        await expect(vault.request("GET", userUrl(), { grantId: aliceGrant })).rejects.toMatchObject({
+          code: "user_token_required",
+        });
+        const { events } = await vault.listAuditEvents({ type: "app.setting_changed" });
+        // Newest first; the repeated "relax" changed nothing and left no row.
+        expect(events.map((event) => event.details)).toStrictEqual([
+          { setting: "user_grants_need_user_token", value: true, by: "operator" },
+          { setting: "user_grants_need_user_token", value: false, by: "operator" },
+        ]);
+      });
     });
 
     it("asks which account when the user connected several, and takes the one named", async () => {

@@ -79,6 +79,38 @@ describe("grantvault-server apps and keys", () => {
     expect(entry.revoked_at).toEqual(expect.any(String));
   });
 
+  it("F6: lets an app use its user-bound grants without the user's token and takes that back, audited", async () => {
+    const app = await runJson("apps", "create", "--name", "portal");
+    expect(await runJson("apps", "allow-grant-use-without-user", "portal")).toStrictEqual({
+      app_id: app.app_id,
+      user_grants_need_user_token: false,
+      changed: true,
+    });
+    expect((await runJson("apps", "allow-grant-use-without-user", app.app_id)).changed).toBe(false);
+    const back = await run("apps", "require-user-token", "portal");
+    expect(back.code, back.err).toBe(0);
+    expect(back.out).toContain("usable only with that user's token");
+    for (const usage of [
+      ["apps", "require-user-token"],
+      ["apps", "allow-grant-use-without-user", "nope"],
+    ]) {
+      const mistaken = await run(...usage);
+      expect(mistaken.code).toBe(2);
+      expect(mistaken.err).toMatch(/needs APP|no app nope/);
+    }
+    const runtime = await openRuntime(loadConfig(env), createLogger("silent"));
+    try {
+      expect(await runtime.store.apps.userGrantsNeedUserToken(app.app_id)).toBe(true);
+      const rows = await runtime.store.audit.list(app.app_id, { type: "app.setting_changed" }, 10);
+      expect(rows.map((row) => JSON.parse(row.details ?? "null"))).toStrictEqual([
+        { setting: "user_grants_need_user_token", value: true, by: "operator" },
+        { setting: "user_grants_need_user_token", value: false, by: "operator" },
+      ]);
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it("explains usage mistakes with exit code 2", async () => {
     const noName = await run("apps", "create");
     expect(noName.code).toBe(2);

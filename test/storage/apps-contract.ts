@@ -93,6 +93,21 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         expect(await env.store.apps.find("no-such-app")).toBeNull();
       });
 
+      it("F6: keeps whether an app's user-bound grants need their user's token, strict by default", async () => {
+        const appId = await newApp();
+        const other = await newApp();
+        expect(await env.store.apps.userGrantsNeedUserToken(appId)).toBe(true);
+        expect(await env.store.apps.setUserGrantsNeedUserToken(appId, false)).toBe(true);
+        expect(await env.store.apps.setUserGrantsNeedUserToken(appId, false)).toBe(false);
+        expect(await env.store.apps.userGrantsNeedUserToken(appId)).toBe(false);
+        expect(await env.store.apps.userGrantsNeedUserToken(other)).toBe(true);
+        expect(await env.store.apps.setUserGrantsNeedUserToken(appId, true)).toBe(true);
+        expect(await env.store.apps.userGrantsNeedUserToken(appId)).toBe(true);
+        const missing = newId("app");
+        expect(await env.store.apps.userGrantsNeedUserToken(missing)).toBe(true);
+        expect(await env.store.apps.setUserGrantsNeedUserToken(missing, false)).toBe(false);
+      });
+
       it("rejects a duplicate app id", async () => {
         const app = { id: newId("app"), name: "once", createdAt: T0 };
         await env.store.apps.insert(app);

@@ -195,16 +195,20 @@ export function buildUrl(
 
 /**
  * JWT identity: the grant to use when the call names a provider and a signed-in user instead of a
- * grant id. Options that name a grant id pass through unchanged.
+ * grant id. A call that names a grant id carries the getter's user too, when there is one (F6: a
+ * grant bound to a user is usable only with that user's token).
  */
 export async function withResolvedGrant(
   http: VaultHttp,
   options: RequestOptions,
   userTokenGetter: (() => string | Promise<string>) | undefined,
 ): Promise<RequestOptions & { grantId: string }> {
-  if (options?.grantId !== undefined || options?.provider === undefined) {
-    return options as RequestOptions & { grantId: string };
+  if (options?.grantId !== undefined) {
+    const userToken = options.userToken ?? (await userTokenGetter?.());
+    const withUser = typeof userToken === "string" && userToken !== "" ? { ...options, userToken } : options;
+    return withUser as RequestOptions & { grantId: string };
   }
+  if (options?.provider === undefined) return options as RequestOptions & { grantId: string };
   const userToken = options.userToken ?? (await userTokenGetter?.());
   if (typeof userToken !== "string" || userToken === "") {
     throw new VaultValueError(

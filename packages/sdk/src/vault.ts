@@ -44,8 +44,10 @@ export interface VaultOptions {
    */
   fetch?: typeof fetch;
   /**
-   * The signed-in user of the current request, for calls that name a `provider` instead of a
-   * grant id (read per call, so it can come from AsyncLocalStorage).
+   * The signed-in user of the current request (read per call, so it can come from
+   * AsyncLocalStorage): sent with every grant call that passes no `userToken`, so a grant bound to
+   * a user is used only for that user; it also finds the grant of calls that name a `provider`.
+   * An empty string means no user.
    */
   userTokenGetter?: () => string | Promise<string>;
 }

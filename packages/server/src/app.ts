@@ -39,6 +39,7 @@ import { IdentityRegistry } from "./identity/identity-registry.js";
 import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
 import { OAuthClient } from "./oauth/oauth-client.js";
+import { UserBinding } from "./policy/user-binding.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
 import type { Store } from "./storage/store.js";
 
@@ -103,7 +104,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     providers,
     refresher,
     credentials,
-    userTokens,
+    userBinding: new UserBinding({ userTokens, apps: store.apps }),
     audit,
     clock,
     logger,

@@ -189,11 +189,12 @@ class AsyncVault:
         return await self._run(send, **arguments)
 
     async def _user_token_for(self, arguments: Mapping[str, Any]) -> str | None:
-        """The user token to send: the one given, else (for a call by provider) the getter's."""
+        """The user token to send: the one given, else the getter's (for a call by provider, and
+        for a call by grant id too: F6, a grant bound to a user needs its user's token)."""
         user_token: str | None = arguments["user_token"]
-        if user_token is not None or arguments["grant_id"] is not None:
+        if user_token is not None or self._user_token_getter is None:
             return user_token
-        if arguments["provider"] is None or self._user_token_getter is None:
+        if arguments["grant_id"] is None and arguments["provider"] is None:
             return None
         token = self._user_token_getter()
         if inspect.isawaitable(token):

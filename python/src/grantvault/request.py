@@ -55,10 +55,10 @@ def check_user_token_getter(getter: object) -> None:
 def resolve(
     http: VaultHttp, call: PreparedCall, user_token_getter: UserTokenGetter | None
 ) -> PreparedCall:
-    """The call with its grant id: unchanged when it names one, else the grant of ``provider``
-    that the signed-in user holds (``user_token``, or what ``user_token_getter`` returns)."""
-    if call.grant_id is not None:
-        return call
+    """The call with its grant id and its user: a call that names a grant id gets the getter's
+    user token when it has none (F6: a grant bound to a user is usable only with that user's
+    token); a call by ``provider`` gets the grant that the signed-in user holds (``user_token``,
+    or what ``user_token_getter`` returns)."""
     token = call.user_token
     if token is None and user_token_getter is not None:
         token = user_token_getter()
@@ -71,6 +71,8 @@ def resolve(
                 "user_token_getter returned an awaitable; Vault needs a plain function "
                 "(AsyncVault takes coroutine functions)",
             )
+    if call.grant_id is not None:
+        return call if token is None else replace(call, user_token=check_user_token(token))
     if token is None:
         raise VaultValueError(
             "invalid_argument",

@@ -35,9 +35,11 @@ class Vault:
         api_key: The app's API key; defaults to the ``GRANTVAULT_API_KEY`` environment variable.
         base_url: The vault's URL; defaults to ``GRANTVAULT_URL``, else ``http://127.0.0.1:7400``.
         timeout: Seconds to wait for each answer (of the vault, and of providers in retrieve mode).
-        user_token_getter: Returns the signed-in user's token for calls that name a ``provider``
-            but no ``user_token`` (called per call, so it can read a ``contextvars`` variable
-            set for the current web request).
+        user_token_getter: Returns the signed-in user's token, or ``None`` when no user is
+            signed in (called per call, so it can read a ``contextvars`` variable set for the
+            current web request). Sent with every grant call that passes no ``user_token``, by
+            grant id too, so a grant bound to a user is used only for that user; a call that
+            names a ``provider`` finds that user's grant.
 
     A ``Vault`` may be shared between threads. Neither its ``repr()`` nor any error shows the
     API key, and no provider token ever reaches your code. Example::

@@ -1,5 +1,6 @@
 import { API_KEY_SCOPES, type ApiKeyScope, WebOrigin } from "@grantvault/protocol";
 import { ApiKeyManagement, OPERATOR } from "../apps/api-key-management.js";
+import { AppSettings } from "../apps/app-settings.js";
 import { systemClock } from "../clock.js";
 import type { Runtime } from "../runtime.js";
 import { emit, isoTime, type Output, table, UsageError } from "./output.js";
@@ -186,5 +187,42 @@ async function changeOrigins(
     json,
     { app_id: app.id, allowed_origins: origins },
     `${app.name} (${app.id}) allowed origins: ${origins.length > 0 ? origins.join(", ") : "none"}`,
+  );
+}
+
+/**
+ * `apps allow-grant-use-without-user APP` / `apps require-user-token APP` (F6): whether APP's
+ * grants bound to a user are usable with the API key alone, or only with their user's token (the
+ * default). Each change is an `app.setting_changed` event in the app's audit log.
+ */
+export async function appsAllowGrantUseWithoutUser(context: CommandContext): Promise<void> {
+  await changeUserTokenRequirement(context, false);
+}
+
+export async function appsRequireUserToken(context: CommandContext): Promise<void> {
+  await changeUserTokenRequirement(context, true);
+}
+
+async function changeUserTokenRequirement(
+  { runtime, output, json, positionals }: CommandContext,
+  required: boolean,
+): Promise<void> {
+  const command = required ? "require-user-token" : "allow-grant-use-without-user";
+  const [appRef] = positionals;
+  if (!appRef) throw new UsageError(`apps ${command} needs APP (an id or a name)`);
+  const app = await runtime.store.apps.find(appRef);
+  if (!app) throw new UsageError(`there is no app ${appRef} (see \`grantvault-server apps list\`)`);
+  const changed = await AppSettings.forStore(runtime.store, systemClock).setUserGrantsNeedUserToken(
+    app.id,
+    required,
+  );
+  const now = required
+    ? "its grants bound to a user are usable only with that user's token"
+    : "its grants bound to a user are usable with the API key alone, without the user's token";
+  emit(
+    output,
+    json,
+    { app_id: app.id, user_grants_need_user_token: required, changed },
+    `${app.name} (${app.id}): ${changed ? "" : "already so: "}${now}.`,
   );
 }

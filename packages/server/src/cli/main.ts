@@ -5,10 +5,12 @@ import { ProvidersFileError } from "../providers/provider-registry.js";
 import { openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import {
+  appsAllowGrantUseWithoutUser,
   appsAllowOrigin,
   appsCreate,
   appsDisallowOrigin,
   appsList,
+  appsRequireUserToken,
   type CommandContext,
   keysCreate,
   keysList,
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = 
   "apps list": appsList,
   "apps allow-origin": appsAllowOrigin,
   "apps disallow-origin": appsDisallowOrigin,
+  "apps allow-grant-use-without-user": appsAllowGrantUseWithoutUser,
+  "apps require-user-token": appsRequireUserToken,
   "keys create": keysCreate,
   "keys list": keysList,
   "keys revoke": keysRevoke,
@@ -43,6 +47,10 @@ Commands:
   apps list                      list apps
   apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
   apps disallow-origin APP ORIGIN  take that back
+  apps allow-grant-use-without-user APP
+                                 let APP use its user-bound grants without the user's token
+                                 (audited; the default requires it)
+  apps require-user-token APP    back to the default: a user-bound grant needs its user's token
   keys create --app APP_ID       create another API key for an app (printed once); all scopes
                [--proxy-only]  unless --proxy-only (no scope: proxy mode only, for agents) or
                [--scopes LIST] --scopes admin,retrieve (admin: manage keys; retrieve: get tokens)

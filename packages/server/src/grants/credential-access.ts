@@ -3,10 +3,10 @@ import { type ApiKeyService, keyHashOf } from "../apps/api-keys.js";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
-import type { UserTokens } from "../identity/user-tokens.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
 import type { TokenSet } from "../oauth/token-set.js";
+import { UserBinding } from "../policy/user-binding.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
@@ -26,7 +26,10 @@ export interface AccessRequest {
   url: string;
   reason?: string | undefined;
   context?: Record<string, unknown> | undefined;
-  /** The signed-in user making the call: the grant must be theirs. */
+  /**
+   * The signed-in user making the call: the grant must be theirs. A grant bound to a user needs
+   * it (see UserBinding).
+   */
   userToken?: string | undefined;
 }
 
@@ -67,7 +70,7 @@ export class CredentialAccess {
       providers: ProviderRegistry;
       refresher: TokenRefresher;
       credentials: CredentialStore;
-      userTokens: UserTokens;
+      userBinding: UserBinding;
       audit: AuditLog;
       clock: Clock;
       logger: Logger;
@@ -122,7 +125,12 @@ export class CredentialAccess {
       // Fail closed: no audit row, no credential.
       throw new VaultError("audit_unavailable", { cause: error });
     }
-    if (keyHash !== null && sealedCredential !== null && !access.refresh && request.userToken === undefined) {
+    if (
+      keyHash !== null &&
+      sealedCredential !== null &&
+      !access.refresh &&
+      UserBinding.isOpen(access.grant, request.userToken)
+    ) {
       this.#recentReads.remember({
         keyHash,
         appId: caller.appId,
@@ -142,9 +150,10 @@ export class CredentialAccess {
    * (the key unrevoked, the grant active with the same expiry, user and sealed credential),
    * checked in the INSERT itself — one statement instead of two. Null, with nothing written,
    * whenever anything would go differently: no such read, a check that refuses, a token to
-   * refresh, a last-used write due, a user token to check, or a read no longer true; and while
-   * the app's audit chain is busy writing. The caller then takes the full path, which reads
-   * afresh and refuses, refreshes or records as usual.
+   * refresh, a last-used write due, a user token or a user-bound grant to check (F6: that may
+   * read the app's setting), or a read no longer true; and while the app's audit chain is busy
+   * writing. The caller then takes the full path, which reads afresh and refuses, refreshes or
+   * records as usual.
    */
   async #grantFromRecentRead(
     keyHash: string,
@@ -159,6 +168,7 @@ export class CredentialAccess {
     // A key's scopes never change after it is issued, so the read's are the key's.
     if (mode === "retrieve" && !read.keyScopes.includes("retrieve")) return null;
     const { grant, sealedCredential } = read;
+    if (!UserBinding.isOpen(grant, request.userToken)) return null;
     if ("refusal" in this.#judge(grant, request.url)) return null;
     // A value the key ring can no longer open (a key rotated away) is the full path's to report.
     const tokens = await this.deps.credentials.open(grant.id, sealedCredential).catch(() => null);
@@ -213,11 +223,7 @@ export class CredentialAccess {
     if (!grant) throw new VaultError("grant_not_found");
     const { appId } = caller;
     const grantId = grant.id;
-    if (request.userToken !== undefined) {
-      // Another user's grant is as absent as one that does not exist.
-      const subject = await this.deps.userTokens.subjectOf(appId, request.userToken);
-      if (grant.userSubject !== subject) throw new VaultError("grant_not_found");
-    }
+    await this.deps.userBinding.check(appId, grant, request.userToken);
     const verdict = this.#judge(grant, request.url);
     if ("refusal" in verdict) throw verdict.refusal;
     const { provider } = verdict;

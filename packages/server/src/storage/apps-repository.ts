@@ -53,6 +53,31 @@ export class AppsRepository {
       .execute();
   }
 
+  /**
+   * Whether the app's user-bound grants are usable only with their user's token (F6). True for an
+   * app that does not exist: the strict answer.
+   */
+  async userGrantsNeedUserToken(id: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("apps")
+      .select("user_grants_need_user_token")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row === undefined || Number(row.user_grants_need_user_token) !== 0;
+  }
+
+  /** Sets that; false when the app has no such setting to change (no such app, or already so). */
+  async setUserGrantsNeedUserToken(id: string, required: boolean): Promise<boolean> {
+    const value = required ? 1 : 0;
+    const result = await this.db
+      .updateTable("apps")
+      .set({ user_grants_need_user_token: value })
+      .where("id", "=", id)
+      .where("user_grants_need_user_token", "!=", value)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async count(): Promise<number> {
     const { n } = await this.db
       .selectFrom("apps")
@@ -62,7 +87,7 @@ export class AppsRepository {
   }
 }
 
-function toApp(row: Database["apps"]): AppRecord {
+function toApp(row: Pick<Database["apps"], "id" | "name" | "created_at" | "allowed_origins">): AppRecord {
   return {
     id: row.id,
     name: row.name,

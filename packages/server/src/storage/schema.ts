@@ -43,6 +43,8 @@ export interface AppsTable {
   created_at: number;
   /** JSON array of origins the operator allowed for return URLs and widget messages. */
   allowed_origins: string;
+  /** 1: a grant bound to a user is usable only with that user's token (F6); 0: the operator relaxed it. */
+  user_grants_need_user_token: Generated<number>;
 }
 
 export interface ApiKeysTable {
