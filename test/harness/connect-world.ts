@@ -4,7 +4,7 @@ import type {
   ProviderConfig,
 } from "../../packages/server/src/providers/provider-config.js";
 import { freePort } from "./free-port.js";
-import { type OAuthProvider, startOAuthProvider } from "./oauth-provider.js";
+import { type OAuthAccountClaims, type OAuthProvider, startOAuthProvider } from "./oauth-provider.js";
 import { type ResourceApi, startResourceApi } from "./resource-api.js";
 import { startTestVault, type TestVault } from "./vault-app.js";
 
@@ -92,6 +92,8 @@ export async function startConnectWorld(
     fetch?: typeof fetch;
     /** How soon an unknown signing key may fetch the identity provider's keys again (vault side). */
     keySetCooldownMs?: number;
+    /** The provider's accounts (see OAuthProviderOptions.accounts); changes to them show on the next login. */
+    accounts?: Record<string, OAuthAccountClaims>;
   } = {},
 ): Promise<ConnectWorld> {
   const port = await freePort();
@@ -111,6 +113,7 @@ export async function startConnectWorld(
     scopes: ["repo", "read:user"],
     ...(options.accessTokenTtlSeconds ? { accessTokenTtlSeconds: options.accessTokenTtlSeconds } : {}),
     ...(options.rotateRefreshTokens ? { rotateRefreshTokens: true } : {}),
+    ...(options.accounts ? { accounts: options.accounts } : {}),
   });
   const api = await startResourceApi({ oauth });
   const [idp, octo, broken] = clients as [

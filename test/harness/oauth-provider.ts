@@ -16,6 +16,8 @@ export interface OAuthClientConfig {
 /** Claims of one account; `sub` is the account id (the devInteractions login name). */
 export interface OAuthAccountClaims {
   email?: string;
+  /** Default true when there is an email; false makes a provider that vouches for no address. */
+  email_verified?: boolean;
   preferred_username?: string;
   name?: string;
 }
@@ -198,8 +200,8 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
         accountId: sub,
         claims: async () => ({
           sub,
-          ...claims,
           ...(claims.email === undefined ? {} : { email_verified: true }),
+          ...claims,
         }),
       };
     },

@@ -43,6 +43,7 @@ describe("GitHub", () => {
       tokens: { accessToken: "gho-fake-access-token-for-tests", tokenType: "bearer" },
       scopes: ["repo", "read:user"],
       accountIdentifier: "octocat",
+      accountSubject: "1",
     });
     const token = onlyRequestTo(github.tokenUrl);
     expect(token.method).toBe("POST");

@@ -62,7 +62,11 @@ describe("Microsoft", () => {
   it("drops the ID token, keeps the refresh token, and identifies the user from Graph /me", async () => {
     fake.on("POST", microsoft.tokenUrl, () => ({ body: tokenBody }));
     fake.on("GET", meUrl, () => ({
-      body: { userPrincipalName: "adele@contoso.com", mail: "adele@contoso.com" },
+      body: {
+        id: "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+        userPrincipalName: "adele@contoso.com",
+        mail: "adele@contoso.com",
+      },
     }));
 
     const result = await exchange(atFake(microsoftConfig));
@@ -76,6 +80,7 @@ describe("Microsoft", () => {
       },
       scopes: ["User.Read", "offline_access", "openid", "profile"],
       accountIdentifier: "adele@contoso.com",
+      accountSubject: "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
     });
     expect(formOf(onlyRequestTo(microsoft.tokenUrl))).toEqual({
       grant_type: "authorization_code",
@@ -143,6 +148,7 @@ describe("Google (oidc)", () => {
       },
       scopes: ["openid", "https://www.googleapis.com/auth/userinfo.email"],
       accountIdentifier: "g@example.com",
+      accountSubject: "110169484474386276334",
       claims: expect.objectContaining({ email: "g@example.com", nonce }),
     });
     expect(formOf(onlyRequestTo(google.tokenUrl))).toMatchObject({

@@ -47,6 +47,7 @@ describe("Slack", () => {
       tokens: { accessToken: "xoxp-1-abc", tokenType: "bearer" },
       scopes: ["users:read"],
       accountIdentifier: "T1:U1",
+      accountSubject: '["T1","U1"]',
     });
     const token = onlyRequestTo(slack.tokenUrl);
     expect(token.method).toBe("POST");
@@ -93,6 +94,7 @@ describe("Slack", () => {
       },
       scopes: ["users:read", "chat:write"],
       accountIdentifier: "T2:U2",
+      accountSubject: '["T2","U2"]',
     });
     expect(onlyRequestTo(authTestUrl).headers.authorization).toBe("Bearer xoxe.xoxp-1-def");
   });
@@ -178,6 +180,7 @@ describe("Notion", () => {
       tokens: { accessToken: "ntn_abc123", tokenType: "bearer" },
       scopes: [],
       accountIdentifier: "w1:n@example.com",
+      accountSubject: '["w1","u1"]',
     });
     const token = onlyRequestTo(notion.tokenUrl);
     expect(token.method).toBe("POST");

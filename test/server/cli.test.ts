@@ -175,6 +175,7 @@ describe("grantvault-server keys rotate (key file)", () => {
         updatedAt: 1,
         grantPolicy: null,
         statusReason: null,
+        accountSubject: null,
         userSubject: null,
       });
       const token = `tok-${randomBytes(8).toString("hex")}`;

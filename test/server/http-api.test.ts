@@ -138,6 +138,7 @@ describe("API key on the grant-use routes (checked in the query that reads the g
       updatedAt: now,
       grantPolicy: null,
       statusReason: null,
+      accountSubject: null,
       userSubject: null,
     });
     return id;

@@ -1,8 +1,10 @@
+import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
 import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
+import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
 import { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,
@@ -41,23 +43,125 @@ export function grantsContract(engine: Engine, open: () => Promise<OpenedDatabas
         expect(await env.store.grants.get(appA, newId("grant"))).toBeNull();
       });
 
-      it("rejects a second grant for the same app, provider and account", async () => {
+      it("F1: keeps one live grant per app, provider, account subject and owner; labels may repeat", async () => {
         const appA = await newApp();
         const appB = await newApp();
-        const first = grantRecord(appA, { accountIdentifier: "octocat" });
+        const first = grantRecord(appA, { accountIdentifier: "shared@corp.example", accountSubject: "s-1" });
         await env.store.grants.insert(first);
+        // Another account showing the same label is another grant.
+        const sameLabel = grantRecord(appA, {
+          accountIdentifier: "shared@corp.example",
+          accountSubject: "s-2",
+        });
+        await env.store.grants.insert(sameLabel);
+        await expect(env.store.grants.insert(grantRecord(appA, { accountSubject: "s-1" }))).rejects.toThrow();
+
+        // The same account for another owner, another provider or another app is another grant.
+        const forUser = grantRecord(appA, { accountSubject: "s-1", userSubject: "user-1" });
+        const otherProvider = grantRecord(appA, { accountSubject: "s-1", providerId: "gitlab" });
+        const otherApp = grantRecord(appB, { accountSubject: "s-1" });
+        for (const grant of [forUser, otherProvider, otherApp]) await env.store.grants.insert(grant);
         await expect(
-          env.store.grants.insert(grantRecord(appA, { accountIdentifier: "octocat" })),
+          env.store.grants.insert(grantRecord(appA, { accountSubject: "s-1", userSubject: "user-1" })),
         ).rejects.toThrow();
 
-        // The same account with another provider, or connected to another app, is another grant.
-        const otherProvider = grantRecord(appA, { accountIdentifier: "octocat", providerId: "gitlab" });
-        const otherApp = grantRecord(appB, { accountIdentifier: "octocat" });
-        await env.store.grants.insert(otherProvider);
-        await env.store.grants.insert(otherApp);
-        expect(await env.store.grants.get(appA, first.id)).toEqual(first);
-        expect(await env.store.grants.get(appA, otherProvider.id)).toEqual(otherProvider);
-        expect(await env.store.grants.get(appB, otherApp.id)).toEqual(otherApp);
+        // Revoked grants are out of the key: the account can be connected again, as a new grant.
+        await env.store.grants.setStatus(first.id, "revoked", "user left", T0 + 1);
+        const again = grantRecord(appA, { accountIdentifier: "shared@corp.example", accountSubject: "s-1" });
+        await env.store.grants.insert(again);
+        expect(await env.store.grants.get(appA, sameLabel.id)).toEqual(sameLabel);
+        expect((await env.store.grants.get(appA, first.id))?.status).toBe("revoked");
+      });
+
+      it("F1: finds the live grant by subject and exact owner, never a revoked one", async () => {
+        const appId = await newApp();
+        const appGrant = grantRecord(appId, { accountSubject: "s-live" });
+        const userGrant = grantRecord(appId, { accountSubject: "s-live", userSubject: "user-1" });
+        await env.store.grants.insert(appGrant);
+        await env.store.grants.insert(userGrant);
+        const find = (subject: string, user: string | null, provider = "github") =>
+          env.store.grants.findLiveBySubject(appId, provider, subject, user);
+
+        expect(await find("s-live", null)).toEqual(appGrant);
+        expect(await find("s-live", "user-1")).toEqual(userGrant);
+        expect(await find("s-live", "user-2")).toBeNull();
+        expect(await find("s-other", null)).toBeNull();
+        expect(await find("s-live", null, "gitlab")).toBeNull();
+        await env.store.grants.setStatus(appGrant.id, "reauth_required", "invalid_grant", T0 + 1);
+        expect((await find("s-live", null))?.id).toBe(appGrant.id);
+        await env.store.grants.setStatus(appGrant.id, "revoked", null, T0 + 2);
+        expect(await find("s-live", null)).toBeNull();
+      });
+
+      it("F1: finds a grant without a subject by its label, until a reconnect records the subject", async () => {
+        const appId = await newApp();
+        const legacy = grantRecord(appId, { accountIdentifier: "jane@corp.example", accountSubject: null });
+        await env.store.grants.insert(legacy);
+        const findLegacy = (label: string, user: string | null) =>
+          env.store.grants.findLegacyByLabel(appId, "github", label, user);
+        expect(await findLegacy("jane@corp.example", null)).toEqual(legacy);
+        expect(await findLegacy("jane@corp.example", "user-1")).toBeNull();
+        expect(await findLegacy("other@corp.example", null)).toBeNull();
+
+        const changes = {
+          accountIdentifier: "jane.doe@corp.example",
+          accountSubject: "s-jane",
+          scopes: ["repo"],
+          expiresAt: null,
+          grantPolicy: null,
+          updatedAt: T0 + 5,
+        };
+        await env.store.grants.setStatus(legacy.id, "reauth_required", "invalid_grant", T0 + 1);
+        expect(await env.store.grants.reauthorize(legacy.id, changes)).toBe(true);
+        const recorded = { ...legacy, ...changes, status: "active", statusReason: null };
+        expect(await env.store.grants.get(appId, legacy.id)).toEqual(recorded);
+        expect(await findLegacy("jane@corp.example", null)).toBeNull();
+        expect(await findLegacy("jane.doe@corp.example", null)).toBeNull();
+        expect(await env.store.grants.findLiveBySubject(appId, "github", "s-jane", null)).toEqual(recorded);
+
+        // Once recorded, the subject is never replaced, and a revoked grant is never revived.
+        expect(
+          await env.store.grants.reauthorize(legacy.id, { ...changes, accountSubject: "s-mallory" }),
+        ).toBe(false);
+        await env.store.grants.setStatus(legacy.id, "revoked", null, T0 + 6);
+        expect(await env.store.grants.reauthorize(legacy.id, changes)).toBe(false);
+        expect((await env.store.grants.get(appId, legacy.id))?.status).toBe("revoked");
+      });
+
+      it("F1: migration 0008 keeps existing grants and their credentials, with no subject yet", async () => {
+        const opened = await open();
+        const bare = await Store.open(opened.url, { migrate: false });
+        try {
+          const migrator = new Migrator({ db: bare.db, provider: migrationProvider });
+          const before = await migrator.migrateTo("0007-api-key-scopes");
+          expect(before.error).toBeUndefined();
+          const appId = newId("app");
+          await sql`insert into apps (id, name, created_at) values (${appId}, 'legacy', ${T0})`.execute(
+            bare.db,
+          );
+          const grantId = newId("grant");
+          await sql`insert into grants (id, app_id, provider_id, account_identifier, scopes, status, created_at, updated_at, user_subject) values (${grantId}, ${appId}, 'github', 'octocat', '["repo"]', 'active', ${T0}, ${T0}, 'user-1')`.execute(
+            bare.db,
+          );
+          await bare.credentials.put(grantId, "gv1:k:sealed-legacy", T0);
+
+          expect(await bare.migrate()).toContain("0008-grant-account-subject");
+          expect(await bare.grants.get(appId, grantId)).toMatchObject({
+            accountIdentifier: "octocat",
+            accountSubject: null,
+            userSubject: "user-1",
+            status: "active",
+          });
+          expect(await bare.credentials.get(grantId)).toBe("gv1:k:sealed-legacy");
+          expect((await bare.grants.findLegacyByLabel(appId, "github", "octocat", "user-1"))?.id).toBe(
+            grantId,
+          );
+          // Foreign keys still hold after the rebuild: a grant of a missing app is refused.
+          await expect(bare.grants.insert(grantRecord(newId("app")))).rejects.toThrow();
+        } finally {
+          await bare.close();
+          await opened.cleanup();
+        }
       });
 
       it("reads a key with its own app's grant and sealed credential in one query, never another app's", async () => {

@@ -55,6 +55,7 @@ export function grantRecord(appId: string, overrides: Partial<GrantRecord> = {})
     appId,
     providerId: "github",
     accountIdentifier: `user-${hex(4)}@example.com`,
+    accountSubject: `subject-${hex(4)}`,
     scopes: ["repo", "read:user"],
     status: "active",
     expiresAt: null,

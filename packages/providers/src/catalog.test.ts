@@ -76,39 +76,43 @@ const IDENTITY_SAMPLES: Record<
   {
     sample: { tokenResponse?: TokenResponseBody; idTokenClaims?: Record<string, unknown> };
     responses?: Record<string, unknown>;
-    expected: string;
+    expected: { subject: string; label: string };
     requested: Request[];
   }
 > = {
   github: {
     sample: {},
     responses: { "https://api.github.com/user": { login: "octocat", id: 1 } },
-    expected: "octocat",
+    expected: { subject: "1", label: "octocat" },
     requested: [{ url: "https://api.github.com/user", headers: GITHUB_HEADERS }],
   },
   google: {
     sample: { idTokenClaims: { sub: "1", email: "jane@example.com", email_verified: true } },
-    expected: "jane@example.com",
+    expected: { subject: "1", label: "jane@example.com" },
     requested: [],
   },
   microsoft: {
     sample: {},
     responses: {
-      "https://graph.microsoft.com/v1.0/me": { userPrincipalName: "jane@contoso.com", mail: null },
+      "https://graph.microsoft.com/v1.0/me": {
+        id: "b0b6a3a1-0000-4000-8000-000000000001",
+        userPrincipalName: "jane@contoso.com",
+        mail: null,
+      },
     },
-    expected: "jane@contoso.com",
+    expected: { subject: "b0b6a3a1-0000-4000-8000-000000000001", label: "jane@contoso.com" },
     requested: [{ url: "https://graph.microsoft.com/v1.0/me", headers: undefined }],
   },
   slack: {
     sample: {
       tokenResponse: { access_token: "xoxp-1", team: { id: "T1", name: "Acme" }, authed_user: { id: "U1" } },
     },
-    expected: "T1:U1",
+    expected: { subject: '["T1","U1"]', label: "T1:U1" },
     requested: [],
   },
   gitlab: {
     sample: { idTokenClaims: { sub: "42", nickname: "jdoe" } },
-    expected: "jdoe",
+    expected: { subject: "42", label: "jdoe" },
     requested: [],
   },
   notion: {
@@ -119,19 +123,19 @@ const IDENTITY_SAMPLES: Record<
         owner: { type: "user", user: { id: "u-1", type: "person", person: { email: "jane@example.com" } } },
       },
     },
-    expected: "ws-1:jane@example.com",
+    expected: { subject: '["ws-1","u-1"]', label: "ws-1:jane@example.com" },
     requested: [],
   },
 };
 
-describe("accountIdentifier", () => {
+describe("identifyAccount", () => {
   it("has a sample for every catalog entry", () => {
     expect(Object.keys(IDENTITY_SAMPLES).sort()).toEqual(catalogNames());
   });
 
-  it.each(Object.entries(IDENTITY_SAMPLES))("%s reads the identifier", async (name, row) => {
+  it.each(Object.entries(IDENTITY_SAMPLES))("%s reads the subject and the label", async (name, row) => {
     const { context, requests } = fakeContext(row.sample, row.responses);
-    await expect(getCatalogEntry(name)?.accountIdentifier(context)).resolves.toBe(row.expected);
+    await expect(getCatalogEntry(name)?.identifyAccount(context)).resolves.toEqual(row.expected);
     expect(requests).toEqual(row.requested);
   });
 });

@@ -1,4 +1,4 @@
-import { isRecord, missingIdentifier, pickString } from "./helpers.js";
+import { isRecord, missingIdentifier, pickId, pickString } from "./helpers.js";
 import type { CatalogEntry } from "./types.js";
 
 const API = "https://api.github.com";
@@ -22,18 +22,17 @@ export const github: CatalogEntry = {
     if (status === 200 && typeof body.error === "string") return { status: 400, body };
     return { status, body };
   },
-  async accountIdentifier(context) {
+  // GitHub: the numeric user id is permanent; a login can be renamed and then taken by someone else.
+  async identifyAccount(context) {
     const user = await context.fetchJson(`${API}/user`, {
       Accept: "application/vnd.github+json",
       "X-GitHub-Api-Version": "2022-11-28",
     });
+    if (!isRecord(user)) throw missingIdentifier("GitHub", "GET /user is not an object");
+    const id = pickId(user, "id");
     const login = pickString(user, "login");
-    if (login === undefined) {
-      throw missingIdentifier(
-        "GitHub",
-        isRecord(user) ? "GET /user has no `login`" : "GET /user is not an object",
-      );
-    }
-    return login;
+    if (id === undefined) throw missingIdentifier("GitHub", "GET /user has no numeric `id`");
+    if (login === undefined) throw missingIdentifier("GitHub", "GET /user has no `login`");
+    return { subject: id, label: login };
   },
 };

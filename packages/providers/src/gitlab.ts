@@ -1,4 +1,4 @@
-import { missingIdentifier, pickString } from "./helpers.js";
+import { missingIdentifier, pickId, pickString } from "./helpers.js";
 import type { CatalogEntry } from "./types.js";
 
 const BASE = "https://gitlab.com";
@@ -20,14 +20,17 @@ export const gitlab: CatalogEntry = {
   pkce: true,
   tokenAuthMethod: "client_secret_post",
   apiBaseUrls: [API, `${BASE}/api/graphql`],
-  async accountIdentifier(context) {
-    const claimed =
-      pickString(context.idTokenClaims, "nickname") ??
-      pickString(context.idTokenClaims, "preferred_username");
-    if (claimed !== undefined) return claimed;
+  // GitLab: the ID token's `sub` is the numeric user id (the `id` of /api/v4/user); usernames can change.
+  async identifyAccount(context) {
+    const claims = context.idTokenClaims;
+    const claimed = pickString(claims, "nickname") ?? pickString(claims, "preferred_username");
+    const sub = pickId(claims, "sub");
+    if (claimed !== undefined && sub !== undefined) return { subject: sub, label: claimed };
     const user = await context.fetchJson(`${API}/user`);
-    const username = pickString(user, "username");
+    const id = sub ?? pickId(user, "id");
+    const username = claimed ?? pickString(user, "username");
+    if (id === undefined) throw missingIdentifier("GitLab", "GET /api/v4/user has no `id`");
     if (username === undefined) throw missingIdentifier("GitLab", "GET /api/v4/user has no `username`");
-    return username;
+    return { subject: id, label: username };
   },
 };

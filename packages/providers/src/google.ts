@@ -1,4 +1,4 @@
-import { missingIdentifier, pickString } from "./helpers.js";
+import { missingIdentifier, pickString, verifiedEmail } from "./helpers.js";
 import type { CatalogEntry } from "./types.js";
 
 const USERINFO = "https://openidconnect.googleapis.com/v1/userinfo";
@@ -27,17 +27,16 @@ export const google: CatalogEntry = {
     "https://slides.googleapis.com",
     "https://people.googleapis.com",
   ],
-  async accountIdentifier(context) {
-    const fromIdToken = pickString(context.idTokenClaims, "email");
-    if (fromIdToken !== undefined) return fromIdToken;
+  // Google: `sub` is the permanent account id (the issuer is fixed); the email is only a label.
+  async identifyAccount(context) {
+    const claims = context.idTokenClaims;
+    const sub = pickString(claims, "sub");
+    if (sub === undefined) throw missingIdentifier("Google", "the ID token has no `sub`");
+    const fromIdToken = verifiedEmail(claims);
+    if (fromIdToken !== undefined) return { subject: sub, label: fromIdToken };
     const userinfo = await context.fetchJson(USERINFO);
-    const email = pickString(userinfo, "email");
-    if (email === undefined) {
-      throw missingIdentifier(
-        "Google",
-        "neither the ID token nor userinfo has an `email` (is the email scope granted?)",
-      );
-    }
-    return email;
+    // Userinfo about another account would label this one with someone else's address.
+    const fromUserinfo = pickString(userinfo, "sub") === sub ? verifiedEmail(userinfo) : undefined;
+    return { subject: sub, label: fromUserinfo ?? sub };
   },
 };

@@ -24,3 +24,23 @@ export function pickString(value: unknown, ...path: string[]): string | undefine
 export function missingIdentifier(provider: string, detail: string): Error {
   return new Error(`${provider} identity lookup found no account identifier: ${detail}`);
 }
+
+/** Like `pickString`, but a number (GitHub- or GitLab-style numeric ids) counts too, as its decimal. */
+export function pickId(value: unknown, ...path: string[]): string | undefined {
+  const found = pick(value, ...path);
+  if (typeof found === "number" && Number.isSafeInteger(found)) return String(found);
+  return typeof found === "string" && found !== "" ? found : undefined;
+}
+
+/**
+ * One subject from its parts: a single part as it is, several as a JSON array, so that no choice
+ * of parts (`a:b` + `c` versus `a` + `b:c`) can spell another account's subject.
+ */
+export function subjectOf(first: string, ...rest: string[]): string {
+  return rest.length === 0 ? first : JSON.stringify([first, ...rest]);
+}
+
+/** The `email` of OIDC-style claims, only when `email_verified` is exactly `true`. */
+export function verifiedEmail(claims: unknown): string | undefined {
+  return pick(claims, "email_verified") === true ? pickString(claims, "email") : undefined;
+}

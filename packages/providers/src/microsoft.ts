@@ -24,16 +24,17 @@ export const microsoft: CatalogEntry = {
     const { id_token: _dropped, ...rest } = body;
     return { status, body: rest };
   },
-  async accountIdentifier(context) {
+  // Microsoft: the subject is the user object's id (`oid`): assigned by Entra ID, never reused, and
+  // not editable by a tenant admin, unlike `mail` ("nOAuth"). Graph /me has no tenant id, and the ID
+  // token (which has `tid`) is not requested; tokens from `common` are always the home tenant's.
+  async identifyAccount(context) {
     const me = await context.fetchJson(`${GRAPH}/v1.0/me`);
+    const oid = pickString(me, "id");
+    if (oid === undefined) throw missingIdentifier("Microsoft", "Graph /v1.0/me has no `id`");
     const upn = pickString(me, "userPrincipalName");
-    const mail = pickString(me, "mail");
-    // Microsoft: guests have UPNs like `jane_example.com#EXT#@tenant.onmicrosoft.com`; their mail reads better.
-    if (upn?.includes("#EXT#") && mail !== undefined) return mail;
-    const identifier = upn ?? mail;
-    if (identifier === undefined) {
-      throw missingIdentifier("Microsoft", "Graph /v1.0/me has neither `userPrincipalName` nor `mail`");
-    }
-    return identifier;
+    // Microsoft: a guest's `mail` is set by its home tenant's admin, unverified: never shown for
+    // the account. Guests keep their UPN (`jane_example.com#EXT#@tenant.onmicrosoft.com`).
+    const label = upn ?? pickString(me, "mail") ?? oid;
+    return { subject: oid, label };
   },
 };

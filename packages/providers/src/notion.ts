@@ -1,4 +1,4 @@
-import { missingIdentifier, pickString } from "./helpers.js";
+import { missingIdentifier, pickString, subjectOf } from "./helpers.js";
 import type { CatalogEntry } from "./types.js";
 
 /** Notion public integrations; a token is bound to one workspace. */
@@ -18,15 +18,18 @@ export const notion: CatalogEntry = {
   tokenRequestFormat: "json",
   authorizeParams: { owner: "user" },
   apiBaseUrls: ["https://api.notion.com"],
-  async accountIdentifier(context) {
+  // Notion: the subject is the workspace with its owner's user id; a workspace-owned token has no
+  // user, and then its bot (the integration's installation in that workspace) stands for it.
+  async identifyAccount(context) {
     const body = context.tokenResponse;
     const workspace = pickString(body, "workspace_id");
     if (workspace === undefined) {
       throw missingIdentifier("Notion", "the token response has no `workspace_id`");
     }
-    const user =
-      pickString(body, "owner", "user", "person", "email") ?? pickString(body, "owner", "user", "id");
-    // Notion: a workspace-owned token has no user; the workspace is then the account.
-    return user === undefined ? workspace : `${workspace}:${user}`;
+    const userId = pickString(body, "owner", "user", "id");
+    const owner = userId ?? pickString(body, "bot_id");
+    const subject = owner === undefined ? workspace : subjectOf(workspace, owner);
+    const shown = pickString(body, "owner", "user", "person", "email") ?? userId;
+    return { subject, label: shown === undefined ? workspace : `${workspace}:${shown}` };
   },
 };

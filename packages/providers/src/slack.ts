@@ -1,4 +1,4 @@
-import { isRecord, missingIdentifier, pick, pickString } from "./helpers.js";
+import { isRecord, missingIdentifier, pick, pickString, subjectOf } from "./helpers.js";
 import type { CatalogEntry, TokenResponseBody } from "./types.js";
 
 const API = "https://slack.com/api";
@@ -30,6 +30,10 @@ function hoistUserToken(body: TokenResponseBody): TokenResponseBody {
   return result;
 }
 
+function slackAccount(team: string, user: string) {
+  return { subject: subjectOf(team, user), label: `${team}:${user}` };
+}
+
 /** Slack apps acting with a user token (xoxp-…), via OAuth v2. */
 export const slack: CatalogEntry = {
   name: "slack",
@@ -53,10 +57,11 @@ export const slack: CatalogEntry = {
     }
     return { status, body: hoistUserToken(body) };
   },
-  async accountIdentifier(context) {
+  // Slack: team id + user id, both permanent; the label keeps the same `T…:U…` form.
+  async identifyAccount(context) {
     const team = pickString(context.tokenResponse, "team", "id");
     const user = pickString(context.tokenResponse, "authed_user", "id");
-    if (team !== undefined && user !== undefined) return `${team}:${user}`;
+    if (team !== undefined && user !== undefined) return slackAccount(team, user);
     const test = await context.fetchJson(`${API}/auth.test`);
     const testTeam = pickString(test, "team_id");
     const testUser = pickString(test, "user_id");
@@ -64,6 +69,6 @@ export const slack: CatalogEntry = {
       const error = pickString(test, "error") ?? "no team_id/user_id";
       throw missingIdentifier("Slack", `auth.test answered ${error}`);
     }
-    return `${testTeam}:${testUser}`;
+    return slackAccount(testTeam, testUser);
   },
 };

@@ -60,6 +60,19 @@ export interface CatalogEntry {
     body: TokenResponseBody,
     status: number,
   ): { status: number; body: TokenResponseBody };
-  /** Finds the stable, human-readable identifier of the connected account (an email, a login…). */
-  accountIdentifier(context: IdentityContext): Promise<string>;
+  /**
+   * Finds who the connected account is: its permanent subject (grants are keyed by it) and a
+   * label to show. See `AccountIdentity`.
+   */
+  identifyAccount(context: IdentityContext): Promise<AccountIdentity>;
+}
+
+/**
+ * The account a user connected (F1). `subject` is what the provider never reassigns: an id, never
+ * an email or a login, which can change hands. `label` is only shown (an email, a login…) and may
+ * change between connects; an email is a label only when the provider says it is verified.
+ */
+export interface AccountIdentity {
+  subject: string;
+  label: string;
 }

@@ -254,8 +254,8 @@ export class ConnectFlow {
     exchange: CodeExchange,
   ): Promise<boolean> {
     const { store, credentials, clock, sessions } = this.deps;
-    // Two sessions connecting the same new account at once: the loser of the unique constraint
-    // retries and re-authorizes the winner's grant.
+    // Two sessions connecting the same new account (same owner) at once: the loser of the unique
+    // index on live grants retries and re-authorizes the winner's grant.
     for (let attempt = 1; ; attempt++) {
       try {
         const finished = await store.transaction(async (tx) => {
@@ -263,6 +263,7 @@ export class ConnectFlow {
             appId: session.appId,
             providerId,
             accountIdentifier: exchange.accountIdentifier,
+            accountSubject: exchange.accountSubject,
             scopes: exchange.scopes,
             tokens: exchange.tokens,
             grantPolicy: session.grantPolicy,

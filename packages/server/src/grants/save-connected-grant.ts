@@ -9,7 +9,10 @@ import type { CredentialStore } from "./credential-store.js";
 export interface ConnectedAccount {
   appId: string;
   providerId: string;
+  /** The account's label at the provider (an email, a login): shown, may change. */
   accountIdentifier: string;
+  /** The provider's permanent id of the account: what the grant is keyed by (F1). */
+  accountSubject: string;
   scopes: string[];
   tokens: TokenSet;
   grantPolicy: GrantPolicyRecord | null;
@@ -18,9 +21,17 @@ export interface ConnectedAccount {
 }
 
 /**
- * Creates the grant for a newly connected account, or re-authorizes the app's existing grant for
- * the same provider account (same grant id, fresh tokens, scopes, status and expiry). Run it
- * inside a transaction (`store` is the transaction's), together with completing the session.
+ * Creates the grant for a newly connected account, or re-authorizes the app's live grant of the
+ * same provider account *and* the same owner (same grant id, fresh tokens, scopes, expiry and
+ * label). Run it inside a transaction (`store` is the transaction's), together with completing
+ * the session.
+ *
+ * F1: a grant is the account's by its permanent subject, never by its label, which another
+ * account may share (an unverified email, a recycled login). So another subject never takes over
+ * a grant; a grant never moves to another user (another user's connect of the same account makes
+ * that user a grant of their own); and a revoked grant stays revoked (a reconnect makes a new one).
+ * A grant made before subjects were recorded is matched by its label, once: its first reconnect
+ * records the subject, and from then on only that subject finds it.
  */
 export async function saveConnectedGrant(
   store: Store,
@@ -30,45 +41,45 @@ export async function saveConnectedGrant(
 ): Promise<{ grant: GrantRecord; reauthorized: boolean }> {
   const now = clock.now();
   const expiresAt = grantExpiry(account.grantPolicy, now);
-  const existing = await store.grants.findByAccount(
-    account.appId,
-    account.providerId,
-    account.accountIdentifier,
-  );
-  let grant: GrantRecord;
+  const { appId, providerId, userSubject } = account;
+  const existing =
+    (await store.grants.findLiveBySubject(appId, providerId, account.accountSubject, userSubject)) ??
+    (await store.grants.findLegacyByLabel(appId, providerId, account.accountIdentifier, userSubject));
   if (existing) {
-    grant = {
-      ...existing,
-      scopes: account.scopes,
-      status: "active",
-      expiresAt,
-      grantPolicy: account.grantPolicy,
-      statusReason: null,
-      updatedAt: now,
-      // Whoever just proved control of the account at the provider holds the grant now.
-      userSubject: account.userSubject ?? existing.userSubject,
-    };
-    await store.grants.reauthorize(existing.id, grant);
-  } else {
-    grant = {
-      id: newId("grant"),
-      appId: account.appId,
-      providerId: account.providerId,
+    const changes = {
       accountIdentifier: account.accountIdentifier,
+      accountSubject: account.accountSubject,
       scopes: account.scopes,
-      status: "active",
       expiresAt,
-      lastUsedAt: null,
-      createdAt: now,
-      updatedAt: now,
       grantPolicy: account.grantPolicy,
-      statusReason: null,
-      userSubject: account.userSubject,
+      updatedAt: now,
     };
-    await store.grants.insert(grant);
+    // False only when a revocation got in first: then this connect makes a new grant.
+    if (await store.grants.reauthorize(existing.id, changes)) {
+      const grant: GrantRecord = { ...existing, ...changes, status: "active", statusReason: null };
+      await credentials.save(grant.id, account.tokens, store);
+      return { grant, reauthorized: true };
+    }
   }
+  const grant: GrantRecord = {
+    id: newId("grant"),
+    appId,
+    providerId,
+    accountIdentifier: account.accountIdentifier,
+    accountSubject: account.accountSubject,
+    scopes: account.scopes,
+    status: "active",
+    expiresAt,
+    lastUsedAt: null,
+    createdAt: now,
+    updatedAt: now,
+    grantPolicy: account.grantPolicy,
+    statusReason: null,
+    userSubject,
+  };
+  await store.grants.insert(grant);
   await credentials.save(grant.id, account.tokens, store);
-  return { grant, reauthorized: existing !== null };
+  return { grant, reauthorized: false };
 }
 
 /** The grant ends after the policy's default TTL, else its maximum, else never. */

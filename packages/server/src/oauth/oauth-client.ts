@@ -1,5 +1,5 @@
 import * as oauth from "oauth4webapi";
-import type { ResolvedProvider } from "../providers/resolved-provider.js";
+import type { AccountIdentity, ResolvedProvider } from "../providers/resolved-provider.js";
 import { clientAuth } from "./client-auth.js";
 import { ConnectFailure } from "./connect-failure.js";
 import { classifyAuthorizationError, classifyTokenError, RefreshFailure } from "./provider-failures.js";
@@ -20,7 +20,10 @@ export interface AuthorizationRequest {
 export interface CodeExchange {
   tokens: TokenSet;
   scopes: string[];
+  /** The account's label: shown, never used to find its grant (F1). */
   accountIdentifier: string;
+  /** The account's permanent subject at the provider: its grant is keyed by it (F1). */
+  accountSubject: string;
   /** OIDC: the validated ID token's claims, completed from userinfo where they lacked a name. */
   claims?: Record<string, unknown> | undefined;
 }
@@ -147,9 +150,9 @@ export class OAuthClient {
         ? result.scope.split(/[\s,]+/)
         : (request.scopes ?? provider.scopes);
 
-    let accountIdentifier: string;
+    let account: AccountIdentity;
     try {
-      accountIdentifier = await provider.accountIdentifier({
+      account = await provider.identifyAccount({
         tokenResponse: result as unknown as Record<string, unknown>,
         accessToken: result.access_token,
         idTokenClaims,
@@ -162,7 +165,13 @@ export class OAuthClient {
         String(error),
       );
     }
-    return { tokens, scopes: [...new Set(scopes.filter(Boolean))], accountIdentifier, claims: idTokenClaims };
+    return {
+      tokens,
+      scopes: [...new Set(scopes.filter(Boolean))],
+      accountIdentifier: account.label,
+      accountSubject: account.subject,
+      claims: idTokenClaims,
+    };
   }
 
   /**

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { parseProviderConfigs } from "./provider-config.js";
+import {
+  type OAuth2ProviderConfig,
+  type OidcProviderConfig,
+  parseProviderConfigs,
+} from "./provider-config.js";
 import { resolveProvider } from "./resolve-provider.js";
 
 const client = { clientId: "id", clientSecret: "secret" };
@@ -114,9 +118,105 @@ describe("resolveProvider", () => {
         return userinfo;
       },
     });
-    expect(await provider.accountIdentifier(context({ profile: { handle: "octocat" } }))).toBe("octocat");
-    await expect(provider.accountIdentifier(context({ profile: {} }))).rejects.toThrow(
+    expect(await provider.identifyAccount(context({ id: 7, profile: { handle: "octocat" } }))).toEqual({
+      subject: "7",
+      label: "octocat",
+    });
+    await expect(provider.identifyAccount(context({ id: 7, profile: {} }))).rejects.toThrow(
       /has no profile\.handle/,
     );
+  });
+
+  describe("F1: the subject, never the label, identifies the account", () => {
+    const octo = (extra: Partial<OAuth2ProviderConfig> = {}) =>
+      resolveProvider({
+        id: "octo",
+        type: "oauth2",
+        authorizationUrl: "https://octo.example/authorize",
+        tokenUrl: "https://octo.example/token",
+        userinfoUrl: "https://api.octo.example/user",
+        ...client,
+        ...extra,
+      });
+    const userinfoContext = (userinfo: unknown) => ({
+      tokenResponse: {},
+      accessToken: "t",
+      idTokenClaims: undefined,
+      fetchJson: async () => userinfo,
+    });
+    const idTokenContext = (claims: Record<string, unknown>) => ({
+      tokenResponse: {},
+      accessToken: "t",
+      idTokenClaims: claims,
+      fetchJson: async () => {
+        throw new Error("no userinfo here");
+      },
+    });
+    const oidc = (extra: Partial<OidcProviderConfig> = {}) =>
+      resolveProvider({ id: "idp", type: "oidc", issuer: "https://idp.example", ...client, ...extra });
+
+    it("F1: oauth2 keys by sub, else id, else the configured subjectField; never by the email", async () => {
+      await expect(
+        octo().identifyAccount(userinfoContext({ sub: "s-1", id: 2, email: "a@b.c", email_verified: true })),
+      ).resolves.toEqual({ subject: "s-1", label: "a@b.c" });
+      await expect(octo().identifyAccount(userinfoContext({ id: 2, login: "octocat" }))).resolves.toEqual({
+        subject: "2",
+        label: "octocat",
+      });
+      await expect(
+        octo({ subjectField: "account.uuid" }).identifyAccount(
+          userinfoContext({ id: 2, login: "x", account: { uuid: "u-9" } }),
+        ),
+      ).resolves.toEqual({ subject: "u-9", label: "x" });
+      await expect(octo().identifyAccount(userinfoContext({ email: "a@b.c", login: "x" }))).rejects.toThrow(
+        /has no sub or id.*subjectField/,
+      );
+    });
+
+    it("F1: oauth2 shows an email only when it is verified", async () => {
+      await expect(
+        octo().identifyAccount(userinfoContext({ id: 2, email: "victim@corp.example", login: "mallory" })),
+      ).resolves.toEqual({ subject: "2", label: "mallory" });
+    });
+
+    it("F1: oidc keys by issuer and sub; an unverified email is not the label", async () => {
+      const claims = { iss: "https://idp.example", sub: "s-1", preferred_username: "jane" };
+      await expect(
+        oidc().identifyAccount(
+          idTokenContext({ ...claims, email: "ceo@corp.example", email_verified: false }),
+        ),
+      ).resolves.toEqual({ subject: '["https://idp.example","s-1"]', label: "jane" });
+      await expect(
+        oidc().identifyAccount(
+          idTokenContext({ ...claims, email: "jane@corp.example", email_verified: true }),
+        ),
+      ).resolves.toEqual({ subject: '["https://idp.example","s-1"]', label: "jane@corp.example" });
+      await expect(
+        oidc().identifyAccount(idTokenContext({ iss: "https://idp.example", sub: "s-2", email: "x@y.z" })),
+      ).resolves.toEqual({ subject: '["https://idp.example","s-2"]', label: "s-2" });
+    });
+
+    it("F1: oidc can key by another claim (subjectField), still scoped by the issuer", async () => {
+      await expect(
+        oidc({ subjectField: "oid" }).identifyAccount(
+          idTokenContext({ iss: "https://idp.example", sub: "pairwise", oid: "o-1" }),
+        ),
+      ).resolves.toEqual({ subject: '["https://idp.example","o-1"]', label: "pairwise" });
+      await expect(
+        oidc({ subjectField: "oid" }).identifyAccount(
+          idTokenContext({ iss: "https://idp.example", sub: "s" }),
+        ),
+      ).rejects.toThrow(/no oid/);
+    });
+
+    it("accepts subjectField on generic entries only", () => {
+      const base = { id: "x", clientId: "c", clientSecret: "s" };
+      expect(
+        parseProviderConfigs([{ ...base, type: "oidc", issuer: "https://i.example", subjectField: "oid" }]),
+      ).toHaveProperty("providers");
+      expect(parseProviderConfigs([{ ...base, catalog: "github", subjectField: "id" }])).toHaveProperty(
+        "problems",
+      );
+    });
   });
 });

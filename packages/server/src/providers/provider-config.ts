@@ -40,6 +40,8 @@ const oidcProvider = z
     type: z.literal("oidc"),
     issuer: url,
     tokenAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
+    /** The claim that permanently identifies the account (F1), scoped by the issuer; default `sub`. */
+    subjectField: z.string().min(1).optional(),
   })
   .strict();
 
@@ -52,6 +54,11 @@ const oauth2Provider = z
     userinfoUrl: url,
     /** Dotted path of the identifier in the userinfo JSON; default: email, login, preferred_username, username, sub, id. */
     accountIdentifierField: z.string().min(1).optional(),
+    /**
+     * Dotted path of the account's permanent id in the userinfo JSON (F1: grants are keyed by it,
+     * never by the identifier, which is only shown); default: sub, else id.
+     */
+    subjectField: z.string().min(1).optional(),
     revocationUrl: url.optional(),
     /** Checked against `iss` in authorization responses (RFC 9207) when the provider sends one. */
     issuer: url.optional(),

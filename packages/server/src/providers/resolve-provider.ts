@@ -1,4 +1,10 @@
-import { getCatalogEntry, type IdentityContext } from "@grantvault/providers";
+import {
+  type AccountIdentity,
+  getCatalogEntry,
+  type IdentityContext,
+  subjectOf,
+  verifiedEmail,
+} from "@grantvault/providers";
 import { isLoopbackHost } from "../net.js";
 import type {
   CatalogProviderConfig,
@@ -42,7 +48,7 @@ function fromCatalog(config: CatalogProviderConfig): ResolvedProvider {
     endpoints,
     allowInsecureRequests: false,
     ...(entry.normalizeTokenResponse ? { normalizeTokenResponse: entry.normalizeTokenResponse } : {}),
-    accountIdentifier: (context) => entry.accountIdentifier(context),
+    identifyAccount: (context) => entry.identifyAccount(context),
   };
 }
 
@@ -80,7 +86,7 @@ function fromOidc(config: OidcProviderConfig): ResolvedProvider {
     apiBaseUrls: config.apiBaseUrls ?? [],
     endpoints: { discoverFrom: config.issuer },
     allowInsecureRequests: isLoopbackUrl(config.issuer),
-    accountIdentifier: oidcAccountIdentifier,
+    identifyAccount: async (context) => oidcAccount(context, config.subjectField ?? "sub"),
   };
 }
 
@@ -93,6 +99,7 @@ function fromOAuth2(config: OAuth2ProviderConfig): ResolvedProvider {
     config.issuer,
   ];
   const field = config.accountIdentifierField;
+  const subjectField = config.subjectField;
   return {
     id: config.id,
     displayName: config.displayName ?? new URL(config.authorizationUrl).hostname,
@@ -115,28 +122,46 @@ function fromOAuth2(config: OAuth2ProviderConfig): ResolvedProvider {
       ...(config.revocationUrl ? { revocationUrl: config.revocationUrl } : {}),
     },
     allowInsecureRequests: urls.every((url) => url === undefined || isLoopbackUrl(url)),
-    accountIdentifier: async (context) => {
+    identifyAccount: async (context) => {
       const userinfo = await context.fetchJson(config.userinfoUrl);
-      const found = field ? readPath(userinfo, field) : firstIdentifier(userinfo);
-      if (found === undefined) {
+      const subject = subjectField
+        ? readPath(userinfo, subjectField)
+        : firstIdentifier(userinfo, SUBJECT_FIELDS);
+      if (subject === undefined) {
         throw new Error(
-          `userinfo at ${config.userinfoUrl} has no ${field ?? "email, login, preferred_username, username, sub or id"}`,
+          `userinfo at ${config.userinfoUrl} has no ${subjectField ?? "sub or id"} (set subjectField to the account's permanent id)`,
         );
       }
-      return found;
+      const label = field ? readPath(userinfo, field) : genericLabel(userinfo);
+      if (label === undefined) throw new Error(`userinfo at ${config.userinfoUrl} has no ${field}`);
+      return { subject, label };
     },
   };
 }
 
-/** OIDC: email, else preferred_username, else sub; from the ID token, else from userinfo. */
-async function oidcAccountIdentifier(context: IdentityContext): Promise<string> {
-  const fromToken = context.idTokenClaims && firstIdentifier(context.idTokenClaims, OIDC_FIELDS);
-  if (fromToken) return fromToken;
-  throw new Error("the ID token has no email, preferred_username or sub");
+/**
+ * OIDC (F1): the subject is the issuer with the `sub` (or the configured claim), which the issuer
+ * never reassigns; the label is the email only when `email_verified` is true, else
+ * preferred_username, else sub. Claims are the validated ID token's, completed from userinfo.
+ */
+function oidcAccount(context: IdentityContext, subjectField: string): AccountIdentity {
+  const claims = context.idTokenClaims;
+  const issuer = readPath(claims, "iss");
+  const id = readPath(claims, subjectField);
+  if (issuer === undefined || id === undefined) {
+    throw new Error(`the ID token has no ${issuer === undefined ? "iss" : subjectField}`);
+  }
+  const label = verifiedEmail(claims) ?? firstIdentifier(claims, ["preferred_username", "sub"]) ?? id;
+  return { subject: subjectOf(issuer, id), label };
 }
 
-const OIDC_FIELDS = ["email", "preferred_username", "sub"];
-const GENERIC_FIELDS = ["email", "login", "preferred_username", "username", "sub", "id"];
+const SUBJECT_FIELDS = ["sub", "id"];
+const GENERIC_FIELDS = ["login", "preferred_username", "username", "sub", "id"];
+
+/** A plain OAuth 2.0 label: a verified email, else the first of GENERIC_FIELDS. */
+function genericLabel(userinfo: unknown): string | undefined {
+  return verifiedEmail(userinfo) ?? firstIdentifier(userinfo);
+}
 
 function firstIdentifier(value: unknown, fields = GENERIC_FIELDS): string | undefined {
   for (const field of fields) {

@@ -1,4 +1,5 @@
 import type {
+  AccountIdentity,
   CatalogEntry,
   IdentityContext,
   TokenAuthMethod,
@@ -25,7 +26,8 @@ export interface ResolvedProvider {
   /** Every URL is loopback http (tests, the demo provider): the only case http is allowed. */
   allowInsecureRequests: boolean;
   normalizeTokenResponse?: CatalogEntry["normalizeTokenResponse"];
-  accountIdentifier(context: IdentityContext): Promise<string>;
+  /** The connected account's permanent subject and its label (see AccountIdentity). */
+  identifyAccount(context: IdentityContext): Promise<AccountIdentity>;
 }
 
 export interface StaticEndpoints {
@@ -37,4 +39,4 @@ export interface StaticEndpoints {
   revocationUrl?: string;
 }
 
-export type { IdentityContext, TokenResponseBody };
+export type { AccountIdentity, IdentityContext, TokenResponseBody };

@@ -8,7 +8,13 @@ export interface GrantRecord {
   id: string;
   appId: string;
   providerId: string;
+  /** The account's label (an email, a login): shown, may change on reconnect; never a key (F1). */
   accountIdentifier: string;
+  /**
+   * The provider's permanent id of the account, which keys the grant (F1); null for a grant made
+   * before migration 0008 until its next reconnect.
+   */
+  accountSubject: string | null;
   scopes: string[];
   status: string;
   expiresAt: number | null;
@@ -102,6 +108,7 @@ export class GrantsRepository {
         app_id: grant.appId,
         provider_id: grant.providerId,
         account_identifier: grant.accountIdentifier,
+        account_subject: grant.accountSubject,
         scopes: JSON.stringify(grant.scopes),
         status: grant.status,
         expires_at: grant.expiresAt,
@@ -169,42 +176,82 @@ export class GrantsRepository {
       .execute();
   }
 
-  async findByAccount(
+  /**
+   * The app's live grant (any status but revoked) of this provider account and owner (F1): the
+   * owner is the signed-in user, or null for the app's own grants, and must match exactly. A
+   * revoked grant is never found, so it is never revived.
+   */
+  async findLiveBySubject(
     appId: string,
     providerId: string,
-    accountIdentifier: string,
+    accountSubject: string,
+    userSubject: string | null,
   ): Promise<GrantRecord | null> {
-    const row = await this.db
-      .selectFrom("grants")
-      .selectAll()
-      .where("app_id", "=", appId)
-      .where("provider_id", "=", providerId)
-      .where("account_identifier", "=", accountIdentifier)
+    const row = await this.#live(appId, providerId, userSubject)
+      .where("account_subject", "=", accountSubject)
       .executeTakeFirst();
     return row ? toGrant(row) : null;
   }
 
-  /** Re-authorization: the same grant id gets fresh scopes, status, expiry and policy. */
+  /**
+   * A live grant of the same owner made before subjects were recorded (migration 0008), found by
+   * its label. Only until its subject is recorded: then it is found by subject alone.
+   */
+  async findLegacyByLabel(
+    appId: string,
+    providerId: string,
+    accountIdentifier: string,
+    userSubject: string | null,
+  ): Promise<GrantRecord | null> {
+    const row = await this.#live(appId, providerId, userSubject)
+      .where("account_subject", "is", null)
+      .where("account_identifier", "=", accountIdentifier)
+      .orderBy("created_at", "asc")
+      .executeTakeFirst();
+    return row ? toGrant(row) : null;
+  }
+
+  #live(appId: string, providerId: string, userSubject: string | null) {
+    return this.db
+      .selectFrom("grants")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("provider_id", "=", providerId)
+      .where("status", "<>", "revoked")
+      .where("user_subject", userSubject === null ? "is" : "=", userSubject);
+  }
+
+  /**
+   * Re-authorization: the same grant id becomes active with fresh scopes, expiry and policy, and the
+   * label the provider shows now. The subject is recorded (a grant made before migration 0008) but
+   * never replaced, and the owner never changes (F1). False when the grant was revoked meanwhile
+   * (or belongs to another subject): nothing changed, and the caller makes a new grant.
+   */
   async reauthorize(
     id: string,
-    changes: Pick<
-      GrantRecord,
-      "scopes" | "status" | "expiresAt" | "grantPolicy" | "updatedAt" | "userSubject"
-    >,
-  ): Promise<void> {
-    await this.db
+    changes: Pick<GrantRecord, "accountIdentifier" | "scopes" | "expiresAt" | "grantPolicy" | "updatedAt"> & {
+      accountSubject: string;
+    },
+  ): Promise<boolean> {
+    const result = await this.db
       .updateTable("grants")
       .set({
+        account_identifier: changes.accountIdentifier,
+        account_subject: changes.accountSubject,
         scopes: JSON.stringify(changes.scopes),
-        status: changes.status,
+        status: "active",
         expires_at: changes.expiresAt,
         grant_policy: changes.grantPolicy ? JSON.stringify(changes.grantPolicy) : null,
         status_reason: null,
         updated_at: changes.updatedAt,
-        user_subject: changes.userSubject,
       })
       .where("id", "=", id)
-      .execute();
+      .where("status", "<>", "revoked")
+      .where((eb) =>
+        eb.or([eb("account_subject", "is", null), eb("account_subject", "=", changes.accountSubject)]),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /** The user's grants for a provider (newest first), optionally for one account. */
@@ -244,6 +291,7 @@ const GRANT_COLUMNS = [
   "app_id",
   "provider_id",
   "account_identifier",
+  "account_subject",
   "scopes",
   "status",
   "expires_at",
@@ -278,6 +326,7 @@ function toGrant(row: GrantsRow): GrantRecord {
     appId: row.app_id,
     providerId: row.provider_id,
     accountIdentifier: row.account_identifier,
+    accountSubject: row.account_subject,
     scopes: JSON.parse(row.scopes) as string[],
     status: row.status,
     expiresAt: row.expires_at,

@@ -68,7 +68,13 @@ export interface GrantsTable {
   id: string;
   app_id: string;
   provider_id: string;
+  /** The account's label (an email, a login): shown, may change on reconnect, never a key (F1). */
   account_identifier: string;
+  /**
+   * The provider's permanent id of the account (F1): the grant's key with app, provider and user.
+   * Null for a grant made before migration 0008 until its next reconnect records it.
+   */
+  account_subject: string | null;
   /** JSON array of granted scopes. */
   scopes: string;
   status: string;

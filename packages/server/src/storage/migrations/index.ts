@@ -6,6 +6,7 @@ import { auditEvents } from "./0004-audit-events.js";
 import { webAndIdentity } from "./0005-web-and-identity.js";
 import { auditChainKey } from "./0006-audit-chain-key.js";
 import { apiKeyScopes } from "./0007-api-key-scopes.js";
+import { grantAccountSubject } from "./0008-grant-account-subject.js";
 import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
 
 /**
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-web-and-identity": webAndIdentity,
   "0006-audit-chain-key": auditChainKey,
   "0007-api-key-scopes": apiKeyScopes,
+  "0008-grant-account-subject": grantAccountSubject,
   "0012-user-grants-need-user-token": userGrantsNeedUserToken,
 };
 
