@@ -16,7 +16,9 @@ export interface CommandContext {
 export async function appsCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
   const name = typeof options.name === "string" ? options.name.trim() : "";
   if (!name) throw new UsageError("apps create needs --name NAME");
-  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock).createApp(name);
+  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys).createApp(
+    name,
+  );
   emit(
     output,
     json,
@@ -65,7 +67,7 @@ export async function keysCreate({ runtime, output, json, options }: CommandCont
   if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
   const name = typeof options.name === "string" ? options.name : null;
   const scopes = requestedScopes(options);
-  const management = ApiKeyManagement.forStore(runtime.store, systemClock);
+  const management = ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys);
   const { key, plaintext } = await management.create(OPERATOR, appId, { name, scopes });
   emit(
     output,
@@ -140,8 +142,11 @@ export async function keysRevoke({ runtime, output, json, positionals }: Command
   const existing = await runtime.store.apiKeys.get(keyId);
   if (!existing) throw new UsageError(`there is no API key ${keyId}`);
   const revoked =
-    (await ApiKeyManagement.forStore(runtime.store, systemClock).revoke(OPERATOR, existing.appId, keyId)) ===
-    "revoked";
+    (await ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys).revoke(
+      OPERATOR,
+      existing.appId,
+      keyId,
+    )) === "revoked";
   emit(
     output,
     json,
