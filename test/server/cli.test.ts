@@ -260,7 +260,7 @@ describe("grantvault-server audit (F8)", () => {
       const row = await db
         .selectFrom("audit_events")
         .selectAll()
-        .where("seq", "=", 2)
+        .where("seq", "=", 1)
         .executeTakeFirstOrThrow();
       const { hash: _hash, mac: _mac, mac_key_id: _keyId, ...fields } = row;
       const rewritten = { ...fields, details: JSON.stringify({ scopes: ["everything"] }) };
@@ -268,7 +268,7 @@ describe("grantvault-server audit (F8)", () => {
         .updateTable("audit_events")
         .set({ details: rewritten.details, hash: hashOf(rewritten) })
         .where("app_id", "=", app.app_id)
-        .where("seq", "=", 2)
+        .where("seq", "=", 1)
         .execute();
     });
     const verified = await run("audit", "verify");
