@@ -227,6 +227,9 @@ describe("grantvault-server audit (F8)", () => {
     expect((await run("audit", "verify")).code).toBe(0);
     const truncated = await run("audit", "verify", "--checkpoints", file, "--json");
     expect(truncated.code).toBe(1);
+    // The next scheduled export refuses to sign the shortened chain.
+    expect((await run("audit", "checkpoints", "--out", file)).code).toBe(1);
+    expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(2);
     expect(JSON.parse(truncated.out).problems).toContainEqual(
       expect.objectContaining({
         appId: app.app_id,
@@ -274,6 +277,10 @@ describe("grantvault-server audit (F8)", () => {
     const verified = await run("audit", "verify");
     expect(verified.code).toBe(1);
     expect(verified.out).toContain("its MAC does not match");
+    // Nor does a routine checkpoint vouch for it.
+    const signed = await run("audit", "checkpoints");
+    expect(signed).toMatchObject({ code: 1, out: "" });
+    expect(signed.err).toContain("not signed");
   });
 
   it("F8: `keys rotate` re-MACs the chain, so it verifies, old exports too, once the old key is dropped", async () => {

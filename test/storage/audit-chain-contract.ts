@@ -200,7 +200,9 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
         expect(before.problems.map((p) => p.appId)).toStrictEqual(["app_idle", "app_old"]);
         // A keyed link (or a checkpoint) covers the legacy rows before it.
         await after.append({ appId: "app_old", type: "grant.created" });
-        await after.checkpoint("app_idle");
+        // Anchoring a legacy tail is the operator's explicit, one-time act.
+        expect((await after.checkpoint("app_idle")).refused).toMatchObject([{ kind: "unanchored_legacy" }]);
+        expect((await after.checkpoint("app_idle", [], { adoptLegacy: true })).taken).toHaveLength(1);
         expect(await after.verify("app_old")).toMatchObject({ ok: true, checked: 6, legacy: 5 });
         // The migration started the idle app's chain with a legacy app.created.
         expect(await after.verify()).toMatchObject({ ok: true, checked: 7, legacy: 6, checkpoints: 1 });
@@ -236,7 +238,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
 
       it("F8: an untouched chain verifies; every link is MACed under the key ring's key", async () => {
         const { appId, log } = await chainOf(4);
-        await log.checkpoint(appId);
+        expect((await log.checkpoint(appId)).refused).toStrictEqual([]);
         // app.created and api_key.created first, then the four events.
         expect(await log.verify(appId)).toMatchObject({ ok: true, checked: 6, legacy: 0, checkpoints: 1 });
         const rows = await log.list(appId, {}, 10);
@@ -278,11 +280,16 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
           .where("app_id", "=", appId)
           .execute();
         expect(await problemsOf(log, appId)).toContain("have no MAC and no checkpoint covers them");
+        // And no routine checkpoint vouches for the stripped chain.
+        expect(await log.checkpoint(appId)).toMatchObject({
+          taken: [],
+          refused: [{ kind: "unanchored_legacy" }],
+        });
       });
 
       it("F8: newest events deleted below a checkpoint are detected, in the database and from an export", async () => {
         const { appId, log } = await chainOf(5);
-        const exported = await log.checkpoint(appId);
+        const { taken: exported } = await log.checkpoint(appId);
         expect(exported).toMatchObject([{ app_id: appId, seq: 7 }]);
         await stores[0].db
           .deleteFrom("audit_events")
@@ -302,7 +309,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
 
       it("F8: a whole chain deleted is detected: by its app, and by an exported checkpoint", async () => {
         const { appId, log } = await chainOf(2);
-        const exported = await log.checkpoint(appId);
+        const { taken: exported } = await log.checkpoint(appId);
         await stores[0].db.deleteFrom("audit_events").where("app_id", "=", appId).execute();
         await stores[0].db.deleteFrom("audit_checkpoints").where("app_id", "=", appId).execute();
         expect(await problemsOf(log)).toContain("the app has no audit events");
@@ -317,7 +324,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
 
       it("F8: re-MACing under a new primary keeps the chain and its exported checkpoints verifiable", async () => {
         const { appId, log } = await chainOf(3);
-        const exported = await log.checkpoint(appId);
+        const { taken: exported } = await log.checkpoint(appId);
         // Another chain, one row rewritten and re-hashed without the key: a rotation must not launder it.
         const tampered = await chainOf(0);
         const [row] = await log.list(tampered.appId, {}, 1);

@@ -64,17 +64,31 @@ export class AuditLog {
   /**
    * Signs the tip of every chain (or one app's) and records it in audit_checkpoints (F8). Export
    * them to an append-only place outside the database (`audit checkpoints --out FILE`): `verify`
-   * against them detects deleted newest events and deleted whole chains.
+   * against them detects deleted newest events and deleted whole chains. A chain is signed only
+   * once it verifies, against `earlier` (the checkpoints exported so far) too, so a checkpoint
+   * never vouches for tampering. A chain ending in unkeyed rows is signed (which anchors them as
+   * legacy) only with `adoptLegacy`, once after upgrading: later, unkeyed rows mean MACs stripped.
    */
-  async checkpoint(appId?: string): Promise<CheckpointRow[]> {
+  async checkpoint(
+    appId?: string,
+    earlier: readonly CheckpointRow[] = [],
+    options: { adoptLegacy?: boolean } = {},
+  ): Promise<{ taken: CheckpointRow[]; refused: VerifyProblem[] }> {
     const signer = auditSigner(await this.keys.current());
     const apps = appId ? [appId] : await this.store.audit.appIds();
-    const now = this.clock.now();
     const taken: CheckpointRow[] = [];
+    const refused: VerifyProblem[] = [];
     for (const app of apps) {
       const tip = await this.store.audit.tip(app);
       if (!tip) continue;
-      const fields = { app_id: app, seq: Number(tip.seq), hash: tip.hash, created_at: now };
+      const problems = (await this.verify(app, earlier)).problems.filter(
+        (problem) => !(options.adoptLegacy && problem.kind === "unanchored_legacy"),
+      );
+      if (problems.length > 0) {
+        refused.push(...problems);
+        continue;
+      }
+      const fields = { app_id: app, seq: Number(tip.seq), hash: tip.hash, created_at: this.clock.now() };
       const checkpoint = {
         ...fields,
         mac_key_id: signer.keyId,
@@ -83,7 +97,7 @@ export class AuditLog {
       await this.store.auditCheckpoints.insert(checkpoint);
       taken.push(checkpoint);
     }
-    return taken;
+    return { taken, refused };
   }
 
   /**
@@ -99,8 +113,13 @@ export class AuditLog {
   async verify(appId?: string, external: readonly CheckpointRow[] = []): Promise<VerifyReport> {
     const keyring = await this.keys.current();
     const report: VerifyReport = { ok: true, checked: 0, legacy: 0, checkpoints: 0, problems: [] };
-    const problem = (app: string, seq: number | null, eventId: string | null, text: string) =>
-      report.problems.push({ appId: app, seq, eventId, problem: text });
+    const problem = (
+      app: string,
+      seq: number | null,
+      eventId: string | null,
+      text: string,
+      kind: VerifyProblem["kind"] = "tampered",
+    ) => report.problems.push({ appId: app, seq, eventId, problem: text, kind });
 
     const checkpoints = new Map<string, Map<number, CheckpointRow[]>>();
     const candidates = [
@@ -189,7 +208,8 @@ export class AuditLog {
           app,
           previous.seq,
           null,
-          `its newest ${uncoveredLegacy} event(s) have no MAC and no checkpoint covers them (written before keyed links: run \`audit checkpoints\` once after upgrading; otherwise rewritten without MACs)`,
+          `its newest ${uncoveredLegacy} event(s) have no MAC and no checkpoint covers them (written before keyed links: run \`audit checkpoints --adopt-legacy\` once after upgrading; otherwise stripped of their MACs)`,
+          "unanchored_legacy",
         );
       }
       const highest = Math.max(0, ...anchors.keys());
@@ -224,6 +244,15 @@ export interface VerifyReport {
   legacy: number;
   /** Authentic checkpoints compared (stored and exported). */
   checkpoints: number;
-  /** `seq`/`eventId` null for a problem of the chain as a whole. */
-  problems: { appId: string; seq: number | null; eventId: string | null; problem: string }[];
+  problems: VerifyProblem[];
+}
+
+export interface VerifyProblem {
+  appId: string;
+  /** Null for a problem of the chain as a whole. */
+  seq: number | null;
+  eventId: string | null;
+  problem: string;
+  /** `unanchored_legacy`: unkeyed newest events no MAC covers (`audit checkpoints --adopt-legacy`). */
+  kind: "tampered" | "unanchored_legacy";
 }

@@ -35,31 +35,47 @@ export async function auditVerify({ runtime, output, json, options }: CommandCon
 }
 
 /**
- * `audit checkpoints [--app ID] [--out FILE]`: signs every chain's tip, records it in the database
+ * `audit checkpoints [--app ID] [--out FILE] [--adopt-legacy]`: signs every chain's tip, records it in the database
  * and prints it as JSON lines (or appends them to FILE). Keep them where whoever can write the
  * database cannot (append-only storage, another host) and pass them to `audit verify --checkpoints`.
+ * A chain that does not verify (against FILE's earlier checkpoints too) is not signed: exit 1.
+ * `--adopt-legacy`, once after upgrading: chains ending in rows from before keyed links are signed.
  */
-export async function auditCheckpoints({ runtime, output, json, options }: CommandContext): Promise<void> {
+export async function auditCheckpoints({ runtime, output, json, options }: CommandContext): Promise<number> {
   const appId = typeof options.app === "string" ? options.app : undefined;
   const file = typeof options.out === "string" ? options.out : undefined;
-  const taken = await new AuditLog(runtime.store, systemClock, runtime.keys).checkpoint(appId);
+  const earlier = file === undefined ? [] : await readCheckpointFile(file, { missingIsEmpty: true });
+  const { taken, refused } = await new AuditLog(runtime.store, systemClock, runtime.keys).checkpoint(
+    appId,
+    earlier,
+    { adoptLegacy: options["adopt-legacy"] === true },
+  );
   const lines = taken.map((checkpoint) => `${JSON.stringify(checkpoint)}\n`).join("");
   if (file !== undefined) await appendFile(file, lines, { mode: 0o600 });
   if (json) {
-    emit(output, true, { checkpoints: taken, appended_to: file ?? null }, "");
-  } else if (file !== undefined) {
-    output.out(`Appended ${taken.length} checkpoint(s) to ${file}.\n`);
+    emit(output, true, { checkpoints: taken, appended_to: file ?? null, refused }, "");
   } else {
-    output.out(lines);
+    if (file !== undefined) output.out(`Appended ${taken.length} checkpoint(s) to ${file}.\n`);
+    else output.out(lines);
+    for (const problem of refused) {
+      output.err(
+        `not signed: app ${problem.appId}${problem.seq === null ? "" : `, event ${problem.seq}`}: ${problem.problem}\n`,
+      );
+    }
   }
+  return refused.length > 0 ? 1 : 0;
 }
 
 /** The checkpoints of an exported file (JSON lines); a line that is not one is a usage error. */
-async function readCheckpointFile(path: string): Promise<CheckpointRow[]> {
+async function readCheckpointFile(
+  path: string,
+  options = { missingIsEmpty: false },
+): Promise<CheckpointRow[]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
+    if (options.missingIsEmpty && (error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw new UsageError(`cannot read checkpoints file ${path}: ${(error as NodeJS.ErrnoException).code}`);
   }
   return text

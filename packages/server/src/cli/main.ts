@@ -55,9 +55,10 @@ Commands:
   keys generate                  print a new encryption key entry for GRANTVAULT_MASTER_KEY
   audit verify [--app APP_ID]    check the audit log's keyed hash chains; exit 1 if a row was
     [--checkpoints FILE]         altered or deleted; FILE: checkpoints exported before
-  audit checkpoints [--app APP_ID] [--out FILE]
-                                 sign each chain's tip, record it, print it as JSON lines
-                                 (or append them to FILE, kept outside the database)
+  audit checkpoints [--app APP_ID] [--out FILE] [--adopt-legacy]
+                                 sign each verified chain's tip, record it, print it as JSON
+                                 lines (or append them to FILE, kept outside the database);
+                                 --adopt-legacy once after upgrading (rows without MAC)
 
 Options:
   --json                         machine-readable output
@@ -99,6 +100,7 @@ export async function main(
         scopes: { type: "string" },
         checkpoints: { type: "string" },
         out: { type: "string" },
+        "adopt-legacy": { type: "boolean" },
         "proxy-only": { type: "boolean" },
         ...Object.fromEntries(
           CONFIG_FLAGS.map((flag) => [
