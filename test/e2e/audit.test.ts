@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostNotAllowedError, Vault } from "../../packages/sdk/src/index.js";
+import { ApiKeyManagement } from "../../packages/server/src/apps/api-key-management.js";
 import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
 import { main as serverCli } from "../../packages/server/src/cli/main.js";
 import { launchBrowser } from "../harness/browser.js";
@@ -87,9 +88,18 @@ describe("audit log", () => {
   });
 
   it("another app sees none of it", async () => {
-    const other = await world.vault.apiKeys.createApp("other");
+    // As the operator creates apps: its chain starts with app.created (F8).
+    const other = await ApiKeyManagement.forStore(
+      world.vault.store,
+      world.vault.clock,
+      world.vault.keys,
+    ).createApp("other");
     const stranger = new Vault({ apiKey: other.apiKey.plaintext, baseUrl: world.baseUrl });
-    expect((await stranger.listAuditEvents()).events).toStrictEqual([]);
+    // Only its own chain: its creation, none of the first app's events.
+    expect((await stranger.listAuditEvents()).events.map((event) => event.type)).toStrictEqual([
+      "api_key.created",
+      "app.created",
+    ]);
   });
 
   it("`audit verify` finds an edited row and a deleted row", async () => {
@@ -121,7 +131,7 @@ describe("audit log", () => {
     );
 
     await db.deleteFrom("audit_events").where("seq", "=", 4).execute();
-    const deleted = await new AuditLog(world.vault.store, world.vault.clock).verify();
+    const deleted = await new AuditLog(world.vault.store, world.vault.clock, world.vault.keys).verify();
     expect(deleted.problems).toContainEqual(
       expect.objectContaining({ seq: 5, problem: "events 4–4 are missing" }),
     );

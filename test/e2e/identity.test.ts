@@ -193,7 +193,7 @@ describe("authenticate() and user tokens", () => {
 
     describe("F6: a user-bound grant is usable only with its user's token", () => {
       const userUrl = () => `${world.api.baseUrl}/user`;
-      const settings = () => AppSettings.forStore(world.vault.store, world.vault.clock);
+      const settings = () => AppSettings.forStore(world.vault.store, world.vault.clock, world.vault.keys);
 
       it("F6: refuses the grant by id with the API key alone, 403 user_token_required in both modes, audited", async () => {
         for (const call of [

@@ -9,6 +9,7 @@ import type { Clock } from "../../packages/server/src/clock.js";
 import { loadConfig } from "../../packages/server/src/config.js";
 import { Keyring } from "../../packages/server/src/crypto/keyring.js";
 import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
+import { KEY_FILE_NAME, writeKeyFile } from "../../packages/server/src/crypto/master-keys.js";
 import { IdentityRegistry } from "../../packages/server/src/identity/identity-registry.js";
 import { createLogger } from "../../packages/server/src/logger.js";
 import type {
@@ -35,6 +36,8 @@ export interface TestVault {
   apiKeys: ApiKeyService;
   clock: FakeClock;
   keyring: Keyring;
+  /** The key ring as the app holds it (audit MACs, sealing). */
+  keys: KeyringHolder;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -66,12 +69,19 @@ export async function startTestVault(
   );
   // As the server opens it (SQLite: checkpoints on a worker thread).
   const store = await Store.open(config.databaseUrl, { backgroundCheckpoints: true });
-  const keyring = options.keyring ?? new Keyring([{ id: "test", key: randomBytes(32) }]);
+  let keyring = options.keyring;
+  if (!keyring) {
+    const key = { id: "test", key: randomBytes(32) };
+    keyring = new Keyring([key]);
+    // In the data directory too, so the server CLI run on it (`audit verify`) holds the same key.
+    await writeKeyFile(join(dataDir, KEY_FILE_NAME), [key]);
+  }
+  const keys = new KeyringHolder(keyring, { kind: "env" });
   const clock = new FakeClock();
   const app = await buildApp({
     config,
     store,
-    keys: new KeyringHolder(keyring, { kind: "env" }),
+    keys,
     clock,
     logger: createLogger("silent"),
     providers: ProviderRegistry.fromConfigs(options.providers ?? []),
@@ -85,6 +95,7 @@ export async function startTestVault(
     apiKeys: new ApiKeyService(store, clock),
     clock,
     keyring,
+    keys,
     dataDir,
     async close() {
       await app.close();

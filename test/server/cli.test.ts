@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { hashOf } from "../../packages/server/src/audit/chain-link.js";
 import { main } from "../../packages/server/src/cli/main.js";
 import { systemClock } from "../../packages/server/src/clock.js";
 import { loadConfig } from "../../packages/server/src/config.js";
@@ -211,5 +212,122 @@ describe("grantvault-server keys rotate (key file)", () => {
     env = { ...env, GRANTVAULT_MASTER_KEY: generated.entry };
     const status = await runJson("keys", "status");
     expect(status).toMatchObject({ source: "env", primary_key_id: generated.key_id });
+  });
+});
+
+describe("grantvault-server audit (F8)", () => {
+  /** Runs `work` on the data directory's database, as someone with write access to it would. */
+  async function tamper(
+    work: (db: Awaited<ReturnType<typeof openRuntime>>["store"]["db"]) => Promise<unknown>,
+  ) {
+    const runtime = await openRuntime(loadConfig(env), createLogger("silent"));
+    try {
+      await work(runtime.store.db);
+    } finally {
+      await runtime.close();
+    }
+  }
+
+  it("F8: `audit checkpoints` exports signed tips; `audit verify --checkpoints` finds deleted newest events and deleted chains", async () => {
+    const app = await runJson("apps", "create", "--name", "audited");
+    await runJson("keys", "create", "--app", app.app_id);
+    const file = join(dataDir, "checkpoints.jsonl");
+
+    const printed = await run("audit", "checkpoints");
+    expect(printed.code, printed.err).toBe(0);
+    const [line] = printed.out.trim().split("\n");
+    expect(JSON.parse(line as string)).toMatchObject({
+      app_id: app.app_id,
+      seq: 3,
+      mac_key_id: expect.any(String),
+    });
+    expect((await run("audit", "checkpoints", "--out", file)).out).toContain("Appended 1 checkpoint(s)");
+    expect(await runJson("audit", "checkpoints", "--out", file)).toMatchObject({ appended_to: file });
+    expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(2);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(await runJson("audit", "verify", "--checkpoints", file)).toMatchObject({
+      ok: true,
+      checked: 3,
+      legacy: 0,
+      checkpoints: 3,
+    });
+
+    // The newest event deleted, and the checkpoints in the database with it.
+    await tamper(async (db) => {
+      await db.deleteFrom("audit_events").where("seq", "=", 3).execute();
+      await db.deleteFrom("audit_checkpoints").execute();
+    });
+    expect((await run("audit", "verify")).code).toBe(0);
+    const truncated = await run("audit", "verify", "--checkpoints", file, "--json");
+    expect(truncated.code).toBe(1);
+    // The next scheduled export refuses to sign the shortened chain.
+    expect((await run("audit", "checkpoints", "--out", file)).code).toBe(1);
+    expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(2);
+    expect(JSON.parse(truncated.out).problems).toContainEqual(
+      expect.objectContaining({
+        appId: app.app_id,
+        seq: 3,
+        problem: expect.stringContaining("newest events deleted"),
+      }),
+    );
+
+    // The whole chain deleted: the app's own row says so, and the export does without it.
+    await tamper((db) => db.deleteFrom("audit_events").execute());
+    expect((await run("audit", "verify")).out).toContain("the app has no audit events");
+    await tamper(async (db) => {
+      await db.deleteFrom("api_keys").execute();
+      await db.deleteFrom("apps").execute();
+    });
+    expect((await run("audit", "verify")).code).toBe(0);
+    const gone = await run("audit", "verify", "--checkpoints", file);
+    expect(gone.code).toBe(1);
+    expect(gone.out).toContain("the whole chain is missing");
+
+    // A file that is not checkpoints is a usage error, not a verdict.
+    await writeFile(file, "not json\n");
+    const malformed = await run("audit", "verify", "--checkpoints", file);
+    expect(malformed.code).toBe(2);
+    expect(malformed.err).toContain("checkpoints.jsonl:1 is not an audit checkpoint");
+  });
+
+  it("F8: a row rewritten and re-hashed with plain SHA-256 fails `audit verify`", async () => {
+    const app = await runJson("apps", "create", "--name", "rewritten");
+    await tamper(async (db) => {
+      const row = await db
+        .selectFrom("audit_events")
+        .selectAll()
+        .where("seq", "=", 1)
+        .executeTakeFirstOrThrow();
+      const { hash: _hash, mac: _mac, mac_key_id: _keyId, ...fields } = row;
+      const rewritten = { ...fields, details: JSON.stringify({ scopes: ["everything"] }) };
+      await db
+        .updateTable("audit_events")
+        .set({ details: rewritten.details, hash: hashOf(rewritten) })
+        .where("app_id", "=", app.app_id)
+        .where("seq", "=", 1)
+        .execute();
+    });
+    const verified = await run("audit", "verify");
+    expect(verified.code).toBe(1);
+    expect(verified.out).toContain("its MAC does not match");
+    // Nor does a routine checkpoint vouch for it.
+    const signed = await run("audit", "checkpoints");
+    expect(signed).toMatchObject({ code: 1, out: "" });
+    expect(signed.err).toContain("not signed");
+  });
+
+  it("F8: `keys rotate` re-MACs the chain, so it verifies, old exports too, once the old key is dropped", async () => {
+    await runJson("apps", "create", "--name", "rotated");
+    const file = join(dataDir, "checkpoints.jsonl");
+    await run("audit", "checkpoints", "--out", file);
+    const firstKeyId = (await runJson("keys", "status")).primary_key_id;
+    const rotated = await runJson("keys", "rotate");
+    expect(rotated).toMatchObject({ audit_remaced: 3, droppable_key_ids: [firstKeyId] });
+    expect(rotated.audit_macs_by_key).toStrictEqual({ [rotated.added_key_id]: 3 });
+    await runJson("keys", "drop", firstKeyId);
+    expect(await runJson("audit", "verify", "--checkpoints", file)).toMatchObject({
+      ok: true,
+      checkpoints: 2,
+    });
   });
 });

@@ -10,6 +10,8 @@ import {
   type Engine,
   FakeClock,
   hex,
+  holder,
+  masterKey,
   type OpenedDatabase,
   T0,
   useContractStore,
@@ -261,7 +263,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         expect(resultB).toMatchObject({ ok: true, appId: b.app.id, keyId: b.apiKey.key.id });
         expect(a.app.id).not.toBe(b.app.id);
         // B cannot revoke A's key, and A's key keeps working.
-        const management = ApiKeyManagement.forStore(env.store, clock);
+        const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         await expect(management.revoke(OPERATOR, b.app.id, a.apiKey.key.id)).rejects.toMatchObject({
           code: "not_found",
         });
@@ -314,7 +316,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       }
 
       it("F4: a key without the admin scope can neither mint nor revoke keys", async () => {
-        const management = ApiKeyManagement.forStore(env.store, clock);
+        const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, apiKey, actor } = await adminKeyOf(management, "scoped");
         const plain = await management.create(actor, app.id, { name: "worker" });
         expect(plain.key.scopes).toEqual(["retrieve"]);
@@ -334,7 +336,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("F4: a key cannot grant scopes it lacks, and a proxy-only key is one without retrieve", async () => {
-        const management = ApiKeyManagement.forStore(env.store, clock);
+        const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, actor } = await adminKeyOf(management, "granter");
         const proxyOnly = await management.create(actor, app.id, { name: "agent", scopes: [] });
         expect(proxyOnly.key.scopes).toEqual([]);
@@ -347,7 +349,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("F4: key creation and revocation are audited with the acting key", async () => {
-        const management = ApiKeyManagement.forStore(env.store, clock);
+        const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, apiKey, actor } = await adminKeyOf(management, "audited");
         const second = await management.create(actor, app.id, { name: "second" });
         expect(await management.revoke(actor, app.id, second.key.id)).toBe("revoked");
@@ -385,7 +387,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
       });
 
       it("F4: an app's last active key cannot be revoked by a key, even by two revokes at once", async () => {
-        const management = ApiKeyManagement.forStore(env.store, clock);
+        const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, apiKey, actor } = await adminKeyOf(management, "last");
         await expect(management.revoke(actor, app.id, apiKey.key.id)).rejects.toMatchObject({
           code: "last_api_key",

@@ -1,12 +1,23 @@
 import { Migrator } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyManagement } from "../../packages/server/src/apps/api-key-management.js";
 import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
 import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
+import {
+  type ChainFields,
+  type ChainTip,
+  GENESIS,
+  hashOf,
+} from "../../packages/server/src/audit/chain-link.js";
+import { countAuditMacsByKey, remacAll } from "../../packages/server/src/audit/chain-remac.js";
 import { systemClock } from "../../packages/server/src/clock.js";
-import type { GrantUseFacts } from "../../packages/server/src/storage/audit-repository.js";
+import { Keyring } from "../../packages/server/src/crypto/keyring.js";
+import { newEventId } from "../../packages/server/src/ids.js";
+import type { CheckpointRow } from "../../packages/server/src/storage/audit-checkpoints-repository.js";
+import type { AuditRow, GrantUseFacts } from "../../packages/server/src/storage/audit-repository.js";
 import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
 import { Store } from "../../packages/server/src/storage/store.js";
-import { grantRecord, type OpenedDatabase } from "./storage-fixtures.js";
+import { grantRecord, holder, masterKey, type OpenedDatabase } from "./storage-fixtures.js";
 
 /**
  * The audit chain under concurrency, on one engine: appends batch, remember the tip, and settle
@@ -17,6 +28,9 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
   describe(`audit chain on ${engine}`, () => {
     let database: OpenedDatabase;
     let stores: [Store, Store, Store];
+    // The master key ring, held outside the database: it keys the chain's MACs (F8).
+    const ringKey = masterKey("k1");
+    const ring = holder(ringKey);
 
     beforeAll(async () => {
       database = await open();
@@ -44,7 +58,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
     }
 
     it("keeps every one of many concurrent appends from one process, in order, in one unbroken chain", async () => {
-      const log = new AuditLog(stores[0], systemClock);
+      const log = new AuditLog(stores[0], systemClock, ring);
       await Promise.all(
         Array.from({ length: 300 }, (_, i) =>
           log.append({ appId: "app_a", type: "credential.retrieved", details: { n: i } }),
@@ -60,7 +74,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
     });
 
     it("loses nothing when three processes append to one chain at once", async () => {
-      const logs = stores.map((store) => new AuditLog(store, systemClock));
+      const logs = stores.map((store) => new AuditLog(store, systemClock, ring));
       const [first] = logs as [AuditLog];
       await Promise.all(
         logs.flatMap((log, p) =>
@@ -74,8 +88,8 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
     });
 
     it("re-reads a tip another process moved: a stale cached tip never forks the chain", async () => {
-      const first = new AuditLog(stores[0], systemClock);
-      const second = new AuditLog(stores[1], systemClock);
+      const first = new AuditLog(stores[0], systemClock, ring);
+      const second = new AuditLog(stores[1], systemClock, ring);
       await first.append({ appId: "app_c", type: "session.created" }); // first caches tip 1
       await second.append({ appId: "app_c", type: "session.created" }); // second writes 2
       await first.append({ appId: "app_c", type: "grant.created" }); // first's cache is stale
@@ -84,7 +98,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
     });
 
     it("rejects an append whose row cannot be written, keeps nothing of it, and goes on", async () => {
-      const log = new AuditLog(stores[0], systemClock);
+      const log = new AuditLog(stores[0], systemClock, ring);
       await log.append({ appId: "app_d", type: "session.created" });
       // A NULL type violates the column's NOT NULL constraint: the database refuses the row.
       const broken = { appId: "app_d", type: null } as unknown as Parameters<AuditLog["append"]>[0];
@@ -109,7 +123,7 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
         userSubject: grant.userSubject,
         sealedCredential: "gv1:k:sealed-1",
       };
-      const log = new AuditLog(store, systemClock);
+      const log = new AuditLog(store, systemClock, ring);
       const use = { appId: app.id, grantId: grant.id, type: "credential.retrieved" as const };
       expect(await log.appendIf(use, facts)).toBe(true);
 
@@ -160,23 +174,41 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
       expect(await log.verify(app.id)).toMatchObject({ ok: true, checked: written + 1 });
     });
 
-    it("keeps a chain written before the audit table was re-keyed by (app, seq)", async () => {
+    it("keeps a chain written before the audit table was re-keyed by (app, seq) and before its links were MACed (F8 legacy)", async () => {
       const opened = await open();
       const old = await Store.open(opened.url, { migrate: false });
       try {
         const migrator = new Migrator({ db: old.db, provider: migrationProvider });
         expect((await migrator.migrateTo("0005-web-and-identity")).error).toBeUndefined();
         await old.apps.insert({ id: "app_old", name: "old", createdAt: Date.now() });
-        const log = new AuditLog(old, systemClock);
-        for (let i = 0; i < 5; i++)
-          await log.append({ appId: "app_old", type: "session.created", details: { i } });
+        await old.apps.insert({ id: "app_idle", name: "idle", createdAt: Date.now() });
+        // Rows as the unkeyed chain wrote them: plain SHA-256 links, no MAC.
+        let previous = GENESIS;
+        for (let i = 0; i < 5; i++) {
+          const fields = legacyFields("app_old", previous, { i });
+          const row = { ...fields, hash: hashOf(fields) };
+          await old.db.insertInto("audit_events").values(row).execute();
+          previous = row;
+        }
 
-        expect((await old.migrate())[0]).toBe("0006-audit-chain-key");
-        const after = new AuditLog(old, systemClock);
+        const applied = await old.migrate();
+        expect(applied).toContain("0006-audit-chain-key");
+        expect(applied).toContain("0011-audit-mac");
+        const after = new AuditLog(old, systemClock, ring);
+        // Legacy up to here, and nothing anchors app_old's legacy tail yet.
+        const before = await after.verify();
+        expect(before.problems.map((p) => p.appId)).toStrictEqual(["app_idle", "app_old"]);
+        // A keyed link (or a checkpoint) covers the legacy rows before it.
         await after.append({ appId: "app_old", type: "grant.created" });
-        expect(await after.verify("app_old")).toMatchObject({ ok: true, checked: 6 });
+        // Anchoring a legacy tail is the operator's explicit, one-time act.
+        expect((await after.checkpoint("app_idle")).refused).toMatchObject([{ kind: "unanchored_legacy" }]);
+        expect((await after.checkpoint("app_idle", [], { adoptLegacy: true })).taken).toHaveLength(1);
+        expect(await after.verify("app_old")).toMatchObject({ ok: true, checked: 6, legacy: 5 });
+        // The migration started the idle app's chain with a legacy app.created.
+        expect(await after.verify()).toMatchObject({ ok: true, checked: 7, legacy: 6, checkpoints: 1 });
         const listed = await after.list("app_old", {}, 10);
         expect(listed.map((row) => Number(row.seq))).toStrictEqual([6, 5, 4, 3, 2, 1]);
+        expect(listed.map((row) => row.mac_key_id)).toStrictEqual(["k1", null, null, null, null, null]);
         // The chain's place is the key: a second row at seq 6 is refused.
         const [newest] = listed;
         await expect(
@@ -190,5 +222,152 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
         await opened.cleanup();
       }
     });
+
+    describe("F8: a keyed chain, and checkpoints of its tip", () => {
+      /** An app made by the operator (its chain starts with app.created) with `events` more events. */
+      async function chainOf(events: number): Promise<{ appId: string; log: AuditLog }> {
+        const log = new AuditLog(stores[0], systemClock, ring);
+        const { app } = await ApiKeyManagement.forStore(stores[0], systemClock, ring).createApp("f8");
+        for (let i = 0; i < events; i++) {
+          await log.append({ appId: app.id, type: "credential.retrieved", details: { i } });
+        }
+        return { appId: app.id, log };
+      }
+      const problemsOf = async (log: AuditLog, appId?: string, exported: CheckpointRow[] = []) =>
+        (await log.verify(appId, exported)).problems.map((p) => p.problem).join("\n");
+
+      it("F8: an untouched chain verifies; every link is MACed under the key ring's key", async () => {
+        const { appId, log } = await chainOf(4);
+        expect((await log.checkpoint(appId)).refused).toStrictEqual([]);
+        // app.created and api_key.created first, then the four events.
+        expect(await log.verify(appId)).toMatchObject({ ok: true, checked: 6, legacy: 0, checkpoints: 1 });
+        const rows = await log.list(appId, {}, 10);
+        expect(rows.at(-1)?.type).toBe("app.created");
+        expect(new Set(rows.map((row) => row.mac_key_id))).toStrictEqual(new Set(["k1"]));
+        // Another ring (a database copied next to another vault) cannot vouch for these rows.
+        const stranger = new AuditLog(stores[0], systemClock, holder(masterKey("k1")));
+        expect(await problemsOf(stranger, appId)).toContain("its MAC does not match");
+      });
+
+      it("F8: a row rewritten and every later row re-hashed with plain SHA-256 is detected", async () => {
+        const { appId, log } = await chainOf(4);
+        const rows = (await log.list(appId, {}, 10)).reverse();
+        let previous = GENESIS;
+        for (const row of rows) {
+          const { hash: _hash, mac: _mac, mac_key_id: _keyId, ...fields } = row;
+          const rewritten = { ...fields, prev_hash: previous.hash };
+          if (Number(row.seq) === 3) rewritten.details = JSON.stringify({ i: "nothing happened" });
+          const hash = hashOf(rewritten);
+          await stores[0].db
+            .updateTable("audit_events")
+            .set({ details: rewritten.details, prev_hash: rewritten.prev_hash, hash })
+            .where("app_id", "=", appId)
+            .where("seq", "=", row.seq)
+            .execute();
+          previous = { seq: Number(row.seq), hash };
+        }
+        const report = await log.verify(appId);
+        expect(report.ok).toBe(false);
+        expect(report.problems[0]).toMatchObject({
+          seq: 3,
+          problem: "was rewritten: its MAC does not match (re-hashed without the audit key)",
+        });
+
+        // Stripping the MACs as well (passing the rows off as legacy) is no way out.
+        await stores[0].db
+          .updateTable("audit_events")
+          .set({ mac: null, mac_key_id: null })
+          .where("app_id", "=", appId)
+          .execute();
+        expect(await problemsOf(log, appId)).toContain("have no MAC and no checkpoint covers them");
+        // And no routine checkpoint vouches for the stripped chain.
+        expect(await log.checkpoint(appId)).toMatchObject({
+          taken: [],
+          refused: [{ kind: "unanchored_legacy" }],
+        });
+      });
+
+      it("F8: newest events deleted below a checkpoint are detected, in the database and from an export", async () => {
+        const { appId, log } = await chainOf(5);
+        const { taken: exported } = await log.checkpoint(appId);
+        expect(exported).toMatchObject([{ app_id: appId, seq: 7 }]);
+        await stores[0].db
+          .deleteFrom("audit_events")
+          .where("app_id", "=", appId)
+          .where("seq", ">", 5)
+          .execute();
+        expect(await problemsOf(log, appId)).toContain("the chain ends at event 5, but a checkpoint of");
+        // The stored checkpoints deleted too: the exported ones still know.
+        await stores[0].db.deleteFrom("audit_checkpoints").where("app_id", "=", appId).execute();
+        expect(await log.verify(appId)).toMatchObject({ ok: true });
+        expect(await problemsOf(log, appId, exported)).toContain("newest events deleted");
+        // A forged export line is refused, not trusted.
+        const forged = [{ ...(exported[0] as CheckpointRow), seq: 5 }];
+        expect(await problemsOf(log, appId, forged)).toContain("checkpoint of");
+        expect(await problemsOf(log, appId, forged)).toContain("is forged");
+      });
+
+      it("F8: a whole chain deleted is detected: by its app, and by an exported checkpoint", async () => {
+        const { appId, log } = await chainOf(2);
+        const { taken: exported } = await log.checkpoint(appId);
+        await stores[0].db.deleteFrom("audit_events").where("app_id", "=", appId).execute();
+        await stores[0].db.deleteFrom("audit_checkpoints").where("app_id", "=", appId).execute();
+        expect(await problemsOf(log)).toContain("the app has no audit events");
+        // The app itself deleted too (its keys with it): only the export remembers.
+        await stores[0].db.deleteFrom("api_keys").where("app_id", "=", appId).execute();
+        await stores[0].db.deleteFrom("apps").where("id", "=", appId).execute();
+        const report = await log.verify(undefined, exported);
+        expect(report.problems).toContainEqual(
+          expect.objectContaining({ appId, problem: expect.stringContaining("the whole chain is missing") }),
+        );
+      });
+
+      it("F8: re-MACing under a new primary keeps the chain and its exported checkpoints verifiable", async () => {
+        const { appId, log } = await chainOf(3);
+        const { taken: exported } = await log.checkpoint(appId);
+        // Another chain, one row rewritten and re-hashed without the key: a rotation must not launder it.
+        const tampered = await chainOf(0);
+        const [row] = await log.list(tampered.appId, {}, 1);
+        const { hash: _hash, mac: _mac, mac_key_id: _keyId, ...fields } = row as AuditRow;
+        const rewritten = { ...fields, details: JSON.stringify({ scopes: ["everything"] }) };
+        await stores[0].db
+          .updateTable("audit_events")
+          .set({ details: rewritten.details, hash: hashOf(rewritten) })
+          .where("app_id", "=", tampered.appId)
+          .where("seq", "=", rewritten.seq)
+          .execute();
+
+        const next = masterKey("k2");
+        const report = await remacAll(stores[0], new Keyring([next, ringKey]));
+        expect(report.unverifiable).toStrictEqual([
+          expect.objectContaining({ appId: tampered.appId, seq: 2, what: "event" }),
+        ]);
+        expect(report.remaced).toBeGreaterThanOrEqual(6);
+        // Only the new key left: every row and checkpoint verifies, the old export too (by hash).
+        const onlyNew = new AuditLog(stores[0], systemClock, holder(next));
+        expect(await onlyNew.verify(appId, exported)).toMatchObject({ ok: true, checked: 5, checkpoints: 2 });
+        expect(await countAuditMacsByKey(stores[0])).toStrictEqual({ k1: 1, k2: expect.any(Number) });
+        expect((await onlyNew.verify(tampered.appId)).ok).toBe(false);
+      });
+    });
   });
+}
+
+/** A row's fields as the unkeyed chain (before F8) wrote them, after `previous`. */
+function legacyFields(appId: string, previous: ChainTip, details: Record<string, unknown>): ChainFields {
+  return {
+    id: newEventId(),
+    app_id: appId,
+    seq: previous.seq + 1,
+    created_at: Date.now(),
+    type: "session.created",
+    outcome: "ok",
+    grant_id: null,
+    provider_id: null,
+    api_key_prefix: null,
+    reason: null,
+    context: null,
+    details: JSON.stringify(details),
+    prev_hash: previous.hash,
+  };
 }

@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const apiKeys = new ApiKeyService(store, clock);
   const events = new SessionEvents(store.pubsub);
   await events.start();
-  const audit = new AuditLog(store, clock);
+  const audit = new AuditLog(store, clock, deps.keys);
   const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const identities = deps.identities ?? new IdentityRegistry([]);

@@ -46,7 +46,7 @@ export async function serve(
   const runtime = await openRuntime(config, logger, { server: true });
   const firstKey = await createFirstAppIfEmpty(
     runtime.store,
-    ApiKeyManagement.forStore(runtime.store, systemClock),
+    ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys),
   );
   const app = await buildApp({
     config,

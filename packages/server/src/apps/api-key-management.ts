@@ -1,5 +1,6 @@
 import type { ApiKeyScope } from "@grantvault/protocol";
 import { AuditLog } from "../audit/audit-log.js";
+import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { ApiKeyRecord } from "../storage/api-keys-repository.js";
@@ -34,17 +35,21 @@ export class ApiKeyManagement {
   ) {}
 
   /** For the operator's commands, outside the HTTP app: its own service and audit writer. */
-  static forStore(store: Store, clock: Clock): ApiKeyManagement {
+  static forStore(store: Store, clock: Clock, keyring: KeyringSource): ApiKeyManagement {
     return new ApiKeyManagement({
       keys: new ApiKeyService(store, clock),
       store,
-      audit: new AuditLog(store, clock),
+      audit: new AuditLog(store, clock, keyring),
     });
   }
 
-  /** A new app and its first key (all scopes), issued by the operator. */
+  /**
+   * A new app and its first key (all scopes), issued by the operator. Its chain starts with
+   * `app.created`: an app without audit events then means a deleted chain (F8).
+   */
   async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
     const created = await this.deps.keys.createApp(name);
+    await this.deps.audit.append({ appId: created.app.id, type: "app.created", details: { name } });
     await this.#recordCreated(OPERATOR, created.apiKey.key);
     return created;
   }

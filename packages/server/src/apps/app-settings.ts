@@ -1,4 +1,5 @@
 import { AuditLog } from "../audit/audit-log.js";
+import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Store } from "../storage/store.js";
@@ -12,8 +13,8 @@ export class AppSettings {
   constructor(private readonly deps: { store: Store; audit: AuditLog }) {}
 
   /** For the operator's commands, outside the HTTP app: its own audit writer. */
-  static forStore(store: Store, clock: Clock): AppSettings {
-    return new AppSettings({ store, audit: new AuditLog(store, clock) });
+  static forStore(store: Store, clock: Clock, keyring: KeyringSource): AppSettings {
+    return new AppSettings({ store, audit: new AuditLog(store, clock, keyring) });
   }
 
   /**

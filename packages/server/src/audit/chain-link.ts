@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import { newEventId } from "../ids.js";
 import type { AuditRow } from "../storage/audit-repository.js";
 import type { AuditEventInput } from "./audit-event.js";
+import { type AuditSigner, rowMessage } from "./chain-mac.js";
 
 /** The end of a chain: where the next row attaches. */
 export interface ChainTip {
@@ -9,14 +10,22 @@ export interface ChainTip {
   hash: string;
 }
 
+/** The fields a row's hash covers: all but the hash and the MAC over it. */
+export type ChainFields = Omit<AuditRow, "hash" | "mac_key_id" | "mac">;
+
 /** The tip of an empty chain. */
 export const GENESIS: ChainTip = { seq: 0, hash: "0".repeat(64) };
 
-/** Rows for `events`, in order, chained onto `tip`. */
-export function linkRows(events: AuditEventInput[], tip: ChainTip, now: number): AuditRow[] {
+/** Rows for `events`, in order, chained onto `tip`, each MACed by `signer`. */
+export function linkRows(
+  events: AuditEventInput[],
+  tip: ChainTip,
+  now: number,
+  signer: AuditSigner,
+): AuditRow[] {
   let previous = tip;
   return events.map((event) => {
-    const fields: Omit<AuditRow, "hash"> = {
+    const fields: ChainFields = {
       id: newEventId(),
       app_id: event.appId,
       seq: previous.seq + 1,
@@ -31,14 +40,16 @@ export function linkRows(events: AuditEventInput[], tip: ChainTip, now: number):
       details: event.details ? JSON.stringify(event.details) : null,
       prev_hash: previous.hash,
     };
-    const row = { ...fields, hash: hashOf(fields) };
+    const hash = hashOf(fields);
+    const mac = signer.mac(rowMessage(signer.keyId, fields.app_id, fields.seq, hash));
+    const row = { ...fields, hash, mac_key_id: signer.keyId, mac };
     previous = row;
     return row;
   });
 }
 
 /** SHA-256 over the previous hash and every field, in a fixed order, as JSON. */
-export function hashOf(row: Omit<AuditRow, "hash">): string {
+export function hashOf(row: ChainFields): string {
   const fields = [
     row.prev_hash,
     row.id,

@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.js";
+import type { Keyring } from "../crypto/keyring.js";
 import type { AuditRow, GrantUseFacts } from "../storage/audit-repository.js";
 import type { Store } from "../storage/store.js";
 import type { AuditEventInput } from "./audit-event.js";
 import { type ChainTip, GENESIS, linkRows } from "./chain-link.js";
+import { auditSigner } from "./chain-mac.js";
+
+/** Where the current key ring comes from (a KeyringHolder: it follows rotations). */
+export interface KeyringSource {
+  current(): Promise<Keyring>;
+}
 
 /** Rows written in one statement at most. */
 const MAX_BATCH = 100;
@@ -36,6 +43,7 @@ export class ChainWriter {
     private readonly appId: string,
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly keys: KeyringSource,
   ) {}
 
   /** True while a write is in flight: an append now would wait for it (and join the next batch). */
@@ -90,7 +98,7 @@ export class ChainWriter {
   async #write(events: AuditEventInput[], facts: GrantUseFacts | null): Promise<boolean> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const tip = this.#tip ?? (await this.store.audit.tip(this.appId)) ?? GENESIS;
-      const rows = linkRows(events, tip, this.clock.now());
+      const rows = linkRows(events, tip, this.clock.now(), auditSigner(await this.keys.current()));
       const outcome = facts
         ? await this.store.audit.insertLinkIf(rows[0] as AuditRow, facts)
         : await this.store.audit.insertLinks(rows);

@@ -17,7 +17,9 @@ export interface CommandContext {
 export async function appsCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
   const name = typeof options.name === "string" ? options.name.trim() : "";
   if (!name) throw new UsageError("apps create needs --name NAME");
-  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock).createApp(name);
+  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys).createApp(
+    name,
+  );
   emit(
     output,
     json,
@@ -66,7 +68,7 @@ export async function keysCreate({ runtime, output, json, options }: CommandCont
   if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
   const name = typeof options.name === "string" ? options.name : null;
   const scopes = requestedScopes(options);
-  const management = ApiKeyManagement.forStore(runtime.store, systemClock);
+  const management = ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys);
   const { key, plaintext } = await management.create(OPERATOR, appId, { name, scopes });
   emit(
     output,
@@ -141,8 +143,11 @@ export async function keysRevoke({ runtime, output, json, positionals }: Command
   const existing = await runtime.store.apiKeys.get(keyId);
   if (!existing) throw new UsageError(`there is no API key ${keyId}`);
   const revoked =
-    (await ApiKeyManagement.forStore(runtime.store, systemClock).revoke(OPERATOR, existing.appId, keyId)) ===
-    "revoked";
+    (await ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys).revoke(
+      OPERATOR,
+      existing.appId,
+      keyId,
+    )) === "revoked";
   emit(
     output,
     json,
@@ -212,10 +217,11 @@ async function changeUserTokenRequirement(
   if (!appRef) throw new UsageError(`apps ${command} needs APP (an id or a name)`);
   const app = await runtime.store.apps.find(appRef);
   if (!app) throw new UsageError(`there is no app ${appRef} (see \`grantvault-server apps list\`)`);
-  const changed = await AppSettings.forStore(runtime.store, systemClock).setUserGrantsNeedUserToken(
-    app.id,
-    required,
-  );
+  const changed = await AppSettings.forStore(
+    runtime.store,
+    systemClock,
+    runtime.keys,
+  ).setUserGrantsNeedUserToken(app.id, required);
   const now = required
     ? "its grants bound to a user are usable only with that user's token"
     : "its grants bound to a user are usable with the API key alone, without the user's token";

@@ -1,3 +1,4 @@
+import { countAuditMacsByKey, remacAll } from "../audit/chain-remac.js";
 import { Keyring } from "../crypto/keyring.js";
 import { formatMasterKeys, generateMasterKey, readKeyFile, writeKeyFile } from "../crypto/master-keys.js";
 import { countSealedByKey, reencryptAll } from "../crypto/reencrypt.js";
@@ -22,16 +23,25 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
   }
   if (!json) output.err(`Re-encrypting stored secrets under key ${keyring.primaryId}…\n`);
   const report = await reencryptAll(runtime.store, keyring);
+  // The audit MACs follow (F8): a key still MACing audit rows cannot be dropped.
+  const audit = await remacAll(runtime.store, keyring);
   const counts = await countSealedByKey(runtime.store);
-  const droppable = keyring.keyIds.filter((id) => id !== keyring.primaryId && !counts[id]);
+  const auditCounts = await countAuditMacsByKey(runtime.store);
+  const droppable = keyring.keyIds.filter(
+    (id) => id !== keyring.primaryId && !counts[id] && !auditCounts[id],
+  );
   const human = [
     added
       ? `Added key ${added} to ${runtime.keySource.kind === "file" ? runtime.keySource.path : ""} as primary.`
       : "",
     `Re-encrypted ${report.reencrypted} secret(s); primary key is ${report.primaryKeyId}.`,
     ...report.unreadable.map((row) => `  could not read ${row.table} ${row.id}: ${row.reason}`),
+    `Re-MACed ${audit.remaced} audit event(s) and checkpoint(s).`,
+    ...audit.unverifiable.map(
+      (row) => `  audit ${row.what} ${row.appId}/${row.seq} left under its old key: ${row.reason}`,
+    ),
     droppable.length > 0 ? `No secret uses ${droppable.join(", ")} any more: it can be dropped.` : "",
-    !added && report.reencrypted === 0 && report.unreadable.length === 0
+    !added && report.reencrypted === 0 && report.unreadable.length === 0 && audit.remaced === 0
       ? "Nothing to move. To rotate with GRANTVAULT_MASTER_KEY: run `grantvault-server keys generate`, put the new entry first in GRANTVAULT_MASTER_KEY of every server process, then run `keys rotate` again."
       : "",
   ].filter(Boolean);
@@ -43,12 +53,15 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
       added_key_id: added,
       reencrypted: report.reencrypted,
       unreadable: report.unreadable,
+      audit_remaced: audit.remaced,
+      audit_unverifiable: audit.unverifiable,
       secrets_by_key: counts,
+      audit_macs_by_key: auditCounts,
       droppable_key_ids: droppable,
     },
     human.join("\n"),
   );
-  return report.unreadable.length > 0 ? 1 : 0;
+  return report.unreadable.length > 0 || audit.unverifiable.length > 0 ? 1 : 0;
 }
 
 /** `keys status`: the key ring and how many stored secrets each key still protects. */
@@ -91,6 +104,13 @@ export async function keysDrop({ runtime, output, json, positionals }: CommandCo
   if (inUse > 0) {
     throw new UsageError(
       `${inUse} secret(s) still use ${keyId}; run \`grantvault-server keys rotate\` first`,
+    );
+  }
+  // Dropping the key of audit MACs would leave those events unverifiable (F8).
+  const auditInUse = (await countAuditMacsByKey(runtime.store))[keyId] ?? 0;
+  if (auditInUse > 0) {
+    throw new UsageError(
+      `${auditInUse} audit event(s) or checkpoint(s) are still MACed with ${keyId}; run \`grantvault-server keys rotate\` first`,
     );
   }
   const remaining = ((await readKeyFile(runtime.keySource.path)) ?? []).filter((key) => key.id !== keyId);

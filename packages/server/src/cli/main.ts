@@ -16,7 +16,7 @@ import {
   keysList,
   keysRevoke,
 } from "./app-commands.js";
-import { auditVerify } from "./audit-commands.js";
+import { auditCheckpoints, auditVerify } from "./audit-commands.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
 
@@ -35,6 +35,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = 
   "keys status": keysStatus,
   "keys drop": keysDrop,
   "audit verify": auditVerify,
+  "audit checkpoints": auditCheckpoints,
   migrate: migrateCommand,
 };
 
@@ -60,7 +61,12 @@ Commands:
   keys status                    show encryption keys and how many secrets each protects
   keys drop KEY_ID               remove an unused old encryption key from the key file
   keys generate                  print a new encryption key entry for GRANTVAULT_MASTER_KEY
-  audit verify [--app APP_ID]    check the audit log's hash chains; exit 1 if a row was altered
+  audit verify [--app APP_ID]    check the audit log's keyed hash chains; exit 1 if a row was
+    [--checkpoints FILE]         altered or deleted; FILE: checkpoints exported before
+  audit checkpoints [--app APP_ID] [--out FILE] [--adopt-legacy]
+                                 sign each verified chain's tip, record it, print it as JSON
+                                 lines (or append them to FILE, kept outside the database);
+                                 --adopt-legacy once after upgrading (rows without MAC)
 
 Options:
   --json                         machine-readable output
@@ -100,6 +106,9 @@ export async function main(
         name: { type: "string" },
         app: { type: "string" },
         scopes: { type: "string" },
+        checkpoints: { type: "string" },
+        out: { type: "string" },
+        "adopt-legacy": { type: "boolean" },
         "proxy-only": { type: "boolean" },
         ...Object.fromEntries(
           CONFIG_FLAGS.map((flag) => [

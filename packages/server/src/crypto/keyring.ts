@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 
 /**
  * AES-256-GCM envelope for secrets at rest.
@@ -52,6 +52,16 @@ export class Keyring {
 
   has(keyId: string): boolean {
     return this.#keys.has(keyId);
+  }
+
+  /**
+   * A 32-byte key for another purpose, derived (HKDF-SHA-256) from master key `keyId` and the
+   * purpose's fixed `info` label; null when the ring has no such key. The master key itself never
+   * leaves the ring, and keys for different purposes are independent.
+   */
+  derive(keyId: string, info: string): Buffer | null {
+    const key = this.#keys.get(keyId);
+    return key ? Buffer.from(hkdfSync("sha256", key, Buffer.alloc(0), info, 32)) : null;
   }
 
   /** Seals `plaintext` under the primary key, bound to `binding` (e.g. `credentials/grant_x/tokens`). */

@@ -28,6 +28,8 @@ const COLUMNS = [
   "details",
   "prev_hash",
   "hash",
+  "mac_key_id",
+  "mac",
 ] as const satisfies readonly (keyof AuditRow)[];
 // Fails to compile when the table gains a column COLUMNS does not list (its inserts would drop it).
 const everyColumnListed: Exclude<keyof AuditRow, (typeof COLUMNS)[number]> extends never ? true : never =
@@ -172,14 +174,82 @@ export class AuditRepository {
       .execute();
   }
 
+  /**
+   * Every app that has, or should have, a chain: apps with events, registered apps (each chain
+   * starts with `app.created`) and apps with checkpoints. A chain deleted whole is still walked.
+   */
   async appIds(): Promise<string[]> {
     const rows = await this.db
       .selectFrom("audit_events")
       .select("app_id")
-      .distinct()
+      .union(this.db.selectFrom("apps").select("id as app_id"))
+      .union(this.db.selectFrom("audit_checkpoints").select("app_id"))
       .orderBy("app_id")
       .execute();
     return rows.map((row) => row.app_id);
+  }
+
+  /** Whether `appId` is a registered app (its chain must not be empty). */
+  async appExists(appId: string): Promise<boolean> {
+    return (
+      (await this.db.selectFrom("apps").select("id").where("id", "=", appId).executeTakeFirst()) !== undefined
+    );
+  }
+
+  /**
+   * Keyed rows whose MAC is not under master key `keyId`, in (app, seq) order after `after`: the
+   * rows a key rotation re-MACs.
+   */
+  async macsNotUnder(
+    keyId: string,
+    after: { appId: string; seq: number },
+    limit: number,
+  ): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom("audit_events")
+      .selectAll()
+      .where("mac_key_id", "is not", null)
+      .where("mac_key_id", "!=", keyId)
+      .where((eb) =>
+        eb.or([
+          eb("app_id", ">", after.appId),
+          eb.and([eb("app_id", "=", after.appId), eb("seq", ">", after.seq)]),
+        ]),
+      )
+      .orderBy("app_id")
+      .orderBy("seq")
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Replaces a row's MAC (key rotation), only if it is still `expectedMac`; the row's fields and
+   * hash are never touched. False when it changed meanwhile.
+   */
+  async replaceMac(
+    row: { appId: string; seq: number; expectedMac: string },
+    keyId: string,
+    mac: string,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable("audit_events")
+      .set({ mac_key_id: keyId, mac })
+      .where("app_id", "=", row.appId)
+      .where("seq", "=", row.seq)
+      .where("mac", "=", row.expectedMac)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  /** How many keyed rows each master key id MACs. */
+  async countByMacKey(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom("audit_events")
+      .select(["mac_key_id", (eb) => eb.fn.countAll<number | string>().as("count")])
+      .where("mac_key_id", "is not", null)
+      .groupBy("mac_key_id")
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.mac_key_id as string, Number(row.count)]));
   }
 }
 

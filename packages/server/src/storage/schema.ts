@@ -12,6 +12,7 @@ export interface Database {
   connect_sessions: ConnectSessionsTable;
   oauth_states: OAuthStatesTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
 }
 
 export interface AuditEventsTable {
@@ -35,6 +36,25 @@ export interface AuditEventsTable {
   prev_hash: string;
   /** SHA-256 over prev_hash and this event's fields. */
   hash: string;
+  /**
+   * Master key id of the audit key that MACs this row (F8); null for a legacy row written before
+   * keyed links (accepted only before the chain's first keyed row).
+   */
+  mac_key_id: string | null;
+  /** HMAC-SHA-256 of (key id, app, seq, hash) under the audit key derived from mac_key_id. */
+  mac: string | null;
+}
+
+/** Signed tips of the audit chains (F8): truncation below one of them is detected. */
+export interface AuditCheckpointsTable {
+  app_id: string;
+  /** The chain's tip when the checkpoint was taken. */
+  seq: number;
+  hash: string;
+  created_at: number;
+  mac_key_id: string;
+  /** HMAC-SHA-256 of (key id, app, seq, hash, created_at) under the audit key. */
+  mac: string;
 }
 
 export interface AppsTable {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { ApiKeysRepository } from "./api-keys-repository.js";
 import { AppsRepository } from "./apps-repository.js";
+import { AuditCheckpointsRepository } from "./audit-checkpoints-repository.js";
 import { AuditRepository } from "./audit-repository.js";
 import { ConnectSessionsRepository } from "./connect-sessions-repository.js";
 import { CredentialsRepository } from "./credentials-repository.js";
@@ -29,6 +30,7 @@ export class Store {
   readonly connectSessions: ConnectSessionsRepository;
   readonly oauthStates: OAuthStatesRepository;
   readonly audit: AuditRepository;
+  readonly auditCheckpoints: AuditCheckpointsRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -42,6 +44,7 @@ export class Store {
     this.connectSessions = new ConnectSessionsRepository(db);
     this.oauthStates = new OAuthStatesRepository(db);
     this.audit = new AuditRepository(db);
+    this.auditCheckpoints = new AuditCheckpointsRepository(db);
   }
 
   /**
