@@ -17,7 +17,7 @@ from grantvault import (
     Vault,
     VaultValueError,
 )
-from grantvault.http import check_netloc
+from grantvault import http as grantvault_http
 
 _ANY_GRANT = "grant_" + "0" * 24
 
@@ -64,7 +64,7 @@ class ApprovedUrlTest(unittest.TestCase):
         # reads `127.0.0.1:<port>\\echo\\x.evil.example` as the host. The SDK must call the former.
         raw = f"{support.API_URL}\\echo\\x.evil.example"
         response = support.vault().request("GET", raw, grant_id=grant.grant_id)
-        self.assertEqual(response.status, 200)
+        self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json()["path"], "/echo/x.evil.example/")
         self.assertEqual(response.url, f"{support.API_URL}/echo/x.evil.example/")
 
@@ -77,9 +77,9 @@ class ApprovedUrlTest(unittest.TestCase):
         ):
             with self.subTest(url=url):
                 with self.assertRaises(VaultValueError):
-                    check_netloc(url)
-        check_netloc("https://api.github.com:443/repos")
-        check_netloc("http://[::1]:8080/")
+                    grantvault_http.check_netloc(url)
+        grantvault_http.check_netloc("https://api.github.com:443/repos")
+        grantvault_http.check_netloc("http://[::1]:8080/")
 
 
 class InsecureHttpTest(unittest.TestCase):
