@@ -45,6 +45,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  *
  * - `GET /user` → `{ login: <sub>, id: <number>, scopes: [...] }`
  * - `* /echo` and `* /echo/...` → the method, path, query, headers and body it received
+ * - `GET /headers` → 200 with headers of its own: a CSP, Cache-Control, X-Frame-Options and two
+ *   Set-Cookie lines (what a proxied answer must keep)
  * - anything else → 404; a missing or inactive token → 401 `{ message: "Bad credentials" }`
  */
 export async function startResourceApi(options: {
@@ -101,6 +103,16 @@ export async function startResourceApi(options: {
             headers: record.headers,
             body: record.body,
           });
+        } else if (record.path === "/headers" && record.method === "GET") {
+          record.status = 200;
+          res.writeHead(200, {
+            "content-type": "text/plain",
+            "content-security-policy": "sandbox",
+            "cache-control": "public, max-age=60",
+            "x-frame-options": "SAMEORIGIN",
+            "set-cookie": ["a=1; Path=/", "b=2; Path=/"],
+          });
+          res.end("provider headers");
         } else if (record.path === "/moved" && typeof record.query.to === "string") {
           // A redirect to wherever `to` says, as an API that moved a resource answers.
           record.status = 302;

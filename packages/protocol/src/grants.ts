@@ -76,6 +76,11 @@ export const CredentialRequest = z
 export type CredentialRequest = z.infer<typeof CredentialRequest>;
 
 export interface CredentialResponse {
+  /**
+   * The URL the vault approved, in its canonical (WHATWG) form: the SDK calls exactly this URL, so
+   * no URL parser of its own can read another host into it (F9).
+   */
+  url: string;
   /** Headers to add to the call, e.g. `{ "authorization": "Bearer …" }`. Never log them. */
   headers: Record<string, string>;
   /** When the token stops working (ISO 8601), when known. */

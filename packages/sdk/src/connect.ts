@@ -10,9 +10,11 @@ import {
   ConnectFlowError,
   ConnectTimeoutError,
   NetworkError,
+  VaultError,
   VaultValueError,
 } from "./errors.js";
 import type { VaultHttp } from "./http.js";
+import { checkLinkOrigin, ciLinkWarning } from "./link-origin.js";
 
 /** Limits on the grant `connect()` creates. */
 export interface GrantPolicy {
@@ -56,20 +58,21 @@ const LONG_POLL_SECONDS = 25;
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** See `Vault.connect()`. */
-export async function connect(http: VaultHttp, options: ConnectOptions = {}): Promise<ConnectResult[]> {
+export async function connect(
+  http: VaultHttp,
+  options: ConnectOptions = {},
+  linkOrigins: readonly string[] = [new URL(http.baseUrl).origin],
+): Promise<ConnectResult[]> {
   const timeout = options.timeout ?? 300_000;
   const pollInterval = options.pollInterval ?? 2_000;
   const request = connectRequest(options, timeout, pollInterval);
   const deadline = Date.now() + timeout;
   const print = options.print ?? ((text: string) => void process.stderr.write(text));
 
-  const session = await http.call<CreateConnectSessionResponse>("POST", "/v1/connect/sessions", {
-    body: request,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const session = await createSession(http, request, options.signal);
   await presentLink(
     "To connect an account",
-    { url: session.connect_url, confirmationCode: session.confirmation_code },
+    { url: session.connect_url, confirmationCode: session.confirmation_code, origins: linkOrigins },
     options,
     print,
   );
@@ -81,6 +84,35 @@ export async function connect(http: VaultHttp, options: ConnectOptions = {}): Pr
     options.signal,
   );
   return resultsOf(final);
+}
+
+/**
+ * The connect session; a provider the vault does not have (or a vault with none) is the
+ * operator's configuration, not a bad argument: `ConnectConfigError` (item 11).
+ */
+async function createSession(
+  http: VaultHttp,
+  request: CreateConnectSessionRequest,
+  signal: AbortSignal | undefined,
+): Promise<CreateConnectSessionResponse> {
+  try {
+    return await http.call<CreateConnectSessionResponse>("POST", "/v1/connect/sessions", {
+      body: request,
+      ...(signal ? { signal } : {}),
+    });
+  } catch (error) {
+    if (
+      error instanceof VaultError &&
+      (error.code === "unknown_provider" || error.code === "no_providers_configured")
+    ) {
+      throw new ConnectConfigError(error.code, error.message, {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.issues === undefined ? {} : { issues: error.issues }),
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 /** Argument errors before any network call. */
@@ -139,14 +171,17 @@ export function grantPolicyBody(
  */
 export async function presentLink(
   purpose: string,
-  link: { url: string; confirmationCode: string },
+  link: { url: string; confirmationCode: string; origins: readonly string[] },
   options: Pick<ConnectOptions, "openUrl" | "openBrowser" | "onWaiting">,
   print: (text: string) => void,
 ): Promise<void> {
+  checkLinkOrigin(link.url, link.origins);
   print(
     `${purpose}, open this link in your browser:\n\n  ${link.url}\n\n` +
       `Confirmation code: ${link.confirmationCode} (the page shows the same code)\n`,
   );
+  const warning = ciLinkWarning();
+  if (warning) print(warning);
   const browserOpened = await showLink(link.url, options, print);
   options.onWaiting?.({ connectUrl: link.url, confirmationCode: link.confirmationCode, browserOpened });
 }

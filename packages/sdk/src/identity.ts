@@ -19,7 +19,11 @@ export interface AuthResult {
 }
 
 /** See `Vault.authenticate()`. */
-export async function authenticate(http: VaultHttp, options: AuthenticateOptions = {}): Promise<AuthResult> {
+export async function authenticate(
+  http: VaultHttp,
+  options: AuthenticateOptions = {},
+  linkOrigins: readonly string[] = [new URL(http.baseUrl).origin],
+): Promise<AuthResult> {
   const timeout = options.timeout ?? 300_000;
   const pollInterval = options.pollInterval ?? 2_000;
   checkWaiting(timeout, pollInterval);
@@ -31,7 +35,7 @@ export async function authenticate(http: VaultHttp, options: AuthenticateOptions
   });
   await presentLink(
     "To sign in",
-    { url: session.sign_in_url, confirmationCode: session.confirmation_code },
+    { url: session.sign_in_url, confirmationCode: session.confirmation_code, origins: linkOrigins },
     options,
     print,
   );

@@ -90,9 +90,11 @@ export async function request(
   for (const [name, value] of Object.entries(credential.headers)) headers.set(name, value);
   if (!headers.has("user-agent")) headers.set("user-agent", PROVIDER_USER_AGENT);
   const body = bodyOf(options, headers);
+  // Exactly the URL the vault approved (F9); a vault from before it said so approved `target`.
+  const approved = credential.url ?? target;
   let response: Response;
   try {
-    response = await provider(target, {
+    response = await provider(approved, {
       method: verb,
       headers,
       ...(body === undefined ? {} : { body }),
@@ -101,7 +103,7 @@ export async function request(
   } catch (cause) {
     if (options.signal?.aborted) throw options.signal.reason;
     // As the Python SDK reports it; the cause says why (refused, reset, TLS…).
-    throw new NetworkError("network_error", `cannot reach ${new URL(target).host}`, { cause });
+    throw new NetworkError("network_error", `cannot reach ${new URL(approved).host}`, { cause });
   }
   return withRetryInfo(response, credential.retry_info ?? null);
 }
@@ -182,7 +184,16 @@ export function buildUrl(
   const filled = url.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => {
     const value = pathParams[name];
     if (value === undefined) throw new VaultValueError("invalid_argument", `pathParams.${name} is missing`);
-    return encodeURIComponent(String(value));
+    const text = String(value);
+    // encodeURIComponent leaves `.` and `..` as they are, and URL parsing then resolves them:
+    // `repos/octocat/{repo}/issues` with repo ".." would call `/repos/issues` (F10).
+    if (text === "" || text === "." || text === "..") {
+      throw new VaultValueError(
+        "invalid_argument",
+        `pathParams.${name} may not be empty, "." or ".." (it would change which path is called)`,
+      );
+    }
+    return encodeURIComponent(text);
   });
   if (!URL.canParse(filled)) throw new VaultValueError("invalid_argument", `not an absolute URL: ${filled}`);
   const target = new URL(filled);

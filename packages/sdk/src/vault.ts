@@ -17,6 +17,7 @@ import {
 } from "./grants.js";
 import { VaultHttp } from "./http.js";
 import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
+import { checkVaultTransport, linkOrigins } from "./link-origin.js";
 import {
   proxyRequest,
   type RequestOptions,
@@ -50,6 +51,16 @@ export interface VaultOptions {
    * An empty string means no user.
    */
   userTokenGetter?: () => string | Promise<string>;
+  /**
+   * Allow a plain-http `baseUrl` to a host other than loopback (the API key then travels in
+   * cleartext). Default: refused, unless GRANTVAULT_ALLOW_INSECURE_HTTP=1.
+   */
+  allowInsecureHttp?: boolean;
+  /**
+   * The vault's public URL, when it differs from `baseUrl` (a proxy under another name): connect
+   * and sign-in links on its origin are opened too. Links on any other origin are refused.
+   */
+  publicUrl?: string;
 }
 
 export interface AppInfo {
@@ -73,6 +84,7 @@ export class Vault {
   readonly #http: VaultHttp;
   readonly #provider: StreamTransport;
   readonly #userTokenGetter: VaultOptions["userTokenGetter"];
+  readonly #linkOrigins: readonly string[];
 
   constructor(options: VaultOptions = {}) {
     const apiKey = options.apiKey ?? process.env.GRANTVAULT_API_KEY;
@@ -89,6 +101,8 @@ export class Vault {
         `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`,
       );
     }
+    checkVaultTransport(new URL(baseUrl), options.allowInsecureHttp);
+    this.#linkOrigins = linkOrigins(baseUrl, options.publicUrl);
     this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, {
       json: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
       streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
@@ -120,7 +134,7 @@ export class Vault {
    * const [result] = await vault.connect({ providers: ["github"], grantPolicy: { maxTtlSeconds: 86400 } });
    */
   connect(options: ConnectOptions = {}): Promise<ConnectResult[]> {
-    return connect(this.#http, options);
+    return connect(this.#http, options, this.#linkOrigins);
   }
 
   /**
@@ -169,7 +183,7 @@ export class Vault {
    * browser, long-poll), and resolves with their user token and claims.
    */
   authenticate(options: AuthenticateOptions = {}): Promise<AuthResult> {
-    return authenticate(this.#http, options);
+    return authenticate(this.#http, options, this.#linkOrigins);
   }
 
   /**

@@ -61,9 +61,17 @@ class AsyncVault:
         timeout: float = 30.0,
         *,
         user_token_getter: AsyncUserTokenGetter | None = None,
+        allow_insecure_http: bool | None = None,
+        public_url: str | None = None,
     ) -> None:
         _request.check_user_token_getter(user_token_getter)
-        self._vault = Vault(api_key=api_key, base_url=base_url, timeout=timeout)
+        self._vault = Vault(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+            public_url=public_url,
+        )
         self._user_token_getter = user_token_getter
 
     @property

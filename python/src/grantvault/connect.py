@@ -9,6 +9,7 @@ which flow: ``"connect"`` or ``"auth"``.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import urllib.parse
@@ -23,9 +24,10 @@ from .errors import (
     ConnectFlowError,
     ConnectTimeoutError,
     NetworkError,
+    VaultError,
     VaultValueError,
 )
-from .http import Cancellation, VaultHttp
+from .http import Cancellation, VaultHttp, origin_of
 from .types import ConnectResult, GrantPolicy
 
 Kind = Literal["connect", "auth"]
@@ -104,14 +106,58 @@ def start_session(
     """Creates a connect or sign-in session (its arguments checked already); the ``timeout``
     counts from here."""
     deadline = time.monotonic() + timeout
-    created = http.call("POST", _SESSIONS_PATH[kind], dict(body))
+    try:
+        created = http.call("POST", _SESSIONS_PATH[kind], dict(body))
+    except VaultError as error:
+        # A provider the vault does not have (or none at all) is the operator's configuration,
+        # not a bad argument: ConnectConfigError, as in the TypeScript SDK (item 11).
+        if error.code not in _NOT_CONFIGURED:
+            raise
+        config_error = ConnectConfigError(
+            error.code, error.message, status=error.status, issues=error.issues
+        )
+    else:
+        config_error = None
+    if config_error is not None:
+        raise config_error
+    url = created[_LINK_FIELD[kind]]
+    check_link_origin(url, http.link_origins)
     return BrowserSession(
         kind=kind,
         session_id=created["session_id"],
-        url=created[_LINK_FIELD[kind]],
+        url=url,
         confirmation_code=created["confirmation_code"],
         deadline=deadline,
         poll_interval=poll_interval,
+    )
+
+
+_NOT_CONFIGURED = frozenset({"unknown_provider", "no_providers_configured"})
+
+
+def check_link_origin(url: object, origins: Sequence[str]) -> None:
+    """A connect or sign-in link is shown and opened in the user's browser only when it is on
+    the vault's own origin (or ``public_url``'s): a vault answer pointing elsewhere would send
+    the user, and the OS opener, anywhere (F20b)."""
+    origin = origin_of(url) if isinstance(url, str) and "://" in url else None
+    if origin is not None and origin in origins:
+        return
+    raise ConnectFlowError(
+        "unexpected_response",
+        f"the vault answered with a link on another origin ({origin or 'not a URL'}, expected "
+        f"{' or '.join(origins)}); not opened. If the vault's public URL differs from "
+        "base_url, pass public_url=.",
+    )
+
+
+def ci_link_warning(env: Mapping[str, str] | None = None) -> str | None:
+    """Printing a bearer link into a CI log hands it to everyone who reads the log (F22)."""
+    ci = (os.environ if env is None else env).get("CI")
+    if not ci or ci in ("false", "0"):
+        return None
+    return (
+        "Warning: this looks like CI (CI is set). The link above is a bearer link: whoever "
+        "opens it first completes the flow. Do not leave it in a shared log.\n"
     )
 
 
@@ -161,6 +207,9 @@ def announce(session: BrowserSession) -> None:
         f"{_OPEN_TO[session.kind]}, open this link in your browser:\n\n  {session.url}\n\n"
         f"Confirmation code: {session.confirmation_code} (the page shows the same code)\n"
     )
+    warning = ci_link_warning()
+    if warning:
+        say(warning)
     show_in_notebook(session.url, session.confirmation_code, _OPEN_TO[session.kind])
 
 

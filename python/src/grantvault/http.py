@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import threading
@@ -77,6 +78,62 @@ class Cancellation:
             self._connection = connection
 
 
+def is_loopback_host(hostname: str) -> bool:
+    """Loopback hosts, where plain http cannot be read on the network (as the vault judges)."""
+    loopback_v4 = re.fullmatch(r"127\.\d+\.\d+\.\d+", hostname) is not None
+    return hostname in ("localhost", "::1") or loopback_v4
+
+
+def check_vault_transport(url: str, allow_insecure_http: bool | None) -> None:
+    """The API key and tokens travel to the vault in every call: plain http to a host other than
+    loopback is refused unless the caller opted in (F20a)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or is_loopback_host(parts.hostname or ""):
+        return
+    allowed = (
+        allow_insecure_http
+        if allow_insecure_http is not None
+        else os.environ.get("GRANTVAULT_ALLOW_INSECURE_HTTP") == "1"
+    )
+    if not allowed:
+        raise VaultValueError(
+            "invalid_argument",
+            f"base_url {origin_of(url)} is plain http to a non-loopback host: the API key would "
+            "travel in cleartext. Use https, or pass allow_insecure_http=True (or set "
+            "GRANTVAULT_ALLOW_INSECURE_HTTP=1) if you must.",
+        )
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]``, lower-cased, default ports left out (as WHATWG origins)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port in (None, default) else f"{scheme}://{host}:{port}"
+
+
+_NETLOC = re.compile(r"^[A-Za-z0-9.:\-\[\]]+$")
+
+
+def check_netloc(url: str) -> None:
+    """Only plain host (and port) characters: a netloc with others (``\\``, ``@``, ``%``) is read
+    differently by the vault's WHATWG parser and by ``http.client``, which could connect to a
+    host the vault never approved (F9)."""
+    netloc = urllib.parse.urlsplit(url).netloc
+    if not _NETLOC.match(netloc):
+        raise VaultValueError(
+            "invalid_argument",
+            f"the URL's host part {netloc!r} has characters outside [A-Za-z0-9.:-[]]",
+        )
+
+
 def exchange(
     method: str,
     url: str,
@@ -132,13 +189,26 @@ class _Secret:
 class VaultHttp:
     """JSON over HTTP to the vault, with the API key. The key never shows in a repr or an error."""
 
-    def __init__(self, base_url: str, api_key: str, timeout: float) -> None:
+    def __init__(
+        self, base_url: str, api_key: str, timeout: float, public_url: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.timeout = timeout
         self._api_key = _Secret(api_key)
+        self.link_origins: tuple[str, ...] = tuple(
+            dict.fromkeys(origin_of(url) for url in (base_url, public_url) if url is not None)
+        )
+        """Origins whose connect and sign-in links the SDK shows and opens (F20b)."""
 
     @classmethod
-    def configured(cls, api_key: str | None, base_url: str | None, timeout: float) -> VaultHttp:
+    def configured(
+        cls,
+        api_key: str | None,
+        base_url: str | None,
+        timeout: float,
+        allow_insecure_http: bool | None = None,
+        public_url: str | None = None,
+    ) -> VaultHttp:
         """The channel of ``Vault(api_key, base_url, timeout)``: the key and URL from the
         arguments, else the environment (``GRANTVAULT_API_KEY``, ``GRANTVAULT_URL``), all checked
         before any network call."""
@@ -164,7 +234,14 @@ class VaultHttp:
             raise VaultValueError(
                 "invalid_argument", "timeout must be a positive number of seconds"
             )
-        return cls(url.rstrip("/"), key, float(timeout))
+        check_vault_transport(url, allow_insecure_http)
+        if public_url is not None:
+            public = urllib.parse.urlsplit(public_url) if isinstance(public_url, str) else None
+            if public is None or public.scheme not in ("http", "https") or not public.hostname:
+                raise VaultValueError(
+                    "invalid_argument", f"public_url must be an http(s) URL, got {public_url!r}"
+                )
+        return cls(url.rstrip("/"), key, float(timeout), public_url)
 
     def __repr__(self) -> str:
         return f"VaultHttp(base_url={self.base_url!r})"

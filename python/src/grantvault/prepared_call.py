@@ -200,7 +200,16 @@ def build_url(
         name = match.group(1)
         if name not in params:
             raise VaultValueError("invalid_argument", f"path_params[{name!r}] is missing")
-        return urllib.parse.quote(_text(params[name]), safe="!~*'()")
+        text = _text(params[name])
+        # quote() leaves "." and ".." as they are, and they would change which path is called:
+        # /repos/octocat/{repo}/issues with repo ".." is /repos/issues (F10).
+        if text in ("", ".", ".."):
+            raise VaultValueError(
+                "invalid_argument",
+                f'path_params[{name!r}] may not be empty, "." or ".." '
+                "(it would change which path is called)",
+            )
+        return urllib.parse.quote(text, safe="!~*'()")
 
     filled = _PLACEHOLDER.sub(fill, url)
     parts = urllib.parse.urlsplit(filled)

@@ -23,7 +23,7 @@ from http.client import HTTPException
 from typing import Any
 
 from .errors import NetworkError, VaultValueError, error_from_response
-from .http import USER_AGENT, VaultHttp, exchange
+from .http import USER_AGENT, VaultHttp, check_netloc, exchange
 from .identity import check_user_token
 from .prepared_call import PreparedCall
 from .response import Headers, Response, RetryInfo
@@ -107,6 +107,10 @@ def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
     if call.user_token is not None:
         ask["user_token"] = call.user_token
     granted = http.call("POST", f"/v1/grants/{_grant_of(call)}/credential", ask)
+    # Exactly the URL the vault approved, in its own (WHATWG) reading; urllib's reading of the
+    # caller's URL could name another host (F9). A vault from before it said so approved call.url.
+    url = granted.get("url") or call.url
+    check_netloc(url)
     retry_info = RetryInfo.from_body(granted.get("retry_info"))
     headers = {"user-agent": USER_AGENT, **call.headers}
     for name, value in granted["headers"].items():
@@ -114,18 +118,18 @@ def retrieve(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:
     del granted
     failure: str | None = None
     try:
-        raw = exchange(call.method, call.url, headers, call.body, timeout)
+        raw = exchange(call.method, url, headers, call.body, timeout)
     except (OSError, HTTPException) as error:
         failure = type(error).__name__
     # The credential goes out of scope here; an error is raised outside the except block so it
     # carries no traceback into frames that held it.
     del headers
     if failure is not None:
-        host = urllib.parse.urlsplit(call.url).netloc
+        host = urllib.parse.urlsplit(url).netloc
         raise NetworkError(
             "network_error", f"cannot reach {host} ({failure})", details={"host": host}
         )
-    return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, call.url, retry_info)
+    return Response(raw.status, raw.reason, Headers(raw.headers), raw.content, url, retry_info)
 
 
 def proxy(http: VaultHttp, call: PreparedCall, timeout: float) -> Response:

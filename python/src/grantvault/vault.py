@@ -40,6 +40,12 @@ class Vault:
             current web request). Sent with every grant call that passes no ``user_token``, by
             grant id too, so a grant bound to a user is used only for that user; a call that
             names a ``provider`` finds that user's grant.
+        allow_insecure_http: Allow a plain-http ``base_url`` to a host other than loopback (the
+            API key then travels in cleartext); default: refused unless
+            ``GRANTVAULT_ALLOW_INSECURE_HTTP=1``.
+        public_url: The vault's public URL when it differs from ``base_url`` (behind a proxy):
+            connect and sign-in links on its origin are opened too; links on any other origin
+            are refused.
 
     A ``Vault`` may be shared between threads. Neither its ``repr()`` nor any error shows the
     API key, and no provider token ever reaches your code. Example::
@@ -56,8 +62,12 @@ class Vault:
         timeout: float = 30.0,
         *,
         user_token_getter: UserTokenGetter | None = None,
+        allow_insecure_http: bool | None = None,
+        public_url: str | None = None,
     ) -> None:
-        self._http = VaultHttp.configured(api_key, base_url, timeout)
+        self._http = VaultHttp.configured(
+            api_key, base_url, timeout, allow_insecure_http, public_url
+        )
         _request.check_user_token_getter(user_token_getter)
         self._user_token_getter = user_token_getter
 

@@ -71,15 +71,17 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
 }
 
 function reportFailure(error: unknown, json: boolean): number {
+  // A provider the vault does not have is a ConnectConfigError for the SDK; on the command line
+  // it is a mistyped --provider: a usage error.
   const exit =
-    error instanceof ConnectDeniedError
-      ? EXIT.denied
-      : error instanceof ConnectTimeoutError
-        ? EXIT.timeout
-        : error instanceof ConnectConfigError
-          ? EXIT.config
-          : error instanceof VaultValueError || (isVaultError(error) && error.code === "unknown_provider")
-            ? EXIT.usage
+    error instanceof VaultValueError || (isVaultError(error) && error.code === "unknown_provider")
+      ? EXIT.usage
+      : error instanceof ConnectDeniedError
+        ? EXIT.denied
+        : error instanceof ConnectTimeoutError
+          ? EXIT.timeout
+          : error instanceof ConnectConfigError
+            ? EXIT.config
             : EXIT.failed;
   const code = isVaultError(error) ? error.code : "failed";
   const message = error instanceof Error ? error.message : String(error);

@@ -3,7 +3,7 @@ import type { Grant, ListGrantsOptions } from "../grants.js";
 import { Vault } from "../vault.js";
 import { EXIT } from "./connect-command.js";
 import { commonFailure, type Failure, printFailure, printJson } from "./output.js";
-import { formatTable } from "./table.js";
+import { formatTable, printable } from "./table.js";
 
 export type GrantStatus = Grant["status"];
 
@@ -98,7 +98,7 @@ export async function grantsRevokeCommand(
   if (options.json) printJson(grantJson(grant));
   else {
     process.stdout.write(
-      `Revoked ${grant.grantId} (${grant.providerId}, ${grant.accountIdentifier}); its tokens are deleted.\n`,
+      `Revoked ${grant.grantId} (${grant.providerId}, ${printable(grant.accountIdentifier)}); its tokens are deleted.\n`,
     );
   }
   return EXIT.ok;

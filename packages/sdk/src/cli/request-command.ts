@@ -12,6 +12,7 @@ import type { Vault } from "../vault.js";
 import { EXIT } from "./connect-command.js";
 import { grantFailure, openVault } from "./grants-command.js";
 import { type Failure, printFailure, printJson } from "./output.js";
+import { printable } from "./table.js";
 
 export interface RequestCommandOptions {
   method: string;
@@ -110,7 +111,7 @@ async function requestFailure(
   }
   if (error instanceof ReAuthRequiredError) {
     const grant = await vault?.getGrant(grantId).catch(() => undefined);
-    const reason = grant?.statusReason ? ` (${grant.statusReason})` : "";
+    const reason = grant?.statusReason ? ` (${printable(grant.statusReason)})` : "";
     const what =
       error instanceof GrantRevokedError
         ? `grant ${grantId} was revoked${reason}`

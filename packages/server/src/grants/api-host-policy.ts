@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { isLoopbackHost } from "../net.js";
 
 /**
@@ -17,7 +18,11 @@ export function targetRefusal(url: string, apiBaseUrls: readonly string[]): stri
     const api = parsedBase(base);
     if (api.protocol !== target.protocol || api.host !== target.host) return false;
     const { basePath } = api;
-    return basePath === "" || target.pathname === basePath || target.pathname.startsWith(`${basePath}/`);
+    if (basePath === "") return true;
+    // Both the path as sent and as an upstream that decodes `%2F`, `%5C` and `%2E` would read it
+    // must stay under the base path (F11: `/api/v4/..%2F..%2Foauth%2Ftoken`).
+    const decoded = decodedPath(target.pathname);
+    return decoded !== null && isUnder(target.pathname, basePath) && isUnder(decoded, basePath);
   });
   return allowed ? null : `${target.host} is not an API host of this provider`;
 }
@@ -33,4 +38,28 @@ function parsedBase(base: string): { protocol: string; host: string; basePath: s
     parsedBases.set(base, parsed);
   }
   return parsed;
+}
+
+function isUnder(path: string, basePath: string): boolean {
+  return path === basePath || path.startsWith(`${basePath}/`);
+}
+
+/**
+ * The path percent-decoded (until nothing changes, so `%252F` is caught too), backslashes read as
+ * slashes, and `.`/`..` segments resolved; null when it does not decode.
+ */
+function decodedPath(pathname: string): string | null {
+  let path = pathname;
+  for (let round = 0; round < 5 && path.includes("%"); round++) {
+    let next: string;
+    try {
+      next = decodeURIComponent(path);
+    } catch {
+      return null;
+    }
+    if (next === path) break;
+    path = next;
+  }
+  if (path.includes("%")) return null;
+  return posix.normalize(path.replaceAll("\\", "/"));
 }

@@ -1,4 +1,6 @@
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import { type Readable, Transform } from "node:stream";
+import { PROXY_HEADERS } from "@grantvault/protocol";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
@@ -20,6 +22,11 @@ export const FORBIDDEN_FORWARD_HEADERS = new Set([
   "proxy-authorization",
   "x-api-key",
 ]);
+/**
+ * Headers that make some APIs (Google's) perform another method than the one sent: the audit row
+ * would say `GET` while the provider deletes (F16).
+ */
+const METHOD_OVERRIDE_HEADERS = new Set(["x-http-method-override", "x-http-method", "x-method-override"]);
 /** Hop-by-hop and framing headers, which describe one connection, not the message (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -35,7 +42,8 @@ const HOP_BY_HOP = new Set([
 
 export interface ProxyResult {
   status: number;
-  headers: Record<string, string>;
+  /** The provider's headers (hop-by-hop ones left out); repeated ones as arrays. */
+  headers: Record<string, string | string[]>;
   /** Small answers of known length are read whole (cheaper to pass on); others stream. */
   body: Readable | Buffer | null;
   /** Non-null when the token was refreshed for this call. */
@@ -63,9 +71,7 @@ export class ProxyCall {
     grantId: string,
     request: AccessRequest & { headers: Record<string, string>; body: Readable | null },
   ): Promise<ProxyResult> {
-    for (const name of Object.keys(request.headers)) {
-      if (FORBIDDEN_FORWARD_HEADERS.has(name.toLowerCase())) throw new VaultError("forbidden_header");
-    }
+    checkForwardedHeaders(request.headers);
     const granted = await this.deps.access.grant(apiKey, grantId, request, "proxy");
     const { caller } = granted;
     const started = this.deps.clock.now();
@@ -103,11 +109,38 @@ export class ProxyCall {
         },
       })
       .catch((error: unknown) => this.deps.logger.error({ err: error }, "audit append failed"));
-    const headers: Record<string, string> = {};
+    // Repeated headers (Set-Cookie) stay arrays: each value is passed on (F17).
+    const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(response.headers)) {
-      if (typeof value === "string" && !HOP_BY_HOP.has(name)) headers[name] = value;
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
     return { status: response.status, headers, body: await bodyOf(response), refresh: granted.refresh };
+  }
+}
+
+/**
+ * Every forwarded header is judged before a credential is issued (and audited), so a bad one is
+ * a clear 400 with nothing spent, not a 502 after the fact (F16).
+ */
+function checkForwardedHeaders(headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (FORBIDDEN_FORWARD_HEADERS.has(lower)) throw new VaultError("forbidden_header");
+    if (METHOD_OVERRIDE_HEADERS.has(lower)) throw new VaultError("method_override_refused");
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      // The name is the caller's own; the value is not echoed (it may be a secret).
+      throw new VaultError("invalid_forwarded_header", {
+        issues: [
+          {
+            path: `${PROXY_HEADERS.forwardPrefix}${name.slice(0, 100)}`,
+            message: "invalid header name or value",
+          },
+        ],
+      });
+    }
   }
 }
 

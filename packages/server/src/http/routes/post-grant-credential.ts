@@ -30,6 +30,8 @@ export function registerPostGrantCredential(scope: FastifyInstance, access: Cred
       );
       const expiresAt = granted.tokens.expiresAt;
       return {
+        // The URL as the vault parsed and approved it: the SDK calls exactly this (F9).
+        url: new URL(body.url).href,
         headers: granted.headers,
         expires_at: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
         retry_info: granted.refresh ? { refresh_attempts: granted.refresh.attempts } : null,

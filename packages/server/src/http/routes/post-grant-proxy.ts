@@ -58,8 +58,7 @@ export async function registerPostGrantProxy(scope: FastifyInstance, proxy: Prox
             JSON.stringify({ refresh_attempts: result.refresh.attempts }),
           );
         }
-        // The provider's answer is passed on as it is (not our security headers' CSP).
-        reply.removeHeader("content-security-policy");
+        // The provider's answer is passed on as it is: installSecurityHeaders leaves proxied replies alone.
         return reply.send(result.body ?? "");
       },
     );
