@@ -56,6 +56,8 @@ export async function startTestVault(
     identity?: IdentityProviderConfig[];
     /** How soon an unknown signing key may fetch the identity provider's keys again. */
     keySetCooldownMs?: number;
+    /** More server settings, as environment variables (`GRANTVAULT_MAX_HELD_POLLS`...). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
@@ -64,6 +66,7 @@ export async function startTestVault(
       GRANTVAULT_DATA_DIR: dataDir,
       ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
       ...(options.publicUrl ? { GRANTVAULT_PUBLIC_URL: options.publicUrl } : {}),
+      ...options.env,
     },
     {},
   );

@@ -1,6 +1,7 @@
 import { createTestDatabase } from "../harness/postgres.js";
 import { appsContract } from "./apps-contract.js";
 import { auditChainContract } from "./audit-chain-contract.js";
+import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
@@ -17,3 +18,4 @@ sealedAtRestContract("postgres", openPostgres);
 keyRotationContract("postgres", openPostgres);
 keyFileContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);
+expiryContract("postgres", openPostgres);

@@ -229,6 +229,8 @@ export async function waitForSession<T extends { status: string }>(
     try {
       const session = await http.call<T>("GET", `${sessionPath}?wait=${wait}`, {
         ...(signal ? { signal } : {}),
+        // The vault holds the answer up to `wait`: the HTTP timeout starts after it.
+        waitMs: wait * 1000,
       });
       failures = 0;
       if (session.status !== "pending") return session;

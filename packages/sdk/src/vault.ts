@@ -15,7 +15,7 @@ import {
   listGrants,
   revokeGrant,
 } from "./grants.js";
-import { VaultHttp } from "./http.js";
+import { DEFAULT_TIMEOUT_MS, VaultHttp } from "./http.js";
 import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
 import { checkVaultTransport, linkOrigins } from "./link-origin.js";
 import {
@@ -61,6 +61,8 @@ export interface VaultOptions {
    * and sign-in links on its origin are opened too. Links on any other origin are refused.
    */
   publicUrl?: string;
+  /** Milliseconds to wait for the vault's answer (beyond a long-poll's wait); default 30 000. */
+  timeout?: number;
 }
 
 export interface AppInfo {
@@ -103,10 +105,19 @@ export class Vault {
     }
     checkVaultTransport(new URL(baseUrl), options.allowInsecureHttp);
     this.#linkOrigins = linkOrigins(baseUrl, options.publicUrl);
-    this.#http = new VaultHttp(baseUrl.replace(/\/+$/, ""), apiKey, {
-      json: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
-      streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
-    });
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isFinite(timeout) || timeout <= 0) {
+      throw new VaultValueError("invalid_argument", "timeout must be a positive number of milliseconds");
+    }
+    this.#http = new VaultHttp(
+      baseUrl.replace(/\/+$/, ""),
+      apiKey,
+      {
+        json: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
+        streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
+      },
+      timeout,
+    );
     this.#provider = providerTransport(options.fetch);
     this.#userTokenGetter = options.userTokenGetter;
   }

@@ -6,6 +6,8 @@ import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { ConnectFlow } from "./connect/connect-flow.js";
 import { ConnectSessionService } from "./connect/connect-sessions.js";
+import { ExpiredSweeper } from "./connect/expired-sweeper.js";
+import { DEFAULT_HELD_POLL_LIMITS, HeldPolls } from "./connect/held-polls.js";
 import { SessionEvents } from "./connect/session-events.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialAccess } from "./grants/credential-access.js";
@@ -15,6 +17,7 @@ import { ProxyCall } from "./grants/proxy-call.js";
 import { TokenRefresher } from "./grants/token-refresher.js";
 import { UserGrantResolver } from "./grants/user-grant-resolver.js";
 import { requireApiKey } from "./http/api-key-auth.js";
+import { answerClientError, answerFrameworkError, requireHostHeader } from "./http/client-errors.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
@@ -62,6 +65,26 @@ export interface AppDependencies {
 /** Request bodies larger than this are refused with `payload_too_large`. */
 export const BODY_LIMIT_BYTES = 256 * 1024; // 256 KiB
 
+/**
+ * Socket limits (F14): a request must arrive and be answered within the request timeout (longer
+ * than the longest long-poll), its headers within HEADERS_TIMEOUT_MS, and an idle socket is closed.
+ */
+function httpTimeouts(config: ServerConfig) {
+  const requestTimeout = config.requestTimeoutSeconds * 1000;
+  return {
+    requestTimeout,
+    // Inactivity on a socket: a held long-poll is silent up to MAX_WAIT_SECONDS, so not shorter.
+    connectionTimeout: requestTimeout,
+    // Fastify's default, longer than the idle timeouts of common load balancers (60 s).
+    keepAliveTimeout: 72_000,
+    // Node's own Host check answers without our envelope; requireHostHeader() makes it instead.
+    http: { headersTimeout: Math.min(HEADERS_TIMEOUT_MS, requestTimeout), requireHostHeader: false },
+  };
+}
+
+/** Headers must have arrived this soon after a request starts (a slow-headers client holds a socket). */
+export const HEADERS_TIMEOUT_MS = 20_000;
+
 /** Builds the vault's HTTP app. It does not listen; `serve` does, and tests use `inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -72,9 +95,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    ...httpTimeouts(deps.config),
+    // Requests refused before any route runs get our envelope too (issue 12, item 11).
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
   });
   app.decorateRequest("caller", null);
   installErrorHandling(app);
+  requireHostHeader(app);
   installSecurityHeaders(app);
 
   const { config, store, clock, logger, providers } = deps;
@@ -92,7 +120,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     ...(deps.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: deps.keySetCooldownMs }),
   });
-  const sessions = new ConnectSessionService(store, providers, events, clock, audit, userTokens);
+  const heldPolls = new HeldPolls({ ...DEFAULT_HELD_POLL_LIMITS, perProcess: config.maxHeldPolls });
+  const sessions = new ConnectSessionService(store, providers, events, clock, audit, userTokens, heldPolls);
+  const sweeper = new ExpiredSweeper({
+    store,
+    clock,
+    logger,
+    settings: {
+      intervalMs: config.sweepIntervalSeconds * 1000,
+      sessionRetentionMs: config.sessionRetentionSeconds * 1000,
+    },
+  });
+  sweeper.start();
+  app.addHook("onClose", () => sweeper.stop());
   // Graceful shutdown waits for in-flight requests; held long-polls answer at once instead.
   app.addHook("preClose", async () => sessions.shutdown());
   const credentials = new CredentialStore(store, deps.keys, clock);

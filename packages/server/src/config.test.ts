@@ -23,6 +23,10 @@ describe("loadConfig", () => {
       logLevel: "info",
       providersFile: undefined,
       demo: false,
+      requestTimeoutSeconds: 60,
+      maxHeldPolls: 1000,
+      sweepIntervalSeconds: 300,
+      sessionRetentionSeconds: 86400,
     });
   });
 
@@ -73,7 +77,7 @@ describe("loadConfig", () => {
     expect(problems).toHaveLength(6);
     expect(problems).toEqual(
       expect.arrayContaining([
-        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO)",
+        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO, GRANTVAULT_REQUEST_TIMEOUT_SECONDS, GRANTVAULT_MAX_HELD_POLLS, GRANTVAULT_SWEEP_INTERVAL_SECONDS, GRANTVAULT_SESSION_RETENTION_SECONDS)",
         "--color: unknown option",
         "GRANTVAULT_PORT: must be between 0 and 65535",
         "GRANTVAULT_PUBLIC_URL: must not have a path",

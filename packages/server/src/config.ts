@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { MAX_WAIT_SECONDS } from "@grantvault/protocol";
 import { z } from "zod";
 import { isPostgresUrl } from "./storage/database.js";
 
@@ -22,6 +23,14 @@ export interface ServerConfig {
   providersFile: string | undefined;
   /** Also run the built-in local demo OAuth provider (`demo`). */
   demo: boolean;
+  /** A request must be answered within this; longer than the longest long-poll (F14). */
+  requestTimeoutSeconds: number;
+  /** Long-polls held at once in this process; more are answered at once (F14). */
+  maxHeldPolls: number;
+  /** How often expired OAuth states and sessions are swept (F12). */
+  sweepIntervalSeconds: number;
+  /** How long a session stays readable after its expiry before the sweep deletes it (F12). */
+  sessionRetentionSeconds: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -96,6 +105,31 @@ export const SETTINGS = {
       "Also run a local demo OAuth provider (`demo`, any user name signs in). Never for production.",
     default: "false",
   },
+  requestTimeoutSeconds: {
+    env: "GRANTVAULT_REQUEST_TIMEOUT_SECONDS",
+    flag: "request-timeout",
+    description: `Seconds a request may take, from its first byte to the answer (more than ${MAX_WAIT_SECONDS}, the longest long-poll).`,
+    default: "60",
+  },
+  maxHeldPolls: {
+    env: "GRANTVAULT_MAX_HELD_POLLS",
+    flag: "max-held-polls",
+    description:
+      "Session long-polls held at once; past it they are answered at once (4 per session at most).",
+    default: "1000",
+  },
+  sweepIntervalSeconds: {
+    env: "GRANTVAULT_SWEEP_INTERVAL_SECONDS",
+    flag: "sweep-interval",
+    description: "Seconds between sweeps of expired OAuth states, sessions and sealed ID tokens.",
+    default: "300",
+  },
+  sessionRetentionSeconds: {
+    env: "GRANTVAULT_SESSION_RETENTION_SECONDS",
+    flag: "session-retention",
+    description: "Seconds a connect or sign-in session stays readable after it expired; then it is deleted.",
+    default: "86400",
+  },
 } as const satisfies Record<keyof ServerConfig, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
@@ -119,6 +153,11 @@ const publicUrl = z
   )
   .transform((value) => new URL(value).origin);
 
+const positiveInteger = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be an integer")
+  .min(1, "must be at least 1");
+
 const schema = z.object({
   host: hostname.default(SETTINGS.host.default),
   port: port.default(Number(SETTINGS.port.default)),
@@ -136,6 +175,19 @@ const schema = z.object({
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .default("false")
     .transform((value) => value === "true" || value === "1"),
+  requestTimeoutSeconds: positiveInteger
+    .min(
+      MAX_WAIT_SECONDS + 5,
+      `must be at least ${MAX_WAIT_SECONDS + 5} (a long-poll waits up to ${MAX_WAIT_SECONDS})`,
+    )
+    .default(Number(SETTINGS.requestTimeoutSeconds.default)),
+  maxHeldPolls: positiveInteger.default(Number(SETTINGS.maxHeldPolls.default)),
+  sweepIntervalSeconds: positiveInteger.default(Number(SETTINGS.sweepIntervalSeconds.default)),
+  sessionRetentionSeconds: z.coerce
+    .number({ error: "must be a number" })
+    .int("must be an integer")
+    .min(0, "must not be negative")
+    .default(Number(SETTINGS.sessionRetentionSeconds.default)),
 });
 
 export class ConfigError extends Error {
@@ -204,6 +256,10 @@ export function loadConfig(
     logLevel: values.logLevel,
     providersFile: values.providersFile === undefined ? undefined : resolve(cwd, values.providersFile),
     demo: values.demo,
+    requestTimeoutSeconds: values.requestTimeoutSeconds,
+    maxHeldPolls: values.maxHeldPolls,
+    sweepIntervalSeconds: values.sweepIntervalSeconds,
+    sessionRetentionSeconds: values.sessionRetentionSeconds,
   };
 }
 

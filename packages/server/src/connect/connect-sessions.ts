@@ -10,6 +10,7 @@ import type {
   SessionOutcome,
 } from "../storage/connect-sessions-repository.js";
 import type { Store } from "../storage/store.js";
+import { HeldPolls } from "./held-polls.js";
 import type { SessionEvents } from "./session-events.js";
 
 /** A connect session lives this long: enough to sign in, short enough that a leaked link goes stale. */
@@ -43,6 +44,7 @@ export class ConnectSessionService {
     private readonly clock: Clock,
     private readonly audit: AuditLog,
     private readonly userTokens: UserTokens,
+    private readonly heldPolls: HeldPolls = new HeldPolls(),
   ) {}
 
   /**
@@ -210,7 +212,8 @@ export class ConnectSessionService {
 
   /**
    * Long-poll: answers at once unless the session is pending, else when it changes, expires, or
-   * `waitMs` passes, the client goes away (`clientGone`), or the server shuts down.
+   * `waitMs` passes, the client goes away (`clientGone`), or the server shuts down. Over the
+   * held-poll caps (F14) it answers at once too, with the session as it is.
    */
   async wait(
     appId: string,
@@ -218,29 +221,36 @@ export class ConnectSessionService {
     waitMs: number,
     clientGone?: AbortSignal,
   ): Promise<ConnectSessionRecord | null> {
-    const signal = clientGone ? AbortSignal.any([clientGone, this.#shutdown.signal]) : this.#shutdown.signal;
     const initial = await this.get(appId, id);
     if (!initial || waitMs <= 0 || this.statusOf(initial) !== "pending") return initial;
+    const release = this.heldPolls.tryHold(id);
+    if (!release) return initial;
     const subscription = this.events.subscribe(id);
+    // Plain listeners, removed when the wait ends (F13): `AbortSignal.any` on every read left an
+    // entry on the long-lived shutdown signal that was never freed.
+    const signals = clientGone ? [this.#shutdown.signal, clientGone] : [this.#shutdown.signal];
+    let stopWaiting = () => {};
     try {
       // Read again after subscribing: a change between the first read and the subscription is not lost.
       const current = await this.get(appId, id);
       if (!current || this.statusOf(current) !== "pending") return current;
       const until = Math.min(waitMs, current.expiresAt - this.clock.now());
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, until));
-        const done = () => {
+        const timer = setTimeout(() => stopWaiting(), Math.max(0, until));
+        stopWaiting = () => {
           clearTimeout(timer);
-          signal.removeEventListener("abort", done);
+          for (const signal of signals) signal.removeEventListener("abort", stopWaiting);
           resolve();
         };
-        void subscription.changed.then(done);
-        if (signal.aborted) done();
-        signal.addEventListener("abort", done, { once: true });
+        void subscription.changed.then(() => stopWaiting());
+        for (const signal of signals) signal.addEventListener("abort", stopWaiting, { once: true });
+        if (signals.some((signal) => signal.aborted)) stopWaiting();
       });
       return await this.get(appId, id);
     } finally {
+      stopWaiting();
       subscription.cancel();
+      release();
     }
   }
 

@@ -119,6 +119,45 @@ export class ConnectSessionsRepository {
     return row ? toSession(row) : null;
   }
 
+  /** Hands over a sign-in's sealed ID token once (F12): it is not kept after pickup. */
+  async dropUserToken(appId: string, id: string): Promise<void> {
+    await this.db
+      .updateTable("connect_sessions")
+      .set({ user_token: null })
+      .where("app_id", "=", appId)
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Drops the sealed ID tokens of sessions past their expiry, picked up or not; returns how many. */
+  async dropExpiredUserTokens(now: number): Promise<number> {
+    const result = await this.db
+      .updateTable("connect_sessions")
+      .set({ user_token: null })
+      .where("user_token", "is not", null)
+      .where("expires_at", "<=", now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Deletes sessions that expired at or before `cutoff`, finished or not (their OAuth states go
+   * with them); returns how many.
+   */
+  async deleteExpiredBefore(cutoff: number): Promise<number> {
+    await this.db
+      .deleteFrom("oauth_states")
+      .where("session_id", "in", (query) =>
+        query.selectFrom("connect_sessions").select("id").where("expires_at", "<=", cutoff),
+      )
+      .execute();
+    const result = await this.db
+      .deleteFrom("connect_sessions")
+      .where("expires_at", "<=", cutoff)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /**
    * Ends a pending, unexpired session with `outcome`. False when it had already ended or expired:
    * a session completes once.

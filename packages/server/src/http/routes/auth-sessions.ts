@@ -48,12 +48,16 @@ export function registerAuthSessions(
     const sealed =
       status === "completed" ? await deps.store.connectSessions.sealedUserToken(caller.appId, id) : null;
     const keyring = sealed ? await deps.keys.current() : null;
+    const userToken =
+      sealed && keyring ? keyring.open(sealed, bindingOf(USER_TOKEN_FIELD, session.id)) : null;
+    // Handed over once (F12): the vault keeps no copy of the user's ID token after pickup.
+    if (sealed) await deps.store.connectSessions.dropUserToken(caller.appId, id);
     reply.header("cache-control", "no-store");
     return {
       session_id: session.id,
       status,
       expires_at: new Date(session.expiresAt).toISOString(),
-      user_token: sealed && keyring ? keyring.open(sealed, bindingOf(USER_TOKEN_FIELD, session.id)) : null,
+      user_token: userToken,
       user_info: status === "completed" ? session.userInfo : null,
       error: session.error,
     };
