@@ -4,6 +4,7 @@ import { auditChainContract } from "./audit-chain-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openPostgres = async () => {
@@ -17,3 +18,4 @@ sealedAtRestContract("postgres", openPostgres);
 keyRotationContract("postgres", openPostgres);
 keyFileContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);
+refreshSafetyContract("postgres", openPostgres);

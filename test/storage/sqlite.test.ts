@@ -6,6 +6,7 @@ import { auditChainContract } from "./audit-chain-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openSqlite = async () => {
@@ -22,3 +23,4 @@ sealedAtRestContract("sqlite", openSqlite);
 keyRotationContract("sqlite", openSqlite);
 keyFileContract("sqlite", openSqlite);
 auditChainContract("sqlite", openSqlite);
+refreshSafetyContract("sqlite", openSqlite);

@@ -22,6 +22,10 @@ export interface ServerConfig {
   providersFile: string | undefined;
   /** Also run the built-in local demo OAuth provider (`demo`). */
   demo: boolean;
+  /** PostgreSQL: ms a query waits for a pooled connection before answering `database_busy`. */
+  dbAcquireTimeoutMs: number;
+  /** Token refreshes one server process runs at once. */
+  maxConcurrentRefreshes: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -96,6 +100,19 @@ export const SETTINGS = {
       "Also run a local demo OAuth provider (`demo`, any user name signs in). Never for production.",
     default: "false",
   },
+  dbAcquireTimeoutMs: {
+    env: "GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS",
+    flag: "db-acquire-timeout-ms",
+    description:
+      "PostgreSQL: how long a request waits for a free pooled connection before it is answered 503 `database_busy`.",
+    default: "15000",
+  },
+  maxConcurrentRefreshes: {
+    env: "GRANTVAULT_MAX_CONCURRENT_REFRESHES",
+    flag: "max-concurrent-refreshes",
+    description: "Token refreshes one server process runs at once; more wait their turn.",
+    default: "8",
+  },
 } as const satisfies Record<keyof ServerConfig, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
@@ -107,6 +124,10 @@ const port = z.coerce
   .int("must be an integer")
   .min(0, "must be between 0 and 65535")
   .max(65535, "must be between 0 and 65535");
+const positiveInteger = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be an integer")
+  .min(1, "must be at least 1");
 const publicUrl = z
   .string()
   .refine(
@@ -136,6 +157,8 @@ const schema = z.object({
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .default("false")
     .transform((value) => value === "true" || value === "1"),
+  dbAcquireTimeoutMs: positiveInteger.default(Number(SETTINGS.dbAcquireTimeoutMs.default)),
+  maxConcurrentRefreshes: positiveInteger.default(Number(SETTINGS.maxConcurrentRefreshes.default)),
 });
 
 export class ConfigError extends Error {
@@ -204,6 +227,8 @@ export function loadConfig(
     logLevel: values.logLevel,
     providersFile: values.providersFile === undefined ? undefined : resolve(cwd, values.providersFile),
     demo: values.demo,
+    dbAcquireTimeoutMs: values.dbAcquireTimeoutMs,
+    maxConcurrentRefreshes: values.maxConcurrentRefreshes,
   };
 }
 

@@ -12,6 +12,14 @@ export interface Database {
   connect_sessions: ConnectSessionsTable;
   oauth_states: OAuthStatesTable;
   audit_events: AuditEventsTable;
+  refresh_leases: RefreshLeasesTable;
+}
+
+/** Who is refreshing a grant's tokens right now, until when (see refresh-leases-repository.ts). */
+export interface RefreshLeasesTable {
+  grant_id: string;
+  holder: string;
+  expires_at: number;
 }
 
 export interface AuditEventsTable {

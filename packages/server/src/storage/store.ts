@@ -14,6 +14,7 @@ import {
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
 import { OAuthStatesRepository } from "./oauth-states-repository.js";
+import { RefreshLeasesRepository } from "./refresh-leases-repository.js";
 import type { Database } from "./schema.js";
 import { SealedValuesRepository } from "./sealed-values-repository.js";
 
@@ -29,6 +30,7 @@ export class Store {
   readonly connectSessions: ConnectSessionsRepository;
   readonly oauthStates: OAuthStatesRepository;
   readonly audit: AuditRepository;
+  readonly refreshLeases: RefreshLeasesRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -42,6 +44,7 @@ export class Store {
     this.connectSessions = new ConnectSessionsRepository(db);
     this.oauthStates = new OAuthStatesRepository(db);
     this.audit = new AuditRepository(db);
+    this.refreshLeases = new RefreshLeasesRepository(db);
   }
 
   /**
@@ -66,18 +69,6 @@ export class Store {
       }
     }
     return store;
-  }
-
-  /**
-   * Runs `work` holding a lock on one grant across every server process. PostgreSQL: a
-   * transaction-scoped advisory lock, released at commit or rollback; `work` runs in that
-   * transaction. SQLite: no lock here — the embedded default is one server process, and holding
-   * SQLite's single write lock during a provider call would stall every other write, so callers
-   * single-flight in memory instead.
-   */
-  async withGrantLock<T>(grantId: string, work: (store: Store) => Promise<T>): Promise<T> {
-    if (this.engine !== "postgres") return work(this);
-    return this.withLock(`grant:${grantId}`, work);
   }
 
   /**
