@@ -53,6 +53,10 @@ export async function startTestVault(
     identity?: IdentityProviderConfig[];
     /** How soon an unknown signing key may fetch the identity provider's keys again. */
     keySetCooldownMs?: number;
+    /** More server settings, as `GRANTVAULT_*` environment variables. */
+    settings?: Record<string, string>;
+    /** PostgreSQL: connections in the pool (default 10, as the server's). */
+    poolSize?: number;
   } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
@@ -61,11 +65,16 @@ export async function startTestVault(
       GRANTVAULT_DATA_DIR: dataDir,
       ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
       ...(options.publicUrl ? { GRANTVAULT_PUBLIC_URL: options.publicUrl } : {}),
+      ...options.settings,
     },
     {},
   );
   // As the server opens it (SQLite: checkpoints on a worker thread).
-  const store = await Store.open(config.databaseUrl, { backgroundCheckpoints: true });
+  const store = await Store.open(config.databaseUrl, {
+    backgroundCheckpoints: true,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+  });
   const keyring = options.keyring ?? new Keyring([{ id: "test", key: randomBytes(32) }]);
   const clock = new FakeClock();
   const app = await buildApp({
