@@ -78,8 +78,8 @@ function describeEngine(engine: HerdEngineReport): string[] {
       .join(", ");
     const each =
       engine.vaults.length > 1
-        ? "; each has its own connection pool (10) and single-flight map, and only the grant's advisory " +
-          "lock in PostgreSQL stands between their refreshes (LISTEN/NOTIFY is not used for refreshes)"
+        ? "; each has its own connection pool (10) and single-flight map, and only the grant's refresh " +
+          "lease in PostgreSQL stands between their refreshes (LISTEN/NOTIFY is not used for refreshes)"
         : "";
     lines.push(`${engine.engine}: ${vaults}${each}`);
   }
