@@ -196,10 +196,12 @@ export function refreshSafetySuite(engine: "sqlite" | "postgres"): void {
             url: "/v1/app",
             headers: { authorization: `Bearer ${world.apiKey}` },
           }),
-          new Promise<null>((resolve) => setTimeout(() => resolve(null), 3_000)),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000)),
         ]);
         expect(app?.statusCode).toBe(200);
-        expect(performance.now() - started).toBeLessThan(1_000);
+        // Not held up by the refreshes (on the old code it waited for them all: a pooled connection
+        // each); the bound leaves room for a loaded CI machine.
+        expect(performance.now() - started).toBeLessThan(2_500);
       } finally {
         gate.release();
       }
