@@ -161,7 +161,12 @@ export class TokenRefresher {
   }
 
   async #refreshHoldingLease(grant: GrantRecord, provider: ResolvedProvider): Promise<UsableTokens> {
-    const { credentials, oauth, clock, logger } = this.deps;
+    const { store, credentials, oauth, clock, logger } = this.deps;
+    // The previous holder may have found the grant revoked or refused: never call the provider
+    // for a grant that is not active any more.
+    const status = await store.grants.statusOf(grant.id);
+    if (status === "revoked") throw new GrantRevokedMeanwhile();
+    if (status !== "active") throw new ReauthRequired("the grant is not active");
     const read = await credentials.loadSealed(grant.id);
     if (!read) throw await this.#noCredentials(grant.id);
     const current = read.tokens;
