@@ -40,9 +40,9 @@ export interface HerdRound {
   /** Refreshes caused by one call per vault right after the herd (the new token is good for an hour: 0). */
   refreshesAfter: number;
   /**
-   * Per vault, the refreshes it started during the herd (each took the grant lock; see
+   * Per vault, the refreshes it started during the herd (each claimed the refresh lease; see
    * refresh-attempts.ts): more than one vault here means the processes raced for the refresh, and
-   * the lock and the re-read after it decided.
+   * the lease and the re-read after it decided.
    */
   refreshAttempts: number[];
 }

@@ -56,8 +56,8 @@ export function formatHerdTable(report: HerdReport): string {
       "has expired, spread round-robin over the vaults",
     "refreshes = POST /token at the OAuth provider during the herd (target 1); errors = calls not answered " +
       "200 (target 0); tokens = distinct Authorization headers handed out (target 1, a new one)",
-    "attempts = refreshes started, per vault (one per process's single-flight, through the grant lock); " +
-      "past the first, each found the token refreshed once it held the lock",
+    "attempts = refreshes started, per vault (one per process's single-flight, through the refresh lease); " +
+      "past the first, each found the token refreshed once it held the lease",
     "wall = first call sent → last answer; p50…max per call, in ms (nearest-rank)",
     `The provider ${report.refreshTokens === "rotating" ? "rotates refresh tokens (refuses a used one)" : "keeps refresh tokens (reusable)"}`,
     `Node ${machine.node}, ${machine.cpus} CPUs, load average ${machine.loadAverage.join(" ")} at the start`,
@@ -78,8 +78,8 @@ function describeEngine(engine: HerdEngineReport): string[] {
       .join(", ");
     const each =
       engine.vaults.length > 1
-        ? "; each has its own connection pool (10) and single-flight map, and only the grant's advisory " +
-          "lock in PostgreSQL stands between their refreshes (LISTEN/NOTIFY is not used for refreshes)"
+        ? "; each has its own connection pool (10) and single-flight map, and only the grant's refresh " +
+          "lease in PostgreSQL stands between their refreshes (LISTEN/NOTIFY is not used for refreshes)"
         : "";
     lines.push(`${engine.engine}: ${vaults}${each}`);
   }

@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 async function listeningVault(env: Record<string, string> = {}) {
-  const vault = await startTestVault({ providers: [PROVIDER], env });
+  const vault = await startTestVault({ providers: [PROVIDER], settings: env });
   vaults.push(vault);
   await vault.app.listen({ host: "127.0.0.1", port: 0 });
   const baseUrl = `http://127.0.0.1:${(vault.app.server.address() as { port: number }).port}`;

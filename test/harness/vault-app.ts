@@ -56,8 +56,10 @@ export async function startTestVault(
     identity?: IdentityProviderConfig[];
     /** How soon an unknown signing key may fetch the identity provider's keys again. */
     keySetCooldownMs?: number;
-    /** More server settings, as environment variables (`GRANTVAULT_MAX_HELD_POLLS`...). */
-    env?: Record<string, string>;
+    /** More server settings, as `GRANTVAULT_*` environment variables. */
+    settings?: Record<string, string>;
+    /** PostgreSQL: connections in the pool (default 10, as the server's). */
+    poolSize?: number;
   } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(join(tmpdir(), "gv-test-"));
@@ -66,12 +68,16 @@ export async function startTestVault(
       GRANTVAULT_DATA_DIR: dataDir,
       ...(options.databaseUrl ? { GRANTVAULT_DATABASE_URL: options.databaseUrl } : {}),
       ...(options.publicUrl ? { GRANTVAULT_PUBLIC_URL: options.publicUrl } : {}),
-      ...options.env,
+      ...options.settings,
     },
     {},
   );
   // As the server opens it (SQLite: checkpoints on a worker thread).
-  const store = await Store.open(config.databaseUrl, { backgroundCheckpoints: true });
+  const store = await Store.open(config.databaseUrl, {
+    backgroundCheckpoints: true,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+  });
   let keyring = options.keyring;
   if (!keyring) {
     const key = { id: "test", key: randomBytes(32) };

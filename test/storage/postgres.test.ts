@@ -5,6 +5,7 @@ import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openPostgres = async () => {
@@ -19,3 +20,4 @@ keyRotationContract("postgres", openPostgres);
 keyFileContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);
 expiryContract("postgres", openPostgres);
+refreshSafetyContract("postgres", openPostgres);

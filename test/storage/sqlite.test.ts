@@ -7,6 +7,7 @@ import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
 const openSqlite = async () => {
@@ -24,3 +25,4 @@ keyRotationContract("sqlite", openSqlite);
 keyFileContract("sqlite", openSqlite);
 auditChainContract("sqlite", openSqlite);
 expiryContract("sqlite", openSqlite);
+refreshSafetyContract("sqlite", openSqlite);

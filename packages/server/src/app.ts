@@ -137,7 +137,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.addHook("preClose", async () => sessions.shutdown());
   const credentials = new CredentialStore(store, deps.keys, clock);
   const grants = new GrantService({ store, credentials, providers, oauth, clock, logger, audit });
-  const refresher = new TokenRefresher({ store, credentials, oauth, clock, logger });
+  const refresher = new TokenRefresher({
+    store,
+    credentials,
+    oauth,
+    clock,
+    logger,
+    maxConcurrentRefreshes: config.maxConcurrentRefreshes,
+  });
   const access = new CredentialAccess({
     apiKeys,
     store,

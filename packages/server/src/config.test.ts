@@ -27,7 +27,24 @@ describe("loadConfig", () => {
       maxHeldPolls: 1000,
       sweepIntervalSeconds: 300,
       sessionRetentionSeconds: 86400,
+      dbAcquireTimeoutMs: 15_000,
+      maxConcurrentRefreshes: 8,
     });
+  });
+
+  it("F7: takes the pool acquire timeout and the refresh cap, and refuses values below 1", () => {
+    const config = loadConfig(
+      { GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS: "2500" },
+      { "max-concurrent-refreshes": "3" },
+      "/srv",
+    );
+    expect(config).toMatchObject({ dbAcquireTimeoutMs: 2500, maxConcurrentRefreshes: 3 });
+    expect(
+      problemsOf({ GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS: "0", GRANTVAULT_MAX_CONCURRENT_REFRESHES: "x" }),
+    ).toStrictEqual([
+      "GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS: must be at least 1",
+      "GRANTVAULT_MAX_CONCURRENT_REFRESHES: must be a number",
+    ]);
   });
 
   it("takes flags over environment variables", () => {
@@ -77,7 +94,7 @@ describe("loadConfig", () => {
     expect(problems).toHaveLength(6);
     expect(problems).toEqual(
       expect.arrayContaining([
-        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO, GRANTVAULT_REQUEST_TIMEOUT_SECONDS, GRANTVAULT_MAX_HELD_POLLS, GRANTVAULT_SWEEP_INTERVAL_SECONDS, GRANTVAULT_SESSION_RETENTION_SECONDS)",
+        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO, GRANTVAULT_REQUEST_TIMEOUT_SECONDS, GRANTVAULT_MAX_HELD_POLLS, GRANTVAULT_SWEEP_INTERVAL_SECONDS, GRANTVAULT_SESSION_RETENTION_SECONDS, GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS, GRANTVAULT_MAX_CONCURRENT_REFRESHES)",
         "--color: unknown option",
         "GRANTVAULT_PORT: must be between 0 and 65535",
         "GRANTVAULT_PUBLIC_URL: must not have a path",

@@ -31,6 +31,10 @@ export interface ServerConfig {
   sweepIntervalSeconds: number;
   /** How long a session stays readable after its expiry before the sweep deletes it (F12). */
   sessionRetentionSeconds: number;
+  /** PostgreSQL: ms a query waits for a pooled connection before answering `database_busy`. */
+  dbAcquireTimeoutMs: number;
+  /** Token refreshes one server process runs at once. */
+  maxConcurrentRefreshes: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -130,6 +134,19 @@ export const SETTINGS = {
     description: "Seconds a connect or sign-in session stays readable after it expired; then it is deleted.",
     default: "86400",
   },
+  dbAcquireTimeoutMs: {
+    env: "GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS",
+    flag: "db-acquire-timeout-ms",
+    description:
+      "PostgreSQL: how long a request waits for a free pooled connection before it is answered 503 `database_busy`.",
+    default: "15000",
+  },
+  maxConcurrentRefreshes: {
+    env: "GRANTVAULT_MAX_CONCURRENT_REFRESHES",
+    flag: "max-concurrent-refreshes",
+    description: "Token refreshes one server process runs at once; more wait their turn.",
+    default: "8",
+  },
 } as const satisfies Record<keyof ServerConfig, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
@@ -141,6 +158,10 @@ const port = z.coerce
   .int("must be an integer")
   .min(0, "must be between 0 and 65535")
   .max(65535, "must be between 0 and 65535");
+const positiveInteger = z.coerce
+  .number({ error: "must be a number" })
+  .int("must be an integer")
+  .min(1, "must be at least 1");
 const publicUrl = z
   .string()
   .refine(
@@ -152,11 +173,6 @@ const publicUrl = z
     "must not have a path",
   )
   .transform((value) => new URL(value).origin);
-
-const positiveInteger = z.coerce
-  .number({ error: "must be a number" })
-  .int("must be an integer")
-  .min(1, "must be at least 1");
 
 const schema = z.object({
   host: hostname.default(SETTINGS.host.default),
@@ -188,6 +204,8 @@ const schema = z.object({
     .int("must be an integer")
     .min(0, "must not be negative")
     .default(Number(SETTINGS.sessionRetentionSeconds.default)),
+  dbAcquireTimeoutMs: positiveInteger.default(Number(SETTINGS.dbAcquireTimeoutMs.default)),
+  maxConcurrentRefreshes: positiveInteger.default(Number(SETTINGS.maxConcurrentRefreshes.default)),
 });
 
 export class ConfigError extends Error {
@@ -260,6 +278,8 @@ export function loadConfig(
     maxHeldPolls: values.maxHeldPolls,
     sweepIntervalSeconds: values.sweepIntervalSeconds,
     sessionRetentionSeconds: values.sessionRetentionSeconds,
+    dbAcquireTimeoutMs: values.dbAcquireTimeoutMs,
+    maxConcurrentRefreshes: values.maxConcurrentRefreshes,
   };
 }
 

@@ -26,6 +26,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await Store.open(config.databaseUrl, {
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
     // The server checkpoints SQLite's log off its event loop; a CLI command is over too soon to care.
     backgroundCheckpoints: options.server === true,
     onCheckpointFailure: (reason) =>

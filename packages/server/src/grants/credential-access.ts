@@ -15,6 +15,7 @@ import { targetRefusal } from "./api-host-policy.js";
 import type { CredentialStore } from "./credential-store.js";
 import { RecentGrantReads } from "./recent-grant-reads.js";
 import {
+  GrantRevokedMeanwhile,
   ReauthRequired,
   RefreshUnavailable,
   type TokenRefresher,
@@ -246,7 +247,15 @@ export class CredentialAccess {
         throw new VaultError("reauth_required", { cause: error });
       }
       if (error instanceof RefreshUnavailable) throw new VaultError("refresh_unavailable", { cause: error });
+      if (error instanceof GrantRevokedMeanwhile) throw new VaultError("grant_revoked", { cause: error });
       throw error;
+    }
+    if (usable.refresh) {
+      // F3: the grant was judged before the refresh, which takes a provider call; a revocation
+      // may have returned meanwhile. Look again before anything is handed out.
+      const status = await store.grants.statusOf(grant.id);
+      if (status !== "active")
+        throw new VaultError(status === "revoked" ? "grant_revoked" : "reauth_required");
     }
     const now = clock.now();
     if (isTouchDue(grant.lastUsedAt, now)) {

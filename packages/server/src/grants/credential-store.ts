@@ -40,6 +40,23 @@ export class CredentialStore {
     await store.credentials.put(grantId, sealed, this.clock.now());
   }
 
+  /**
+   * Compare-and-set (F3, F7): stores refreshed tokens only if the sealed value is still `expected`
+   * (what the refresh started from) and the grant is still active. False when a revocation or
+   * another writer came first; nothing is stored then.
+   */
+  async replaceIf(grantId: string, expected: string, tokens: TokenSet): Promise<boolean> {
+    const keyring = await this.keys.current();
+    const sealed = keyring.seal(JSON.stringify(tokens), bindingOf(FIELD, grantId));
+    return this.store.credentials.replaceIf(grantId, expected, sealed, this.clock.now());
+  }
+
+  /** The stored tokens with the sealed value they were opened from (for a later compare-and-set). */
+  async loadSealed(grantId: string): Promise<{ sealed: string; tokens: TokenSet } | null> {
+    const sealed = await this.store.credentials.get(grantId);
+    return sealed === null ? null : { sealed, tokens: await this.open(grantId, sealed) };
+  }
+
   /** Opens the stored tokens; pass `store` to read inside a transaction. */
   async load(grantId: string, store: Store = this.store): Promise<TokenSet | null> {
     const sealed = await store.credentials.get(grantId);

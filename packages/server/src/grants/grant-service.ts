@@ -58,6 +58,7 @@ export class GrantService {
   /**
    * Revokes a grant: status `revoked` with the reason, credentials deleted (in one transaction),
    * then the tokens revoked at the provider where it supports RFC 7009. Null when not found.
+   * Ordered with refreshes by compare-and-set, not by a lock: see token-refresher.ts.
    */
   async revoke(
     appId: string,
@@ -76,11 +77,15 @@ export class GrantService {
       apiKeyPrefix,
       reason: reason ?? "revoked by the app",
     });
-    const tokens = await credentials.load(id).catch(() => null);
-    await store.transaction(async (tx) => {
+    // The status first, then the credentials taken in the same statement that deletes them (F3):
+    // a refresh storing new tokens at the same moment either lands before the delete (and its
+    // tokens are taken here, then revoked at the provider) or finds the grant revoked and the row
+    // gone, and revokes its own tokens. Revoking a revoked grant again changes nothing.
+    const sealed = await store.transaction(async (tx) => {
       await tx.grants.setStatus(id, "revoked", reason ?? "revoked by the app", clock.now());
-      await tx.credentials.delete(id);
+      return tx.credentials.take(id);
     });
+    const tokens = sealed === null ? null : await credentials.open(id, sealed).catch(() => null);
     const provider = this.deps.providers.get(grant.providerId);
     if (provider && tokens) {
       // Revoking the refresh token ends the whole authorization at most providers; the access

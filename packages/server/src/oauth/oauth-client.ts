@@ -143,7 +143,7 @@ export class OAuthClient {
       tokenType: result.token_type,
       ...(result.refresh_token ? { refreshToken: result.refresh_token } : {}),
       ...(result.id_token ? { idToken: result.id_token } : {}),
-      ...(typeof result.expires_in === "number" ? { expiresAt: this.now() + result.expires_in * 1000 } : {}),
+      ...expiryOf(result.expires_in, this.now()),
     };
     const scopes =
       typeof result.scope === "string" && result.scope.trim() !== ""
@@ -236,9 +236,7 @@ export class OAuthClient {
           : tokens.idToken
             ? { idToken: tokens.idToken }
             : {}),
-        ...(typeof result.expires_in === "number"
-          ? { expiresAt: this.now() + result.expires_in * 1000 }
-          : {}),
+        ...expiryOf(result.expires_in, this.now()),
       };
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError && error.error === "invalid_grant") {
@@ -334,3 +332,10 @@ export class OAuthClient {
 }
 
 type ProviderFetchOptions = oauth.CustomFetchOptions<string, unknown>;
+
+/** When an access token issued now expires, and how long it lives, from the provider's `expires_in`. */
+function expiryOf(expiresIn: unknown, now: number): Pick<TokenSet, "expiresAt" | "lifetimeMs"> {
+  if (typeof expiresIn !== "number") return {};
+  const lifetimeMs = expiresIn * 1000;
+  return { expiresAt: now + lifetimeMs, lifetimeMs };
+}

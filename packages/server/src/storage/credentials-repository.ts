@@ -13,6 +13,30 @@ export class CredentialsRepository {
       .execute();
   }
 
+  /**
+   * Compare-and-set (F3, F7): replaces the sealed value only if it is still `expected` (the one the
+   * refresh started from) and the grant is still active. False when either changed meanwhile: a
+   * revocation (status changed, row deleted) or another writer (a reconnect) came first.
+   */
+  async replaceIf(grantId: string, expected: string, sealed: string, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable("credentials")
+      .set({ secret: sealed, updated_at: at })
+      .where("grant_id", "=", grantId)
+      .where("secret", "=", expected)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("grants")
+            .select("grants.id")
+            .where("grants.id", "=", grantId)
+            .where("grants.status", "=", "active"),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   async get(grantId: string): Promise<string | null> {
     const row = await this.db
       .selectFrom("credentials")
@@ -24,5 +48,19 @@ export class CredentialsRepository {
 
   async delete(grantId: string): Promise<void> {
     await this.db.deleteFrom("credentials").where("grant_id", "=", grantId).execute();
+  }
+
+  /**
+   * Deletes the grant's credentials and returns what was deleted, in one statement: a refresh that
+   * stored new tokens just before is either seen here (and its tokens revoked by the caller) or
+   * finds the row gone and its compare-and-set fails (F3).
+   */
+  async take(grantId: string): Promise<string | null> {
+    const row = await this.db
+      .deleteFrom("credentials")
+      .where("grant_id", "=", grantId)
+      .returning("secret")
+      .executeTakeFirst();
+    return row?.secret ?? null;
   }
 }

@@ -12,6 +12,7 @@ import {
   sql,
 } from "kysely";
 import pg from "pg";
+import { VaultError } from "../errors.js";
 import { LruMap } from "../lru-map.js";
 import { migrationProvider } from "./migrations/index.js";
 import { preparedStatementName } from "./prepared-query.js";
@@ -51,6 +52,11 @@ export interface OpenOptions {
   /** PostgreSQL: connections in the pool (default 10). */
   poolSize?: number;
   /**
+   * PostgreSQL: how long a query waits for a free pooled connection before it fails with
+   * `database_busy` (default 15 s), instead of queueing without bound (F7).
+   */
+  acquireTimeoutMs?: number;
+  /**
    * SQLite: write the log back into the database file on a worker thread (sqlite-checkpointer.ts)
    * instead of on this thread's writes. For the long-running server; a CLI command has no need.
    */
@@ -62,9 +68,12 @@ export interface OpenOptions {
 /** Opens `url`: a `postgres://` URL, or a SQLite file path (created with its directory if absent). */
 export function openDatabase(url: string, options: OpenOptions = {}): DatabaseHandle {
   return isPostgresUrl(url)
-    ? openPostgres(url, options.poolSize ?? 10)
+    ? openPostgres(url, options.poolSize ?? 10, options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS)
     : openSqlite(url, options.backgroundCheckpoints ? (options.onCheckpointFailure ?? (() => {})) : null);
 }
+
+/** How long a PostgreSQL query waits for a pooled connection, unless configured. */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 15_000;
 
 /** `onCheckpointFailure` non-null: checkpoints run on a worker thread. */
 function openSqlite(path: string, onCheckpointFailure: ((reason: string) => void) | null): DatabaseHandle {
@@ -127,10 +136,11 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 
 const INT8_OID = 20;
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
+function openPostgres(url: string, poolSize: number, acquireTimeoutMs: number): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    connectionTimeoutMillis: acquireTimeoutMs,
     // Times and counts are BIGINT; our values stay far below 2^53, so read them as numbers.
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
@@ -179,7 +189,20 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
     }
     return wrapper;
   };
-  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
+  const connect = async () => {
+    try {
+      return wrap(await pool.connect());
+    } catch (error) {
+      // No connection became free in time (pg-pool's queue timeout): an answer the caller can
+      // retry, not an internal error. The one storage error with an HTTP code of its own, since
+      // only the pool knows it happened.
+      if (error instanceof Error && error.message === "timeout exceeded when trying to connect") {
+        throw new VaultError("database_busy", { cause: error });
+      }
+      throw error;
+    }
+  };
+  return { connect, end: () => pool.end() };
 }
 
 /**

@@ -151,19 +151,33 @@ export class GrantsRepository {
     return rows.map(toGrant);
   }
 
-  /** Sets the status (and why); false when the grant is not there. */
+  /**
+   * Sets the status (and why) where the move is allowed: never out of `revoked`, and to
+   * `reauth_required` only from `active`. False when the grant is not there or the move is refused.
+   */
   async setStatus(
     id: string,
     status: StoredGrantStatus,
     reason: string | null,
     at: number,
   ): Promise<boolean> {
+    // Compare-and-set (F3): `revoked` is final, and a failed refresh marks only a grant still
+    // active, so a refresh that loses the race with a revocation cannot undo it.
     const result = await this.db
       .updateTable("grants")
       .set({ status, status_reason: reason, updated_at: at })
       .where("id", "=", id)
+      .where((eb) =>
+        status === "reauth_required" ? eb("status", "=", "active") : eb("status", "!=", "revoked"),
+      )
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** The stored status of a grant (`active`, `revoked`, `reauth_required`), or null when absent. */
+  async statusOf(id: string): Promise<StoredGrantStatus | null> {
+    const row = await this.db.selectFrom("grants").select("status").where("id", "=", id).executeTakeFirst();
+    return (row?.status as StoredGrantStatus | undefined) ?? null;
   }
 
   /** Records use, at most once per `resolution` ms (a hot grant does not write on every call). */

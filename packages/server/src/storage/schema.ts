@@ -13,6 +13,14 @@ export interface Database {
   oauth_states: OAuthStatesTable;
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  refresh_leases: RefreshLeasesTable;
+}
+
+/** Who is refreshing a grant's tokens right now, until when (see refresh-leases-repository.ts). */
+export interface RefreshLeasesTable {
+  grant_id: string;
+  holder: string;
+  expires_at: number;
 }
 
 export interface AuditEventsTable {

@@ -15,6 +15,7 @@ import {
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
 import { OAuthStatesRepository } from "./oauth-states-repository.js";
+import { RefreshLeasesRepository } from "./refresh-leases-repository.js";
 import type { Database } from "./schema.js";
 import { SealedValuesRepository } from "./sealed-values-repository.js";
 
@@ -31,6 +32,7 @@ export class Store {
   readonly oauthStates: OAuthStatesRepository;
   readonly audit: AuditRepository;
   readonly auditCheckpoints: AuditCheckpointsRepository;
+  readonly refreshLeases: RefreshLeasesRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -45,6 +47,7 @@ export class Store {
     this.oauthStates = new OAuthStatesRepository(db);
     this.audit = new AuditRepository(db);
     this.auditCheckpoints = new AuditCheckpointsRepository(db);
+    this.refreshLeases = new RefreshLeasesRepository(db);
   }
 
   /**
@@ -69,18 +72,6 @@ export class Store {
       }
     }
     return store;
-  }
-
-  /**
-   * Runs `work` holding a lock on one grant across every server process. PostgreSQL: a
-   * transaction-scoped advisory lock, released at commit or rollback; `work` runs in that
-   * transaction. SQLite: no lock here — the embedded default is one server process, and holding
-   * SQLite's single write lock during a provider call would stall every other write, so callers
-   * single-flight in memory instead.
-   */
-  async withGrantLock<T>(grantId: string, work: (store: Store) => Promise<T>): Promise<T> {
-    if (this.engine !== "postgres") return work(this);
-    return this.withLock(`grant:${grantId}`, work);
   }
 
   /**

@@ -1,0 +1,3 @@
+import { refreshSafetySuite } from "./refresh-safety-suite.js";
+
+refreshSafetySuite("postgres");
