@@ -6,6 +6,7 @@ import { auditEvents } from "./0004-audit-events.js";
 import { webAndIdentity } from "./0005-web-and-identity.js";
 import { auditChainKey } from "./0006-audit-chain-key.js";
 import { apiKeyScopes } from "./0007-api-key-scopes.js";
+import { flowBrowserBinding } from "./0009-flow-browser-binding.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-web-and-identity": webAndIdentity,
   "0006-audit-chain-key": auditChainKey,
   "0007-api-key-scopes": apiKeyScopes,
+  "0009-flow-browser-binding": flowBrowserBinding,
 };
 
 export const migrationProvider: MigrationProvider = {
