@@ -174,10 +174,17 @@ export function deliverCallback(callback: HeldCallback, url: string = callback.u
 export async function driveToCallback(
   page: Page,
   connectUrl: string,
-  options: { provider: string; login: string; baseUrl: string; timeoutMs?: number },
+  options: {
+    provider: string;
+    login: string;
+    baseUrl: string;
+    timeoutMs?: number;
+    /** Where the provider sends the browser back; default the connect callbacks, `/v1/oauth/callback/`. */
+    callbackPath?: string;
+  },
 ): Promise<HeldCallback> {
   const timeout = options.timeoutMs ?? 15_000;
-  const prefix = `${options.baseUrl}/v1/oauth/callback/`;
+  const prefix = `${options.baseUrl}${options.callbackPath ?? "/v1/oauth/callback/"}`;
   const cdp = await page.context().newCDPSession(page);
   let resolveCallback: (url: string) => void = () => {};
   const callback = new Promise<string>((resolve) => {
