@@ -217,9 +217,6 @@ describe("F12: a session's OAuth flows are capped", () => {
       world.vault.clock.advance(1);
       const start = await formPost(`${created.connect_url}/start`, { provider: "octo" }, world.baseUrl);
       expect(start.status).toBe(303);
-      expect(start.headers.get("set-cookie")).toMatch(
-        /^gv_flow_[0-9a-f]{16}=[\w-]{43}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/,
-      );
       authorizeUrls.push(start.location ?? "");
     }
     const rows = await world.vault.store.db
