@@ -196,6 +196,7 @@ describe("F12: the sweeper started with the vault", () => {
       codeVerifier: null,
       nonce: null,
       display: null,
+      browserBindingHash: null,
       createdAt: now,
       expiresAt,
     });

@@ -12,7 +12,7 @@ import {
   useSecurityWorlds,
   world,
 } from "./connect-security-world.js";
-import { createSession, fetchPage, getSession, recordCallbacks } from "./support.js";
+import { createSession, deliverCallback, fetchPage, getSession, recordCallbacks } from "./support.js";
 
 /** Connect security at the OAuth callback: replays, misdirected, forged or tampered callbacks, and races. */
 
@@ -54,7 +54,8 @@ describe("OAuth callback", () => {
 
   it("(b) refuses a state at another provider's callback without burning it", async () => {
     const created = await createSession(world, { allowed_providers: ["idp", "octo"] });
-    const callbackUrl = await callbackOf(created.connect_url, "idp", "misdirected-user");
+    const held = await callbackOf(created.connect_url, "idp", "misdirected-user");
+    const callbackUrl = held.url;
     expect(new URL(callbackUrl).pathname).toBe("/v1/oauth/callback/idp");
     expect((await getSession(world, created.session_id)).status).toBe("pending");
     expect(await stateRows(callbackUrl)).toHaveLength(1);
@@ -62,7 +63,7 @@ describe("OAuth callback", () => {
     const misdirected = new URL(callbackUrl);
     misdirected.pathname = "/v1/oauth/callback/octo";
     const tokenRequestsBefore = world.tokenResponses.length;
-    const refused = await fetchPage(misdirected.href);
+    const refused = await deliverCallback(held, misdirected.href);
     expect(refused.status).toBe(400);
     expect(refused.result).toBe("error");
     expect(world.tokenResponses).toHaveLength(tokenRequestsBefore);
@@ -70,7 +71,7 @@ describe("OAuth callback", () => {
     expect(await stateRows(callbackUrl)).toHaveLength(1);
 
     // The genuine callback still works: the state was not taken by the wrong one.
-    const genuine = await fetchPage(callbackUrl);
+    const genuine = await deliverCallback(held);
     expect(genuine.status, genuine.html).toBe(200);
     expect(genuine.result).toBe("success");
     expect(await getSession(world, created.session_id)).toMatchObject({
@@ -106,13 +107,14 @@ describe("OAuth callback", () => {
 
   it("(i) fails the session when the callback's iss is not the provider's (RFC 9207)", async () => {
     const created = await createSession(world, { allowed_providers: ["idp"] });
-    const callbackUrl = await callbackOf(created.connect_url, "idp", "iss-user");
+    const held = await callbackOf(created.connect_url, "idp", "iss-user");
+    const callbackUrl = held.url;
     expect(new URL(callbackUrl).searchParams.get("iss")).toBe(world.oauth.issuer);
 
     const tampered = new URL(callbackUrl);
     tampered.searchParams.set("iss", "https://evil.example");
     const tokenRequestsBefore = world.tokenResponses.length;
-    const refused = await fetchPage(tampered.href);
+    const refused = await deliverCallback(held, tampered.href);
     expect(refused.status).toBe(400);
     expect(refused.result).toBe("error");
     expect(world.tokenResponses).toHaveLength(tokenRequestsBefore);
@@ -124,7 +126,7 @@ describe("OAuth callback", () => {
     expect(await grantsOf("iss-user@example.test")).toEqual([]);
 
     // The untouched response cannot complete it afterwards.
-    const late = await fetchPage(callbackUrl);
+    const late = await deliverCallback(held);
     expect(late.status).toBe(400);
     expect((await getSession(world, created.session_id)).status).toBe("failed");
     expect(world.tokenResponses).toHaveLength(tokenRequestsBefore);
@@ -138,9 +140,10 @@ describe("OAuth callback", () => {
     };
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
     const created = await createSession(world, { allowed_providers: ["idp"] });
-    const callbackUrl = new URL(await callbackOf(created.connect_url, "idp", "no-iss-user"));
+    const held = await callbackOf(created.connect_url, "idp", "no-iss-user");
+    const callbackUrl = new URL(held.url);
     callbackUrl.searchParams.delete("iss");
-    const refused = await fetchPage(callbackUrl.href);
+    const refused = await deliverCallback(held, callbackUrl.href);
     expect(refused.status).toBe(400);
     expect(await getSession(world, created.session_id)).toMatchObject({
       status: "failed",
@@ -155,10 +158,10 @@ describe.each(["sqlite", "postgres"] as const)("races (%s)", (engine) => {
   it("(a) uses a callback delivered twice at once only once", async () => {
     const w = worldOf(engine);
     const created = await createSession(w, { allowed_providers: ["idp"] });
-    const callbackUrl = await callbackOf(created.connect_url, "idp", "twice-user", w);
+    const held = await callbackOf(created.connect_url, "idp", "twice-user", w);
     const tokenRequestsBefore = w.tokenResponses.length;
 
-    const pages = await Promise.all([fetchPage(callbackUrl), fetchPage(callbackUrl)]);
+    const pages = await Promise.all([deliverCallback(held), deliverCallback(held)]);
     expect(pages.map((page) => page.result).sort()).toEqual(["error", "success"]);
     expect(pages.map((page) => page.status).sort()).toEqual([200, 400]);
     // One code exchange: the provider never sees the code twice (which would revoke what it issued).
@@ -179,7 +182,7 @@ describe.each(["sqlite", "postgres"] as const)("races (%s)", (engine) => {
       callbackOf(first.connect_url, "idp", "racing-rita", w),
       callbackOf(second.connect_url, "idp", "racing-rita", w),
     ]);
-    const pages = await Promise.all([fetchPage(firstCallback), fetchPage(secondCallback)]);
+    const pages = await Promise.all([deliverCallback(firstCallback), deliverCallback(secondCallback)]);
     expect(pages.map((page) => page.result)).toEqual(["success", "success"]);
     const sessions = await Promise.all([getSession(w, first.session_id), getSession(w, second.session_id)]);
     expect(sessions.map((session) => session.status)).toEqual(["completed", "completed"]);

@@ -8,7 +8,14 @@ import {
   useSecurityWorlds,
   world,
 } from "./connect-security-world.js";
-import { callApi, createSession, fetchPage, getSession, type SessionBody } from "./support.js";
+import {
+  callApi,
+  createSession,
+  deliverCallback,
+  fetchPage,
+  getSession,
+  type SessionBody,
+} from "./support.js";
 
 /**
  * Connect security of sessions: the Connect page's forms, one result per session, reconnecting
@@ -97,9 +104,9 @@ describe("one session, one result", () => {
     const second = await callbackOf(created.connect_url, "octo", "two-tabs-b");
     const tokenRequestsBefore = world.tokenResponses.length;
 
-    expect((await fetchPage(first)).result).toBe("success");
+    expect((await deliverCallback(first)).result).toBe("success");
     const completed = await getSession(world, created.session_id);
-    const late = await fetchPage(second);
+    const late = await deliverCallback(second);
     expect(late.status).toBe(400);
     expect(late.result).toBe("error");
 
@@ -113,12 +120,12 @@ describe("one session, one result", () => {
 
   it("(k) a callback arriving after the session expired completes nothing", async () => {
     const created = await createSession(world, { allowed_providers: ["octo"] });
-    const callbackUrl = await callbackOf(created.connect_url, "octo", "too-late-user");
+    const held = await callbackOf(created.connect_url, "octo", "too-late-user");
     // The user took longer than the session's 10 minutes at the provider.
     world.vault.clock.advance(10 * 60 * 1000 + 1_000);
     const tokenRequestsBefore = world.tokenResponses.length;
 
-    const page = await fetchPage(callbackUrl);
+    const page = await deliverCallback(held);
     expect(page.status).toBe(400);
     expect(page.result).toBe("error");
     expect(world.tokenResponses).toHaveLength(tokenRequestsBefore);

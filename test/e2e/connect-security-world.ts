@@ -4,7 +4,13 @@ import { afterAll, beforeAll } from "vitest";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { type ConnectAction, type ConnectFlowResult, completeConnectFlow } from "../harness/connect-flow.js";
 import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
-import { driveToCallback, fetchPage, type SecurityWorld, startSecurityWorld } from "./support.js";
+import {
+  driveToCallback,
+  fetchPage,
+  type HeldCallback,
+  type SecurityWorld,
+  startSecurityWorld,
+} from "./support.js";
 
 /*
  * What the connect-security tests (`connect-security-*.test.ts`) share. They check the security
@@ -66,7 +72,7 @@ export async function callbackOf(
   provider: string,
   login: string,
   w: SecurityWorld = world,
-): Promise<string> {
+): Promise<HeldCallback> {
   const page = await newPage(browser);
   try {
     return await driveToCallback(page, connectUrl, { provider, login, baseUrl: w.baseUrl });
@@ -93,9 +99,9 @@ export async function allCredentials() {
 }
 
 /** The stored row of an OAuth `state` (kept as its SHA-256), if it is still there to be used. */
-export async function stateRows(callbackUrl: string) {
+export async function stateRows(callbackUrl: string, w: SecurityWorld = world) {
   const state = new URL(callbackUrl).searchParams.get("state") ?? "";
-  return world.vault.store.db
+  return w.vault.store.db
     .selectFrom("oauth_states")
     .selectAll()
     .where("state_hash", "=", createHash("sha256").update(state).digest("hex"))

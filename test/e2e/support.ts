@@ -146,9 +146,24 @@ export function recordCallbacks(page: Page, baseUrl: string): string[] {
 }
 
 /**
+ * A provider's redirect to the vault's callback, kept from the vault: its URL (code, state, iss),
+ * unused, and the `Cookie` header the browser that started the flow would send with it (the
+ * flow's binding cookie, F2).
+ */
+export interface HeldCallback {
+  url: string;
+  cookie: string;
+}
+
+/** Delivers a held callback (or `url`, a tampered copy of it) as its browser would: with its cookies. */
+export function deliverCallback(callback: HeldCallback, url: string = callback.url): Promise<FetchedPage> {
+  return fetchPage(url, { headers: { cookie: callback.cookie } });
+}
+
+/**
  * Opens the Connect page, picks `provider`, signs in and consents at the provider, but keeps the
- * provider's redirect to the vault's callback from reaching the vault: returns the callback URL it
- * carried (code, state, iss), unused.
+ * provider's redirect to the vault's callback from reaching the vault: returns it, see
+ * {@link HeldCallback}.
  *
  * The provider answers its consent form with redirects (form → /auth/<uid> → callback), and
  * Playwright's `page.route` does not see redirect hops (it routes only a navigation's first
@@ -159,10 +174,17 @@ export function recordCallbacks(page: Page, baseUrl: string): string[] {
 export async function driveToCallback(
   page: Page,
   connectUrl: string,
-  options: { provider: string; login: string; baseUrl: string; timeoutMs?: number },
-): Promise<string> {
+  options: {
+    provider: string;
+    login: string;
+    baseUrl: string;
+    timeoutMs?: number;
+    /** Where the provider sends the browser back; default the connect callbacks, `/v1/oauth/callback/`. */
+    callbackPath?: string;
+  },
+): Promise<HeldCallback> {
   const timeout = options.timeoutMs ?? 15_000;
-  const prefix = `${options.baseUrl}/v1/oauth/callback/`;
+  const prefix = `${options.baseUrl}${options.callbackPath ?? "/v1/oauth/callback/"}`;
   const cdp = await page.context().newCDPSession(page);
   let resolveCallback: (url: string) => void = () => {};
   const callback = new Promise<string>((resolve) => {
@@ -211,12 +233,14 @@ export async function driveToCallback(
   }
   const stopTimer = new AbortController();
   try {
-    return await Promise.race([
+    const url = await Promise.race([
       callback,
       sleep(timeout, undefined, { signal: stopTimer.signal }).then(() => {
         throw new Error(`the provider did not redirect to ${prefix}<provider>; stuck at ${page.url()}`);
       }),
     ]);
+    const cookies = await page.context().cookies(url);
+    return { url, cookie: cookies.map((cookie) => `${cookie.name}=${cookie.value}`).join("; ") };
   } finally {
     stopTimer.abort();
     await cdp.detach().catch(() => {});

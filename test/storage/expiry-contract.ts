@@ -44,6 +44,7 @@ export function expiryContract(engine: Engine, open: () => Promise<OpenedDatabas
       codeVerifier: "verifier",
       nonce: null,
       display: null,
+      browserBindingHash: null,
       createdAt: expiresAt - 600_000,
       expiresAt,
     });

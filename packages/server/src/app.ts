@@ -19,6 +19,7 @@ import { UserGrantResolver } from "./grants/user-grant-resolver.js";
 import { requireApiKey } from "./http/api-key-auth.js";
 import { answerClientError, answerFrameworkError, requireHostHeader } from "./http/client-errors.js";
 import { installErrorHandling } from "./http/error-handler.js";
+import { FlowCookies } from "./http/flow-cookie.js";
 import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
@@ -174,8 +175,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerGetHealthz(app);
   registerGetReadyz(app, store);
-  registerGetOAuthCallback(app, flow, config.publicUrl);
-  await registerConnectPages(app, { flow, sessions, store, publicUrl: config.publicUrl });
+  const flowCookies = new FlowCookies(config.publicUrl);
+  registerGetOAuthCallback(app, { flow, publicUrl: config.publicUrl, cookies: flowCookies });
+  await registerConnectPages(app, {
+    flow,
+    sessions,
+    store,
+    publicUrl: config.publicUrl,
+    cookies: flowCookies,
+    clock,
+  });
   await app.register(
     async (v1) => {
       requireApiKey(v1, apiKeys);

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import type { ConnectDisplayMode } from "@grantvault/protocol";
+import type { ConnectDisplayMode, ErrorCode } from "@grantvault/protocol";
 import * as oauth from "oauth4webapi";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
+import { VaultError } from "../errors.js";
 import type { CredentialStore } from "../grants/credential-store.js";
 import { saveConnectedGrant } from "../grants/save-connected-grant.js";
 import { SIGN_IN_CALLBACK_PATH, SIGN_IN_STATE_PROVIDER } from "../identity/sign-in-callback.js";
@@ -16,13 +17,33 @@ import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../storage/connect-sessions-repository.js";
 import { bindingOf, USER_TOKEN_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
+import { type BrowserBinding, bindingMatches, newBrowserBinding } from "./browser-binding.js";
 import type { ConnectSessionService } from "./connect-sessions.js";
 
-/** What the user sees at the end of the flow, and how the page was opened (`display`). */
+/**
+ * How many OAuth flows one session may have started and not finished (F12). Starting another
+ * forgets the oldest: a user who went back and pressed the button again is never refused, and one
+ * session token cannot fill the table.
+ */
+export const MAX_LIVE_FLOWS_PER_SESSION = 5;
+
+/**
+ * What the user sees at the end of the flow, and how the page was opened (`display`). `code` names
+ * an error of the registry whose status and heading the page takes (a refusal that is not the
+ * provider's answer). `stateUsed`: the flow's state was taken, so its browser binding can go.
+ */
 export type FlowOutcome = (
   | { kind: "success"; providerName: string; accountIdentifier: string; session: ConnectSessionRecord }
-  | { kind: "denied" | "error"; message: string; session: ConnectSessionRecord | null }
-) & { display: ConnectDisplayMode | null };
+  | { kind: "denied" | "error"; message: string; session: ConnectSessionRecord | null; code?: ErrorCode }
+) & { display: ConnectDisplayMode | null; stateUsed: boolean };
+
+/** A started flow: where to send the browser, and the binding it must keep until the callback. */
+export interface FlowStart {
+  authorizeUrl: string;
+  binding: BrowserBinding;
+  /** When the binding is of no more use (the session's expiry), epoch ms. */
+  expiresAt: number;
+}
 
 /** Which callback a provider's answer came to: a connect provider's, or the sign-in one. */
 export type CallbackTarget = { kind: "connect"; providerId: string } | { kind: "auth" };
@@ -68,35 +89,50 @@ export class ConnectFlow {
 
   /**
    * Starts OAuth for the session — with `providerId` for a connect session, with the app's identity
-   * provider for a sign-in session: a fresh single-use state, PKCE and nonce.
+   * provider for a sign-in session: a fresh single-use state, PKCE and nonce, bound to the browser
+   * that asked (the caller hands it `binding`). An identity provider that cannot be reached is
+   * `identity_unavailable`.
    */
   async begin(
     session: ConnectSessionRecord,
     providerId: string | null,
     display: ConnectDisplayMode | null = null,
-  ): Promise<string> {
+  ): Promise<FlowStart> {
     const target = await this.#target(session, providerId);
     const state = oauth.generateRandomState();
     const codeVerifier = target.provider.pkce ? oauth.generateRandomCodeVerifier() : null;
     const nonce = target.provider.kind === "oidc" ? oauth.generateRandomNonce() : null;
-    const url = await this.deps.oauth.authorizationUrl(target.provider, {
-      redirectUri: target.redirectUri,
-      state,
-      codeVerifier,
-      nonce,
-      scopes: target.scopes,
+    const authorizeUrl = await this.deps.oauth
+      .authorizationUrl(target.provider, {
+        redirectUri: target.redirectUri,
+        state,
+        codeVerifier,
+        nonce,
+        scopes: target.scopes,
+      })
+      .catch((error: unknown) => {
+        if (session.kind === "auth" && error instanceof ConnectFailure && error.unreachable) {
+          throw new VaultError("identity_unavailable", { cause: error });
+        }
+        throw error;
+      });
+    const binding = newBrowserBinding(state);
+    await this.deps.store.transaction(async (tx) => {
+      // Room for the new one among the session's newest (F12).
+      await tx.oauthStates.keepNewest(session.id, MAX_LIVE_FLOWS_PER_SESSION - 1);
+      await tx.oauthStates.insert({
+        stateHash: hashState(state),
+        sessionId: session.id,
+        providerId: target.stateProvider,
+        codeVerifier,
+        nonce,
+        display,
+        browserBindingHash: binding.hash,
+        createdAt: this.deps.clock.now(),
+        expiresAt: session.expiresAt,
+      });
     });
-    await this.deps.store.oauthStates.insert({
-      stateHash: hashState(state),
-      sessionId: session.id,
-      providerId: target.stateProvider,
-      codeVerifier,
-      nonce,
-      display,
-      createdAt: this.deps.clock.now(),
-      expiresAt: session.expiresAt,
-    });
-    return url;
+    return { authorizeUrl, binding, expiresAt: session.expiresAt };
   }
 
   /** The providers the session's page offers: the allowed ones, or the app's identity provider. */
@@ -151,16 +187,30 @@ export class ConnectFlow {
       message: `${failure.message} Nothing was connected.`,
       session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
       display,
+      stateUsed: false,
     };
   }
 
-  /** Handles a provider's answer at its callback. Never throws: every path ends on a page. */
-  async complete(callback: CallbackTarget, callbackUrl: URL): Promise<FlowOutcome> {
+  /**
+   * Handles a provider's answer at its callback. `browserSecret` is the binding the callback's
+   * browser holds for this state (its cookie), if any: a state is used only with the secret of
+   * the browser that started it (F2). Never throws: every path ends on a page.
+   */
+  async complete(
+    callback: CallbackTarget,
+    callbackUrl: URL,
+    browserSecret: string | undefined,
+  ): Promise<FlowOutcome> {
     const stateProvider = callback.kind === "auth" ? SIGN_IN_STATE_PROVIDER : callback.providerId;
     const stateParam = callbackUrl.searchParams.get("state");
-    const state = stateParam
-      ? await this.deps.store.oauthStates.consume(hashState(stateParam), stateProvider)
-      : null;
+    const stateHash = stateParam ? hashState(stateParam) : null;
+    const found = stateHash ? await this.deps.store.oauthStates.find(stateHash, stateProvider) : null;
+    if (found && !bindingMatches(browserSecret, found.browserBindingHash)) {
+      return this.#refuseOtherBrowser(found.sessionId, stateProvider, browserSecret !== undefined);
+    }
+    // Taken only now, with the binding checked: of concurrent callbacks one gets it.
+    const state =
+      found && stateHash ? await this.deps.store.oauthStates.consume(stateHash, stateProvider) : null;
     const session = state ? await this.deps.store.connectSessions.getById(state.sessionId) : null;
     if (!state || !session) {
       // Unknown, replayed, or meant for another provider's callback: nothing to complete.
@@ -173,6 +223,7 @@ export class ConnectFlow {
         message: "This sign-in link is not valid or was already used. Start again from your app.",
         session: null,
         display: null,
+        stateUsed: state !== null,
       };
     }
     const display = (state.display as ConnectDisplayMode | null) ?? null;
@@ -182,6 +233,7 @@ export class ConnectFlow {
         message: "This connection request has expired or was already completed. Start again from your app.",
         session,
         display,
+        stateUsed: true,
       };
     }
 
@@ -204,6 +256,7 @@ export class ConnectFlow {
           message: "This connection request expired before it could be completed.",
           session,
           display,
+          stateUsed: true,
         };
       }
       return {
@@ -212,6 +265,7 @@ export class ConnectFlow {
         accountIdentifier: exchange.accountIdentifier,
         session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
         display,
+        stateUsed: true,
       };
     } catch (error) {
       const failure =
@@ -219,13 +273,58 @@ export class ConnectFlow {
           ? error
           : new ConnectFailure("provider_error", "Something went wrong while connecting.", String(error));
       await this.#end(session, failure);
+      // The app's identity provider is down: sign-in is unavailable (503), not refused.
+      const identityDown = session.kind === "auth" && failure.unreachable;
       return {
         kind: failure.code === "access_denied" ? "denied" : "error",
-        message: failure.message,
+        message: identityDown
+          ? `${failure.message} Sign-in is unavailable for now; try again shortly from your app.`
+          : failure.message,
         session: (await this.deps.store.connectSessions.getById(session.id)) ?? session,
         display,
+        stateUsed: true,
+        ...(identityDown ? { code: "identity_unavailable" as const } : {}),
       };
     }
+  }
+
+  /**
+   * A callback for a live state from a browser without its binding (F2): someone sent the
+   * provider's authorize URL of their own flow to another person. Nothing is completed and the
+   * state stays, so the browser that started the flow can still finish it; the attempt is audited.
+   */
+  async #refuseOtherBrowser(
+    sessionId: string,
+    stateProvider: string,
+    hadCookie: boolean,
+  ): Promise<FlowOutcome> {
+    const session = await this.deps.store.connectSessions.getById(sessionId);
+    this.deps.logger.warn(
+      { sessionId, callback: stateProvider, cookie: hadCookie ? "different" : "missing" },
+      "OAuth callback from a browser that did not start the flow refused",
+    );
+    if (session) {
+      await this.#record(session, {
+        type: "session.browser_mismatch",
+        outcome: "refused",
+        providerId: session.kind === "auth" ? null : stateProvider,
+        reason: "The callback came from a browser that did not start the flow.",
+        details: { session_id: session.id, kind: session.kind, cookie: hadCookie ? "different" : "missing" },
+      });
+    }
+    const what = session?.kind === "auth" ? "sign-in" : "connection";
+    return {
+      kind: "error",
+      code: "flow_browser_mismatch",
+      message:
+        `This ${what} was started in another browser, so it cannot be finished here and nothing was ` +
+        `${session?.kind === "auth" ? "signed in" : "connected"}. If you did not start it, close this page. ` +
+        "Otherwise start again from your app, in this browser.",
+      // No redirect to the session's app and no report to its widget: this browser is not its user's.
+      session: null,
+      display: null,
+      stateUsed: false,
+    };
   }
 
   /** A sign-in ends with the user's claims and their ID token, sealed, for the app to collect. */

@@ -1,4 +1,6 @@
 import {
+  ERROR_CODES,
+  type ErrorCode,
   RETURN_URL_PARAMS,
   type ReturnUrlStatus,
   WIDGET_MESSAGE_TYPE,
@@ -17,6 +19,7 @@ import { sendPage } from "./pages/send-page.js";
  */
 export function replyWithOutcome(reply: FastifyReply, outcome: FlowOutcome): FastifyReply {
   const session = outcome.session;
+  const code = outcome.kind === "success" ? undefined : outcome.code;
   const status: ReturnUrlStatus = outcome.kind;
   if (outcome.display !== "popup" && session?.returnUrl) {
     const target = new URL(session.returnUrl);
@@ -37,7 +40,7 @@ export function replyWithOutcome(reply: FastifyReply, outcome: FlowOutcome): Fas
         ] as const)
       : outcome.kind === "denied"
         ? (["denied", "Access was not granted", outcome.message] as const)
-        : (["error", "The connection failed", outcome.message] as const);
+        : (["error", (code && CODE_HEADINGS[code]) ?? "The connection failed", outcome.message] as const);
   const popupMessage =
     outcome.display === "popup" && session?.allowedOrigin && session.kind === "connect"
       ? {
@@ -60,7 +63,13 @@ export function replyWithOutcome(reply: FastifyReply, outcome: FlowOutcome): Fas
       : undefined;
   return sendPage(
     reply,
-    outcome.kind === "error" ? 400 : 200,
-    resultPage(kind, heading, message, popupMessage),
+    code ? ERROR_CODES[code].status : outcome.kind === "error" ? 400 : 200,
+    resultPage(kind, heading, message, { report: popupMessage, errorCode: code }),
   );
 }
+
+/** Headings of the refusals that are the vault's, not the provider's answer. */
+const CODE_HEADINGS: Partial<Record<ErrorCode, string>> = {
+  flow_browser_mismatch: "Started in another browser",
+  identity_unavailable: "Sign-in is unavailable",
+};

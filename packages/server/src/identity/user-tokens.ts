@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { createRemoteJWKSet, customFetch, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { OAuthClient } from "../oauth/oauth-client.js";
@@ -39,15 +39,26 @@ export class UserTokens {
     return identity;
   }
 
-  /** The verified claims of `token` for `appId`, or null when it is not valid for the app. */
+  /**
+   * The verified claims of `token` for `appId`, or null when it is not valid for the app.
+   * `identity_unavailable` when the identity provider's discovery or keys cannot be fetched: a
+   * token is not called invalid because its issuer is down.
+   */
   async verify(appId: string, token: string): Promise<(JWTPayload & { sub: string }) | null> {
     const identity = await this.identityOf(appId);
-    const server = await this.deps.oauth.authorizationServer(identity.provider);
+    const server = await this.deps.oauth.authorizationServer(identity.provider).catch((error: unknown) => {
+      throw new VaultError("identity_unavailable", { cause: error });
+    });
     if (!server.jwks_uri) throw new VaultError("identity_not_configured");
     let keySet = this.#keySets.get(server.jwks_uri);
     if (!keySet) {
       keySet = createRemoteJWKSet(new URL(server.jwks_uri), {
         cooldownDuration: this.deps.keySetCooldownMs ?? 30_000,
+        // A fetch that fails is told apart from a verdict on the token (see keySetUnreachable).
+        [customFetch]: (url, init) =>
+          fetch(url, init).catch((error: unknown) => {
+            throw new KeySetUnreachable(error);
+          }),
       });
       this.#keySets.set(server.jwks_uri, keySet);
     }
@@ -62,7 +73,8 @@ export class UserTokens {
       return typeof payload.sub === "string" && payload.sub !== ""
         ? (payload as JWTPayload & { sub: string })
         : null;
-    } catch {
+    } catch (error) {
+      if (keySetUnreachable(error)) throw new VaultError("identity_unavailable", { cause: error });
       return null;
     }
   }
@@ -73,4 +85,22 @@ export class UserTokens {
     if (!claims) throw new VaultError("invalid_user_token");
     return claims.sub;
   }
+}
+
+/** The identity provider's key set could not be fetched (network error). */
+class KeySetUnreachable extends Error {
+  constructor(cause: unknown) {
+    super("the identity provider's key set could not be fetched", { cause });
+  }
+}
+
+/**
+ * Whether jose failed to fetch the key set (network error, timeout, a non-200 or non-JSON answer)
+ * rather than judging the token. Every verdict on a token is a JOSEError with a specific code; the
+ * only generic ones come from fetching the key set.
+ */
+function keySetUnreachable(error: unknown): boolean {
+  if (error instanceof KeySetUnreachable) return true;
+  if (!(error instanceof joseErrors.JOSEError)) return false;
+  return error.code === "ERR_JWKS_TIMEOUT" || error.code === "ERR_JOSE_GENERIC";
 }

@@ -14,13 +14,21 @@ export type ConnectFailureCode =
   | "invalid_callback";
 
 export class ConnectFailure extends Error {
+  /**
+   * The provider could not be reached (network error, timeout, 5xx), as opposed to answering no:
+   * an identity provider that is down makes sign-in unavailable (503), not misconfigured.
+   */
+  readonly unreachable: boolean;
+
   constructor(
     readonly code: ConnectFailureCode,
     message: string,
     readonly detail?: string,
+    options: { unreachable?: boolean } = {},
   ) {
     super(message);
     this.name = "ConnectFailure";
+    this.unreachable = options.unreachable ?? false;
   }
 
   /** A denial ends the session as `denied`; everything else as `failed`. */

@@ -57,11 +57,14 @@ export class OAuthClient {
     if (cached) return cached;
     const issuer = new URL(endpoints.discoverFrom);
     const discovery = (async () => {
+      let unreachable = true;
       try {
         const response = await oauth.discoveryRequest(issuer, {
           algorithm: "oidc",
           ...this.#options(provider),
         });
+        // Up and answering 4xx, or a 200 with an unusable document: a configuration problem.
+        unreachable = response.status >= 500;
         return await oauth.processDiscoveryResponse(issuer, response);
       } catch (error) {
         this.#discovered.delete(provider.id);
@@ -69,6 +72,7 @@ export class OAuthClient {
           "provider_config",
           `${provider.displayName} could not be reached or its OpenID configuration is invalid.`,
           String(error),
+          { unreachable },
         );
       }
     })();

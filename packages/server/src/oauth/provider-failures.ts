@@ -72,6 +72,11 @@ export function classifyTokenError(provider: ResolvedProvider, error: unknown): 
   }
   if (error instanceof oauth.ResponseBodyError) {
     const detail = `${error.error}: ${error.error_description ?? ""} (HTTP ${error.status})`;
+    if (error.status >= 500) {
+      return new ConnectFailure("provider_error", `${provider.displayName} is unavailable.`, detail, {
+        unreachable: true,
+      });
+    }
     if (CONFIG_ERRORS.has(error.error)) {
       return new ConnectFailure(
         "provider_config",
@@ -86,11 +91,19 @@ export function classifyTokenError(provider: ResolvedProvider, error: unknown): 
     );
   }
   const name = (error as Error | null)?.name;
-  if (name === "TimeoutError" || name === "TypeError" || name === "AbortError") {
+  const cause = (error as Error | null)?.cause;
+  if (
+    name === "TimeoutError" ||
+    name === "TypeError" ||
+    name === "AbortError" ||
+    // oauth4webapi's answer to a non-JSON 5xx (a proxy's "502 Bad Gateway" page).
+    (cause instanceof Response && cause.status >= 500)
+  ) {
     return new ConnectFailure(
       "provider_error",
       `${provider.displayName} could not be reached.`,
       String(error),
+      { unreachable: true },
     );
   }
   return new ConnectFailure(

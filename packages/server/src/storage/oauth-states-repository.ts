@@ -1,5 +1,5 @@
-import type { Kysely } from "kysely";
-import type { Database } from "./schema.js";
+import type { Kysely, Selectable } from "kysely";
+import type { Database, OAuthStatesTable } from "./schema.js";
 
 export interface OAuthStateRecord {
   stateHash: string;
@@ -9,6 +9,8 @@ export interface OAuthStateRecord {
   nonce: string | null;
   /** How the Connect page was opened (`popup`, `redirect`), or null. */
   display: string | null;
+  /** SHA-256 of the browser binding cookie (F2); null for states stored before it existed. */
+  browserBindingHash: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -26,10 +28,25 @@ export class OAuthStatesRepository {
         code_verifier: state.codeVerifier,
         nonce: state.nonce,
         display: state.display,
+        browser_binding_hash: state.browserBindingHash,
         created_at: state.createdAt,
         expires_at: state.expiresAt,
       })
       .execute();
+  }
+
+  /**
+   * The state for `providerId`, left in place: the callback checks the browser binding before it
+   * takes the state, so a callback from the wrong browser cannot burn the right browser's flow.
+   */
+  async find(stateHash: string, providerId: string): Promise<OAuthStateRecord | null> {
+    const row = await this.db
+      .selectFrom("oauth_states")
+      .selectAll()
+      .where("state_hash", "=", stateHash)
+      .where("provider_id", "=", providerId)
+      .executeTakeFirst();
+    return row ? recordOf(row) : null;
   }
 
   /**
@@ -44,18 +61,28 @@ export class OAuthStatesRepository {
       .where("provider_id", "=", providerId)
       .returningAll()
       .executeTakeFirst();
-    return row
-      ? {
-          stateHash: row.state_hash,
-          sessionId: row.session_id,
-          providerId: row.provider_id,
-          codeVerifier: row.code_verifier,
-          nonce: row.nonce,
-          display: row.display,
-          createdAt: row.created_at,
-          expiresAt: row.expires_at,
-        }
-      : null;
+    return row ? recordOf(row) : null;
+  }
+
+  /**
+   * Keeps only the `keep` newest states of a session and deletes the rest (F12: one session token
+   * cannot fill the table through the Connect page's start). `keep` ≥ 1. Returns how many were deleted.
+   */
+  async keepNewest(sessionId: string, keep: number): Promise<number> {
+    const newest = this.db
+      .selectFrom("oauth_states")
+      .select("state_hash")
+      .where("session_id", "=", sessionId)
+      .orderBy("created_at", "desc")
+      .orderBy("state_hash", "desc")
+      .limit(keep);
+    const result = await this.db
+      .deleteFrom("oauth_states")
+      .where("session_id", "=", sessionId)
+      // A subquery of the same table in NOT IN: SQLite and PostgreSQL allow it (MySQL would not).
+      .where("state_hash", "not in", newest)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   /** Removes states past their expiry; returns how many. */
@@ -63,4 +90,18 @@ export class OAuthStatesRepository {
     const result = await this.db.deleteFrom("oauth_states").where("expires_at", "<=", now).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+function recordOf(row: Selectable<OAuthStatesTable>): OAuthStateRecord {
+  return {
+    stateHash: row.state_hash,
+    sessionId: row.session_id,
+    providerId: row.provider_id,
+    codeVerifier: row.code_verifier,
+    nonce: row.nonce,
+    display: row.display,
+    browserBindingHash: row.browser_binding_hash,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
 }

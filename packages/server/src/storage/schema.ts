@@ -170,6 +170,11 @@ export interface OAuthStatesTable {
   nonce: string | null;
   /** How the Connect page was opened (`popup`, `redirect`), or null for a plain tab. */
   display: string | null;
+  /**
+   * SHA-256 of the cookie set in the browser that started the flow (F2); the callback must carry
+   * it. Null only for states stored before migration 0009 (refused at the callback).
+   */
+  browser_binding_hash: string | null;
   created_at: number;
   expires_at: number;
 }

@@ -12,19 +12,22 @@ export interface PopupReport {
 
 /**
  * The page the user lands on at the end: what happened and what to do now. In a popup opened by
- * the widget, it also reports the result to the opener and closes itself.
+ * the widget, it also reports the result to the opener and closes itself. `options.errorCode` (a
+ * code of the error registry) is carried as `data-error-code`, for scripts and tests.
  */
 export function resultPage(
   kind: ResultKind,
   heading: string,
   message: string,
-  report?: PopupReport,
+  options: { report?: PopupReport | undefined; errorCode?: string | undefined } = {},
 ): RenderedPage {
+  const { report, errorCode } = options;
   const icon =
     kind === "success"
       ? `<div class="status ok" aria-hidden="true">✓</div>`
       : `<div class="status bad" aria-hidden="true">✕</div>`;
-  const body = `<main data-result="${kind}" role="${kind === "success" ? "status" : "alert"}">
+  const codeAttribute = errorCode ? ` data-error-code="${escapeHtml(errorCode)}"` : "";
+  const body = `<main data-result="${kind}"${codeAttribute} role="${kind === "success" ? "status" : "alert"}">
   ${icon}
   <h1>${escapeHtml(heading)}</h1>
   <p>${escapeHtml(message)}</p>

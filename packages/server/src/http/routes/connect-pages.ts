@@ -1,11 +1,14 @@
 import { parse as parseQueryString } from "node:querystring";
 import { CONNECT_DISPLAY_MODES, type ConnectDisplayMode } from "@grantvault/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Clock } from "../../clock.js";
 import type { ConnectFlow, UnusableSession } from "../../connect/connect-flow.js";
 import type { ConnectSessionService } from "../../connect/connect-sessions.js";
+import { VaultError } from "../../errors.js";
 import { ConnectFailure } from "../../oauth/connect-failure.js";
 import type { ConnectSessionRecord } from "../../storage/connect-sessions-repository.js";
 import type { Store } from "../../storage/store.js";
+import type { FlowCookies } from "../flow-cookie.js";
 import { replyWithOutcome } from "../flow-outcome-reply.js";
 import { connectPage } from "../pages/connect-page.js";
 import { resultPage } from "../pages/result-page.js";
@@ -36,11 +39,19 @@ const UNUSABLE: Record<UnusableSession, { status: number; heading: string; messa
 
 /**
  * The hosted Connect page (`/connect/<session token>`): the provider picker, and the two form
- * posts it makes — start OAuth with a provider, or cancel.
+ * posts it makes — start OAuth with a provider (binding the flow to this browser with a cookie,
+ * F2), or cancel.
  */
 export async function registerConnectPages(
   app: FastifyInstance,
-  deps: { flow: ConnectFlow; sessions: ConnectSessionService; store: Store; publicUrl: string },
+  deps: {
+    flow: ConnectFlow;
+    sessions: ConnectSessionService;
+    store: Store;
+    publicUrl: string;
+    cookies: FlowCookies;
+    clock: Clock;
+  },
 ): Promise<void> {
   await app.register(async (pages) => {
     // HTML forms post urlencoded bodies; only these routes accept them.
@@ -98,16 +109,25 @@ export async function registerConnectPages(
         try {
           if (session.kind === "connect" && typeof provider !== "string")
             throw new ConnectFailure("provider_config", "Choose a service to connect.");
-          const url = await deps.flow.begin(
+          const started = await deps.flow.begin(
             session,
             typeof provider === "string" ? provider : null,
             displayOf(request.body?.display),
           );
-          return reply.redirect(url, 303);
+          deps.cookies.set(reply, started.binding, started.expiresAt, deps.clock.now());
+          return reply.redirect(started.authorizeUrl, 303);
         } catch (error) {
+          request.log.warn({ err: error }, "could not start OAuth");
+          if (error instanceof VaultError) {
+            // identity_unavailable: the app's identity provider is down (503, never a 500).
+            return sendPage(
+              reply,
+              error.status,
+              resultPage("error", "Sign-in is unavailable", error.message, { errorCode: error.code }),
+            );
+          }
           const message =
             error instanceof ConnectFailure ? error.message : "The connection could not be started.";
-          request.log.warn({ err: error }, "could not start OAuth");
           return sendPage(reply, 400, resultPage("error", "Could not start the connection", message));
         }
       },

@@ -7,6 +7,7 @@ import { webAndIdentity } from "./0005-web-and-identity.js";
 import { auditChainKey } from "./0006-audit-chain-key.js";
 import { apiKeyScopes } from "./0007-api-key-scopes.js";
 import { grantAccountSubject } from "./0008-grant-account-subject.js";
+import { flowBrowserBinding } from "./0009-flow-browser-binding.js";
 import { refreshLeases } from "./0010-refresh-leases.js";
 import { auditMac } from "./0011-audit-mac.js";
 import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0006-audit-chain-key": auditChainKey,
   "0007-api-key-scopes": apiKeyScopes,
   "0008-grant-account-subject": grantAccountSubject,
+  "0009-flow-browser-binding": flowBrowserBinding,
   "0010-refresh-leases": refreshLeases,
   "0011-audit-mac": auditMac,
   "0012-user-grants-need-user-token": userGrantsNeedUserToken,
