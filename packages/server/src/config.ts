@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { isLoopbackHost } from "./net.js";
 import { isPostgresUrl } from "./storage/database.js";
 
 /**
@@ -189,6 +190,13 @@ export function loadConfig(
       problems.push(`${origin[key] ?? key}: ${issue.message}`);
     }
   }
+  // The demo provider signs in anyone by name: reachable from the network, it would hand out
+  // sign-ins and demo grants to whoever asks (F20e).
+  if (parsed.success && parsed.data.demo && !isLoopbackListenHost(parsed.data.host)) {
+    problems.push(
+      `${origin.demo ?? "--demo"}: the demo provider lets anyone sign in, so it runs only on a loopback host; ${origin.host ?? "--host"} is ${parsed.data.host} (use 127.0.0.1, ::1 or localhost)`,
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const values = parsed.data;
@@ -205,6 +213,10 @@ export function loadConfig(
     providersFile: values.providersFile === undefined ? undefined : resolve(cwd, values.providersFile),
     demo: values.demo,
   };
+}
+
+function isLoopbackListenHost(host: string): boolean {
+  return isLoopbackHost(host) || host === "::1";
 }
 
 function defaultPublicUrl(host: string, port: number): string {
