@@ -119,6 +119,20 @@ describe("operator hardening", () => {
     expect(log).not.toContain(secret.slice(9));
   });
 
+  it("F19: refuses an identity provider configured by app name, naming the id to use", async () => {
+    const created = await runServerCli(["apps", "create", "--name", "billing", "--json"], { cwd });
+    const { app_id: appId } = JSON.parse(created.stdout) as { app_id: string };
+    const identity = { issuer: "https://sso.example.com", clientId: "c", clientSecret: "s" };
+    await writeFile(
+      join(cwd, "providers.json"),
+      JSON.stringify({ providers: [], identity: [{ app: "billing", ...identity }] }),
+      { mode: 0o600 },
+    );
+    const refused = await runServerCli(["serve", "--port", "0", "--providers", "providers.json"], { cwd });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`identity[0].app: "billing" is an app name; use the app id: "${appId}"`);
+  });
+
   it("F20f: CLI tables do not pass terminal escapes through", async () => {
     const dataDir = join(cwd, "data");
     const env = { GRANTVAULT_DATA_DIR: dataDir };

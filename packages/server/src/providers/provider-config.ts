@@ -92,7 +92,7 @@ export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Prov
 
 /**
  * An app's identity provider (OIDC), for `authenticate()` and user tokens. In the providers file
- * under `"identity"`; `app` is the app's id or name.
+ * under `"identity"`; `app` is the app's id (a name is refused at start, see identityAppProblems).
  */
 export const IdentityProviderConfig = z
   .object({
