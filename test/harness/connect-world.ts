@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { newId } from "../../packages/server/src/ids.js";
 import type {
   IdentityProviderConfig,
   ProviderConfig,
@@ -134,8 +135,10 @@ export async function startConnectWorld(
       clientSecret: "not-the-registered-secret",
     },
   ];
+  // Identity providers are configured by app id (F19): the world's app id is chosen up front.
+  const appId = newId("app");
   const identity: IdentityProviderConfig = {
-    app: APP_NAME,
+    app: appId,
     issuer: oauth.issuer,
     clientId: identityClient.client_id,
     clientSecret: identityClient.client_secret,
@@ -151,13 +154,14 @@ export async function startConnectWorld(
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   await vault.app.listen({ host: "127.0.0.1", port });
-  const { app, apiKey } = await vault.apiKeys.createApp(APP_NAME);
+  await vault.store.apps.insert({ id: appId, name: APP_NAME, createdAt: vault.clock.now() });
+  const apiKey = await vault.apiKeys.createKey(appId, null);
   const peers: TestVault[] = [];
   return {
     vault,
     baseUrl,
     apiKey: apiKey.plaintext,
-    appId: app.id,
+    appId,
     oauth,
     api,
     providers,

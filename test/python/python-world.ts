@@ -43,8 +43,7 @@ export interface PythonWorld {
   stop(): Promise<void>;
 }
 
-const API_KEY = /export GRANTVAULT_API_KEY=(gv_live_\S+)/;
-/** The app the first embedded start creates; its identity provider is configured by this name. */
+/** The app the world creates before the server starts; its identity provider is configured by its id. */
 const APP_NAME = "default";
 
 export async function startPythonWorld(options: { accessTokenTtlSeconds: number }): Promise<PythonWorld> {
@@ -70,6 +69,20 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
   });
   const api = await startResourceApi({ oauth });
+  // Identity providers are configured by app id (F19): create the app before writing the file.
+  const dataDir = join(dir, "data");
+  const created = await runServerCli(
+    ["apps", "create", "--name", APP_NAME, "--json", "--data-dir", dataDir],
+    {
+      cwd: dir,
+      env: { GRANTVAULT_LOG_LEVEL: "warn" },
+    },
+  );
+  if (created.code !== 0) throw new Error(`apps create failed (${created.code}): ${created.stderr}`);
+  const { app_id: appId, api_key: apiKey } = JSON.parse(created.stdout) as {
+    app_id: string;
+    api_key: string;
+  };
   const providersFile = join(dir, "providers.json");
   await writeFile(
     providersFile,
@@ -77,7 +90,7 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
       providers: harnessProviders({ oauth, api, idp, octo }),
       identity: [
         {
-          app: APP_NAME,
+          app: appId,
           issuer: oauth.issuer,
           clientId: identityClient.client_id,
           clientSecret: identityClient.client_secret,
@@ -92,7 +105,7 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
     server = await startServerProcess({
       cwd: dir,
       // A later --port wins over the harness's --port 0: the redirect URIs need the port first.
-      args: ["--port", String(port), "--providers", providersFile, "--data-dir", join(dir, "data")],
+      args: ["--port", String(port), "--providers", providersFile, "--data-dir", dataDir],
       env: { GRANTVAULT_LOG_LEVEL: "warn" },
     });
   } catch (error) {
@@ -102,8 +115,6 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
   }
   const allowedOrigin = new URL(api.baseUrl).origin;
   try {
-    const apiKey = API_KEY.exec(server.stdout())?.[1];
-    if (!apiKey) throw new Error("the server printed no API key on its first start");
     const allowed = await runServerCli(
       ["apps", "allow-origin", APP_NAME, allowedOrigin, "--data-dir", join(dir, "data")],
       { cwd: dir, env: { GRANTVAULT_LOG_LEVEL: "warn" } },

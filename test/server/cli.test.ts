@@ -7,6 +7,7 @@ import { hashOf } from "../../packages/server/src/audit/chain-link.js";
 import { main } from "../../packages/server/src/cli/main.js";
 import { systemClock } from "../../packages/server/src/clock.js";
 import { loadConfig } from "../../packages/server/src/config.js";
+import { beginFileRotation } from "../../packages/server/src/crypto/key-file-rotation.js";
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { createLogger } from "../../packages/server/src/logger.js";
 import { openRuntime } from "../../packages/server/src/runtime.js";
@@ -204,6 +205,64 @@ describe("grantvault-server keys rotate (key file)", () => {
     const reader = new CredentialStore(after.store, after.keys, systemClock);
     for (const [grantId, token] of secrets) expect((await reader.load(grantId))?.accessToken).toBe(token);
     await after.close();
+  });
+
+  it("rotates twice on a vault with past connect sessions, and a retried rotation adds no key (key rotation crash)", async () => {
+    const runtime = await openRuntime(loadConfig(env), createLogger("silent"));
+    const firstKeyId = runtime.keyring.primaryId;
+    await runtime.store.apps.insert({ id: "app_cs", name: "cs", createdAt: Date.now() });
+    // A connect session never holds a user token: its sealed column is NULL.
+    await runtime.store.connectSessions.insert(
+      {
+        id: "cs_1",
+        appId: "app_cs",
+        confirmationCode: "ABCD-EFGH",
+        status: "pending",
+        allowedProviders: ["github"],
+        grantPolicy: null,
+        results: null,
+        userInfo: null,
+        error: null,
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+        updatedAt: Date.now(),
+        kind: "connect",
+        allowedOrigin: null,
+        returnUrl: null,
+        requiredScopes: null,
+        metadata: null,
+        userSubject: null,
+      },
+      randomBytes(32).toString("hex"),
+    );
+    await runtime.close();
+
+    const status = await runJson("keys", "status");
+    expect(status.secrets_by_key).toStrictEqual({});
+    const first = await runJson("keys", "rotate");
+    expect(first).toMatchObject({ reencrypted: 0, resumed_key_id: null, droppable_key_ids: [firstKeyId] });
+    const second = await runJson("keys", "rotate");
+    expect(second.added_key_id).not.toBe(first.added_key_id);
+    expect((await runJson("keys", "status")).key_ids).toStrictEqual([
+      second.added_key_id,
+      first.added_key_id,
+      firstKeyId,
+    ]);
+    expect((await runJson("keys", "drop", firstKeyId)).dropped_key_id).toBe(firstKeyId);
+
+    // A run that died after adding its key (as the crash above did) is finished, not repeated.
+    const keyFile = join(dataDir, "master.key");
+    const interrupted = await beginFileRotation(keyFile);
+    const retried = await runJson("keys", "rotate");
+    expect(retried).toMatchObject({ added_key_id: null, resumed_key_id: interrupted.primaryId });
+    const again = await runJson("keys", "rotate");
+    expect(again.added_key_id).not.toBeNull();
+    expect((await runJson("keys", "status")).key_ids).toStrictEqual([
+      again.added_key_id,
+      interrupted.primaryId,
+      second.added_key_id,
+      first.added_key_id,
+    ]);
   });
 
   it("generates key entries for GRANTVAULT_MASTER_KEY", async () => {

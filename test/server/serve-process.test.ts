@@ -95,6 +95,7 @@ describe("the providers file", () => {
           { id: "corp", type: "oidc", issuer: "http://sso.example.com", clientId: "x", clientSecret: "y" },
         ],
       }),
+      { mode: 0o600 },
     );
     const result = await runServerCli(["serve", "--providers", "providers.json"], { cwd });
     expect(result.code).toBe(2);
@@ -110,6 +111,7 @@ describe("the providers file", () => {
         { id: "github", catalog: "github", clientId: "Iv1.abc", clientSecret: "s3cret-value" },
         { id: "google", catalog: "google", clientId: "123.apps", clientSecret: "other-secret" },
       ]),
+      { mode: 0o600 },
     );
     const server = await startServerProcess({
       cwd,

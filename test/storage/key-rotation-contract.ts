@@ -4,12 +4,14 @@ import { countSealedByKey, reencryptAll } from "../../packages/server/src/crypto
 import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
 import { newId } from "../../packages/server/src/ids.js";
 import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
+import { bindingOf, USER_TOKEN_FIELD } from "../../packages/server/src/storage/sealed-fields.js";
 import type { Store } from "../../packages/server/src/storage/store.js";
 import {
   type Engine,
   FakeClock,
   freshStoreRunner,
   grantRecord,
+  hex,
   holder,
   masterKey,
   type OpenedDatabase,
@@ -199,6 +201,58 @@ export function keyRotationContract(engine: Engine, open: () => Promise<OpenedDa
           expect(report).toEqual({ primaryKeyId: "k2", reencrypted: 5, unreadable: [] });
           expect(await countSealedByKey(fresh)).toEqual({ k2: 5 });
           saved.set(raced, newer);
+          await expectAllReadable(new CredentialStore(fresh, holder(k2), clock), saved);
+        });
+      });
+
+      it("counts and re-encrypts past connect sessions that hold no user token (key rotation crash)", async () => {
+        await withFreshStore(async (fresh) => {
+          const k1 = masterKey("k1");
+          const k2 = masterKey("k2");
+          const saved = await seedCredentials(fresh, new CredentialStore(fresh, holder(k1), clock), 2);
+          const appId = await newApp(fresh, "sessions");
+          const session = (id: string, kind: "connect" | "auth") => ({
+            id,
+            appId,
+            confirmationCode: "ABCD-EFGH",
+            status: "pending" as const,
+            allowedProviders: ["github"],
+            grantPolicy: null,
+            results: null,
+            userInfo: null,
+            error: null,
+            createdAt: T0,
+            expiresAt: T0 + 600_000,
+            updatedAt: T0,
+            kind,
+            allowedOrigin: null,
+            returnUrl: null,
+            requiredScopes: null,
+            metadata: null,
+            userSubject: null,
+          });
+          // A connect session never gets a user token: its sealed column stays NULL.
+          await fresh.connectSessions.insert(session(`cs_${hex(12)}`, "connect"), hex(32));
+          // A completed sign-in holds a sealed ID token.
+          const signInId = `cs_${hex(12)}`;
+          await fresh.connectSessions.insert(session(signInId, "auth"), hex(32));
+          const sealedIdToken = new Keyring([k1]).seal("id-token", bindingOf(USER_TOKEN_FIELD, signInId));
+          await fresh.connectSessions.finish(
+            signInId,
+            { status: "completed", userInfo: { sub: "u1" }, sealedUserToken: sealedIdToken },
+            T0,
+          );
+
+          expect(await countSealedByKey(fresh)).toEqual({ k1: 3 });
+          const ring = new Keyring([k2, k1]);
+          expect(await reencryptAll(fresh, ring)).toEqual({
+            primaryKeyId: "k2",
+            reencrypted: 3,
+            unreadable: [],
+          });
+          expect(await countSealedByKey(fresh)).toEqual({ k2: 3 });
+          const moved = (await fresh.connectSessions.sealedUserToken(appId, signInId)) ?? "";
+          expect(new Keyring([k2]).open(moved, bindingOf(USER_TOKEN_FIELD, signInId))).toBe("id-token");
           await expectAllReadable(new CredentialStore(fresh, holder(k2), clock), saved);
         });
       });

@@ -104,6 +104,18 @@ describe("loadConfig", () => {
     );
   });
 
+  it("F20e: allows --demo only with a loopback --host", () => {
+    for (const host of ["127.0.0.1", "127.0.0.2", "::1", "localhost"]) {
+      expect(loadConfig({}, { demo: "true", host }, "/srv").demo).toBe(true);
+    }
+    for (const host of ["0.0.0.0", "::", "192.0.2.1", "vault.example.com"]) {
+      expect(() => loadConfig({ GRANTVAULT_DEMO: "1" }, { host }, "/srv")).toThrow(
+        `GRANTVAULT_DEMO: the demo provider lets anyone sign in, so it runs only on a loopback host; --host is ${host}`,
+      );
+    }
+    expect(loadConfig({ GRANTVAULT_HOST: "0.0.0.0" }, {}, "/srv").demo).toBe(false);
+  });
+
   it("never echoes the master key in a problem", () => {
     const problems = problemsOf({ GRANTVAULT_MASTER_KEY: "", GRANTVAULT_PORT: "x" });
     expect(problems).toContain("GRANTVAULT_MASTER_KEY: must not be empty");

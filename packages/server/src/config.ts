@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { MAX_WAIT_SECONDS } from "@grantvault/protocol";
 import { z } from "zod";
+import { isLoopbackHost } from "./net.js";
 import { isPostgresUrl } from "./storage/database.js";
 
 /**
@@ -259,6 +260,13 @@ export function loadConfig(
       problems.push(`${origin[key] ?? key}: ${issue.message}`);
     }
   }
+  // The demo provider signs in anyone by name: reachable from the network, it would hand out
+  // sign-ins and demo grants to whoever asks (F20e).
+  if (parsed.success && parsed.data.demo && !isLoopbackListenHost(parsed.data.host)) {
+    problems.push(
+      `${origin.demo ?? "--demo"}: the demo provider lets anyone sign in, so it runs only on a loopback host; ${origin.host ?? "--host"} is ${parsed.data.host} (use 127.0.0.1, ::1 or localhost)`,
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const values = parsed.data;
@@ -281,6 +289,10 @@ export function loadConfig(
     dbAcquireTimeoutMs: values.dbAcquireTimeoutMs,
     maxConcurrentRefreshes: values.maxConcurrentRefreshes,
   };
+}
+
+function isLoopbackListenHost(host: string): boolean {
+  return isLoopbackHost(host) || host === "::1";
 }
 
 function defaultPublicUrl(host: string, port: number): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.js";
+import { createLogger, redactPath } from "./logger.js";
 
 function capture() {
   const lines: string[] = [];
@@ -65,5 +65,22 @@ describe("logger", () => {
     expect(text()).toContain('"path":"/connect/[redacted]"');
     expect(text()).toContain('"path":"/connect/[redacted]/status"');
     expect(text()).not.toContain("SECRETTOKEN");
+  });
+
+  it("F18: redacts a Connect token however its path is encoded or cased", () => {
+    const { logger, text } = capture();
+    const urls = [
+      "/connect/%67vcs_SECRETTOKEN1",
+      "/connect/%2567vcs_SECRETTOKEN2/status",
+      "/CONNECT/GVCS_SECRETTOKEN3",
+      "/connect/gv%63s_SECRET%54OKEN4?x=1",
+      "//connect/gvcs_SECRETTOKEN5",
+      "/v1/other/gvcs_SECRETTOKEN6",
+    ];
+    for (const url of urls) logger.info({ req: { id: "req-3", method: "GET", url } });
+    expect(text()).not.toMatch(/SECRET/i);
+    expect(text()).toContain('"path":"/connect/[redacted]/status"');
+    expect(redactPath("/connect/%2Fgvcs_A")).toBe("/connect/%2F[redacted]");
+    expect(redactPath("/v1/grants/%ZZ")).toBe("/v1/grants/%ZZ");
   });
 });

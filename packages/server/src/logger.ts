@@ -68,9 +68,24 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   );
 }
 
-/** Connect URLs carry the session token (a bearer secret) in the path. */
-function redactPath(path: string | undefined): string | undefined {
-  return path?.replace(/\/connect\/gvcs_[^/]+/, "/connect/[redacted]");
+/**
+ * Connect URLs carry the session token (a bearer secret) in the path. The router decodes
+ * percent-escapes, so `/connect/%67vcs_…` is a working link too (F18): escapes of unreserved
+ * characters are decoded (repeatedly, for double encoding) before a token is looked for, and a
+ * token is redacted wherever it appears, in any case.
+ */
+export function redactPath(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  let decoded = path;
+  for (let round = 0; round < 3; round++) {
+    const next = decoded.replace(/%([0-9A-Fa-f]{2})/g, (encoded, hex: string) => {
+      const char = String.fromCharCode(Number.parseInt(hex, 16));
+      return /[A-Za-z0-9_.~%-]/.test(char) ? char : encoded;
+    });
+    if (next === decoded) break;
+    decoded = next;
+  }
+  return decoded.replace(/gvcs_[^/]*/gi, "[redacted]");
 }
 
 export type { Logger };

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import type { ServerConfig } from "./config.js";
 import type { Keyring } from "./crypto/keyring.js";
 import { KeyringHolder } from "./crypto/keyring-holder.js";
@@ -24,7 +24,7 @@ export async function openRuntime(
   logger: Logger,
   options: { server?: boolean } = {},
 ): Promise<Runtime> {
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await openDataDir(config.dataDir);
   const store = await Store.open(config.databaseUrl, {
     acquireTimeoutMs: config.dbAcquireTimeoutMs,
     // The server checkpoints SQLite's log off its event loop; a CLI command is over too soon to care.
@@ -54,5 +54,20 @@ export async function openRuntime(
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/**
+ * Creates the data directory owner-only, or checks that an existing one is (F20d): it holds the
+ * key file and the SQLite database, and a directory others can enter or write defeats the key
+ * file's own mode (a writable directory lets its files be replaced).
+ */
+async function openDataDir(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { mode } = await stat(dataDir);
+  if ((mode & 0o077) !== 0) {
+    throw new Error(
+      `data directory ${dataDir} is accessible by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 700 ${dataDir}`,
+    );
   }
 }

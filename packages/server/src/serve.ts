@@ -5,7 +5,7 @@ import type { IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
-import { IdentityRegistry } from "./identity/identity-registry.js";
+import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
 import type { Logger } from "./logger.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
 import {
@@ -36,18 +36,21 @@ export async function serve(
   const providerConfigs: ProviderConfig[] = file.providers;
   const demo = config.demo ? await startDemo(config, providerConfigs) : null;
   if (demo) providerConfigs.push(demo.config);
-  // The demo provider doubles as the first app's identity provider, unless the file names one.
-  if (demo && !file.identity.some((entry) => entry.app === FIRST_APP_NAME)) {
-    file.identity.push(demo.identityFor(FIRST_APP_NAME));
-  }
   const providers = ProviderRegistry.fromConfigs(providerConfigs);
-  const identities = new IdentityRegistry(file.identity);
 
   const runtime = await openRuntime(config, logger, { server: true });
   const firstKey = await createFirstAppIfEmpty(
     runtime.store,
     ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys),
   );
+  let identities: IdentityRegistry;
+  try {
+    identities = await identityRegistry(config, runtime.store, file, demo);
+  } catch (error) {
+    await runtime.close();
+    await demo?.stop();
+    throw error;
+  }
   const app = await buildApp({
     config,
     store: runtime.store,
@@ -82,6 +85,27 @@ export async function serve(
   process.once("SIGINT", () => void stop("SIGINT"));
   // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
   print(banner(config, runtime.store, providers, firstKey, demo));
+}
+
+/**
+ * The apps' identity providers, by app id (F19). The demo provider doubles as the identity provider
+ * of the first app (`default`), unless the file names one for it.
+ */
+async function identityRegistry(
+  config: ServerConfig,
+  store: Store,
+  file: ProvidersFile,
+  demo: DemoProvider | null,
+): Promise<IdentityRegistry> {
+  const apps = await store.apps.list();
+  const problems = identityAppProblems(file.identity, apps);
+  if (problems.length > 0) throw new ProvidersFileError(config.providersFile ?? "", problems);
+  const identity = [...file.identity];
+  const [first, ...others] = apps.filter((app) => app.name === FIRST_APP_NAME);
+  if (demo && first && others.length === 0 && !identity.some((entry) => entry.app === first.id)) {
+    identity.push(demo.identityFor(first.id));
+  }
+  return new IdentityRegistry(identity);
 }
 
 /**

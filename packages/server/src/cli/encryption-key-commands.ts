@@ -1,5 +1,5 @@
 import { countAuditMacsByKey, remacAll } from "../audit/chain-remac.js";
-import { Keyring } from "../crypto/keyring.js";
+import { beginFileRotation, finishFileRotation } from "../crypto/key-file-rotation.js";
 import { formatMasterKeys, generateMasterKey, readKeyFile, writeKeyFile } from "../crypto/master-keys.js";
 import { countSealedByKey, reencryptAll } from "../crypto/reencrypt.js";
 import type { CommandContext } from "./app-commands.js";
@@ -9,22 +9,24 @@ import { emit, type Output, UsageError } from "./output.js";
  * `keys rotate`: makes a new primary key and re-encrypts every stored secret under it.
  * With the key file, the new key is added to the file first. With GRANTVAULT_MASTER_KEY, the
  * operator puts the new key first in the variable of every server process (`keys generate`),
- * then runs this to move the stored secrets. Interrupted? Run it again: it finishes the job.
+ * then runs this to move the stored secrets. Interrupted? Run it again: it finishes the job under
+ * the key the interrupted run added (see key-file-rotation.ts), without adding another.
  */
 export async function keysRotate({ runtime, output, json }: CommandContext): Promise<number> {
   let keyring = runtime.keyring;
   let added: string | null = null;
+  let resumed: string | null = null;
   if (runtime.keySource.kind === "file") {
-    const current = (await readKeyFile(runtime.keySource.path)) ?? [];
-    const fresh = generateMasterKey();
-    await writeKeyFile(runtime.keySource.path, [fresh, ...current]);
-    keyring = new Keyring([fresh, ...current]);
-    added = fresh.id;
+    const rotation = await beginFileRotation(runtime.keySource.path);
+    keyring = rotation.keyring;
+    if (rotation.added) added = rotation.primaryId;
+    else resumed = rotation.primaryId;
   }
   if (!json) output.err(`Re-encrypting stored secrets under key ${keyring.primaryId}…\n`);
   const report = await reencryptAll(runtime.store, keyring);
   // The audit MACs follow (F8): a key still MACing audit rows cannot be dropped.
   const audit = await remacAll(runtime.store, keyring);
+  if (runtime.keySource.kind === "file") await finishFileRotation(runtime.keySource.path);
   const counts = await countSealedByKey(runtime.store);
   const auditCounts = await countAuditMacsByKey(runtime.store);
   const droppable = keyring.keyIds.filter(
@@ -34,6 +36,7 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
     added
       ? `Added key ${added} to ${runtime.keySource.kind === "file" ? runtime.keySource.path : ""} as primary.`
       : "",
+    resumed ? `Finished the interrupted rotation to key ${resumed} (no new key added).` : "",
     `Re-encrypted ${report.reencrypted} secret(s); primary key is ${report.primaryKeyId}.`,
     ...report.unreadable.map((row) => `  could not read ${row.table} ${row.id}: ${row.reason}`),
     `Re-MACed ${audit.remaced} audit event(s) and checkpoint(s).`,
@@ -41,7 +44,7 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
       (row) => `  audit ${row.what} ${row.appId}/${row.seq} left under its old key: ${row.reason}`,
     ),
     droppable.length > 0 ? `No secret uses ${droppable.join(", ")} any more: it can be dropped.` : "",
-    !added && report.reencrypted === 0 && report.unreadable.length === 0 && audit.remaced === 0
+    !added && !resumed && report.reencrypted === 0 && report.unreadable.length === 0 && audit.remaced === 0
       ? "Nothing to move. To rotate with GRANTVAULT_MASTER_KEY: run `grantvault-server keys generate`, put the new entry first in GRANTVAULT_MASTER_KEY of every server process, then run `keys rotate` again."
       : "",
   ].filter(Boolean);
@@ -51,6 +54,7 @@ export async function keysRotate({ runtime, output, json }: CommandContext): Pro
     {
       primary_key_id: report.primaryKeyId,
       added_key_id: added,
+      resumed_key_id: resumed,
       reencrypted: report.reencrypted,
       unreadable: report.unreadable,
       audit_remaced: audit.remaced,

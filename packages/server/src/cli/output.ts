@@ -17,12 +17,37 @@ export class UsageError extends Error {
   }
 }
 
-/** Prints `value` as JSON when `json`, else the human text. */
-export function emit(output: Output, json: boolean, value: unknown, human: string): void {
-  output.out(json ? `${JSON.stringify(value, null, 2)}\n` : human.endsWith("\n") ? human : `${human}\n`);
+/**
+ * Characters that steer a terminal instead of printing: C0 and C1 controls (ESC starts escape
+ * sequences, CR overwrites a line, U+009B is a one-character CSI) and the bidirectional overrides
+ * that reorder what is shown. Names, account identifiers and reasons can come from API callers and
+ * providers, so the CLI never prints them raw (F20f).
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const TERMINAL_CONTROLS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every terminal control shown as U+FFFD; `keepNewlines` for multi-line human text. */
+export function printable(text: string, keepNewlines = false): string {
+  return text.replace(TERMINAL_CONTROLS, (char) => (keepNewlines && char === "\n" ? char : "\ufffd"));
 }
 
-export function table(rows: string[][]): string {
+/** JSON with the controls JSON.stringify leaves raw (C1, bidi) escaped: same value, safe to print. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Prints `value` as JSON when `json`, else the human text (terminal controls replaced). */
+export function emit(output: Output, json: boolean, value: unknown, human: string): void {
+  const text = printable(human, true);
+  output.out(json ? `${safeJson(value)}\n` : text.endsWith("\n") ? text : `${text}\n`);
+}
+
+export function table(input: string[][]): string {
+  // One line per row, whatever a cell holds.
+  const rows = input.map((row) => row.map((cell) => printable(cell)));
   const widths =
     rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
   return rows

@@ -87,6 +87,9 @@ export class OAuthClient {
       throw new ConnectFailure("provider_config", "The provider has no authorize endpoint.");
     const url = new URL(as.authorization_endpoint);
     const params = url.searchParams;
+    // Configured extras first, so the flow's own parameters below always win (F15: the providers
+    // file refuses reserved names; this keeps state, PKCE and the redirect ours regardless).
+    for (const [key, value] of Object.entries(provider.authorizeParams)) params.set(key, value);
     params.set("response_type", "code");
     params.set("client_id", provider.clientId);
     params.set("redirect_uri", request.redirectUri);
@@ -99,8 +102,8 @@ export class OAuthClient {
     }
     if (request.nonce) params.set("nonce", request.nonce);
     // OpenID Connect issues a refresh token for offline_access only after explicit consent (Core §11).
-    if (scopes.includes("offline_access")) params.set("prompt", "consent");
-    for (const [key, value] of Object.entries(provider.authorizeParams)) params.set(key, value);
+    // A configured `prompt` is the operator's choice and stays.
+    if (scopes.includes("offline_access") && !params.has("prompt")) params.set("prompt", "consent");
     return url.toString();
   }
 

@@ -3,6 +3,7 @@ import {
   type OAuth2ProviderConfig,
   type OidcProviderConfig,
   parseProviderConfigs,
+  RESERVED_AUTHORIZE_PARAMS,
 } from "./provider-config.js";
 import { resolveProvider } from "./resolve-provider.js";
 
@@ -53,6 +54,46 @@ describe("providers file", () => {
       'providers[5]: Unrecognized key: "extra"',
       "providers[6]: must be a JSON object",
     ]);
+  });
+
+  it("F15: refuses authorizeParams that would override the flow's own parameters", () => {
+    const result = parseProviderConfigs([
+      {
+        id: "corp",
+        type: "oidc",
+        issuer: "https://login.example.com",
+        ...client,
+        authorizeParams: { hd: "example.com", code_challenge_method: "plain", State: "fixed" },
+      },
+      {
+        id: "gh",
+        catalog: "github",
+        ...client,
+        authorizeParams: { redirect_uri: "https://evil.example/cb" },
+      },
+      { id: "sl", catalog: "slack", ...client, authorizeParams: { user_scope: "admin", prompt: "consent" } },
+    ]);
+    expect("problems" in result && result.problems).toStrictEqual([
+      expect.stringMatching(/^providers\[0\]\.authorizeParams\.code_challenge_method: is set by the vault/),
+      expect.stringMatching(/^providers\[0\]\.authorizeParams\.State: is set by the vault/),
+      expect.stringMatching(/^providers\[1\]\.authorizeParams\.redirect_uri: is set by the vault/),
+      expect.stringMatching(/^providers\[2\]\.authorizeParams\.user_scope: is set by the vault/),
+    ]);
+    for (const reserved of RESERVED_AUTHORIZE_PARAMS) {
+      const single = parseProviderConfigs([
+        { id: "gh", catalog: "github", ...client, authorizeParams: { [reserved]: "x" } },
+      ]);
+      expect("problems" in single && single.problems, reserved).toHaveLength(1);
+    }
+    const allowed = parseProviderConfigs([
+      {
+        id: "g",
+        catalog: "google",
+        ...client,
+        authorizeParams: { hd: "example.com", prompt: "select_account" },
+      },
+    ]);
+    expect("providers" in allowed).toBe(true);
   });
 
   it("refuses a file that is not a list of providers", () => {

@@ -11,6 +11,33 @@ const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, - or _ (at most 63)");
 const url = z.string().refine(isAcceptableUrl, "must be an https URL (http only for localhost/127.0.0.1)");
+/**
+ * Authorize parameters the vault sets itself: they carry the flow's security (state, PKCE, nonce)
+ * or its identity (client, redirect, scopes), so the providers file may not set them (F15).
+ * Compared case-insensitively, as some authorization servers read parameter names that way.
+ */
+export const RESERVED_AUTHORIZE_PARAMS = [
+  "state",
+  "nonce",
+  "code_challenge",
+  "code_challenge_method",
+  "redirect_uri",
+  "response_type",
+  "client_id",
+  "scope",
+  "user_scope",
+] as const;
+const authorizeParams = z.record(z.string(), z.string()).superRefine((params, context) => {
+  for (const key of Object.keys(params)) {
+    if ((RESERVED_AUTHORIZE_PARAMS as readonly string[]).includes(key.toLowerCase())) {
+      context.addIssue({
+        code: "custom",
+        path: [key],
+        message: `is set by the vault and cannot be overridden (reserved: ${RESERVED_AUTHORIZE_PARAMS.join(", ")}); use "scopes" for scopes`,
+      });
+    }
+  }
+});
 const scopes = z.array(z.string().regex(/^[^\s,]+$/, "a scope has no spaces or commas")).max(100);
 const common = {
   id,
@@ -20,7 +47,7 @@ const common = {
   /** Replaces the default scopes. */
   scopes: scopes.optional(),
   /** Extra authorize parameters (e.g. `{"hd": "example.com"}` for Google). */
-  authorizeParams: z.record(z.string(), z.string()).optional(),
+  authorizeParams: authorizeParams.optional(),
   /** API base URLs tokens may be sent to (in addition to the catalog's). */
   apiBaseUrls: z.array(url).optional(),
 };
@@ -72,7 +99,7 @@ export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Prov
 
 /**
  * An app's identity provider (OIDC), for `authenticate()` and user tokens. In the providers file
- * under `"identity"`; `app` is the app's id or name.
+ * under `"identity"`; `app` is the app's id (a name is refused at start, see identityAppProblems).
  */
 export const IdentityProviderConfig = z
   .object({

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import {
   type IdentityProviderConfig,
   type ProviderConfig,
@@ -52,10 +52,18 @@ export interface ProvidersFile {
 /** Reads and validates a providers file (JSON). */
 export async function loadProvidersFile(path: string): Promise<ProvidersFile> {
   let text: string;
+  let mode: number;
   try {
     text = await readFile(path, "utf8");
+    mode = (await stat(path)).mode;
   } catch (error) {
     throw new ProvidersFileError(path, [`cannot be read: ${(error as Error).message}`]);
+  }
+  // It holds client secrets in plaintext: the same rule as the master key file (F20c).
+  if ((mode & 0o077) !== 0) {
+    throw new ProvidersFileError(path, [
+      `holds client secrets and is accessible by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
+    ]);
   }
   let parsed: unknown;
   try {

@@ -28,6 +28,7 @@ export class SealedValuesRepository {
     const rows = await this.#db
       .selectFrom(field.table)
       .select([`${field.idColumn} as id`, `${field.column} as sealed`])
+      .where(field.column, "is not", null)
       // substr, not LIKE: key ids may contain `_`, which LIKE would treat as a wildcard.
       .where(sql<string>`substr(${sql.ref(field.column)}, 1, ${prefix.length})`, "<>", prefix)
       .where(field.idColumn, ">", afterId)
@@ -48,11 +49,16 @@ export class SealedValuesRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Every value of the column, for counting by key id (keys are few, rows are read in pages). */
+  /**
+   * Every stored value of the column, for counting by key id (keys are few, rows are read in
+   * pages). Sealed columns may be empty (a connect session's user token exists only after a
+   * sign-in): those rows hold no secret and are skipped.
+   */
   async listPage(field: SealedField, afterId: string, limit: number): Promise<SealedRow[]> {
     const rows = await this.#db
       .selectFrom(field.table)
       .select([`${field.idColumn} as id`, `${field.column} as sealed`])
+      .where(field.column, "is not", null)
       .where(field.idColumn, ">", afterId)
       .orderBy(field.idColumn)
       .limit(limit)
