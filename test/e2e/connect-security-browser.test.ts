@@ -277,7 +277,10 @@ describe("item 11: an identity provider that cannot be reached", () => {
 
     // A vault that never reached it (its discovery is not cached): start and verify.
     fresh = await startTestVault({ identity: [down.identity], publicUrl: down.baseUrl });
-    const { apiKey } = await fresh.apiKeys.createApp("Connect test app");
+    // The identity entry names its app by id (F19): the fresh vault holds an app of that id.
+    const appId = down.identity.app;
+    await fresh.store.apps.insert({ id: appId, name: "Connect test app", createdAt: fresh.clock.now() });
+    const apiKey = await fresh.apiKeys.createKey(appId, null);
     const auth = { authorization: `Bearer ${apiKey.plaintext}` };
     const session = await fresh.app.inject({
       method: "POST",

@@ -91,6 +91,7 @@ describe("Slack", () => {
         tokenType: "bearer",
         refreshToken: "xoxe-1-ghi",
         expiresAt: NOW + 43200 * 1000,
+        lifetimeMs: 43200 * 1000,
       },
       scopes: ["users:read", "chat:write"],
       accountIdentifier: "T2:U2",

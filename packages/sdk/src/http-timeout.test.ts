@@ -74,7 +74,8 @@ describe("SDK HTTP timeout", () => {
         json({
           session_id: "cs_0123456789abcdef01234567",
           session_token: "gvcs_x",
-          connect_url: "http://127.0.0.1/connect/gvcs_x",
+          // On the vault's own origin: the SDK opens no link elsewhere (F20b).
+          connect_url: `http://${request.headers.host}/connect/gvcs_x`,
           confirmation_code: "ABCD-EFGH",
           expires_at: new Date(Date.now() + 600_000).toISOString(),
         });

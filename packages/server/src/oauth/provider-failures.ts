@@ -92,13 +92,7 @@ export function classifyTokenError(provider: ResolvedProvider, error: unknown): 
   }
   const name = (error as Error | null)?.name;
   const cause = (error as Error | null)?.cause;
-  if (
-    name === "TimeoutError" ||
-    name === "TypeError" ||
-    name === "AbortError" ||
-    // oauth4webapi's answer to a non-JSON 5xx (a proxy's "502 Bad Gateway" page).
-    (cause instanceof Response && cause.status >= 500)
-  ) {
+  if (name === "TimeoutError" || name === "TypeError" || name === "AbortError") {
     return new ConnectFailure(
       "provider_error",
       `${provider.displayName} could not be reached.`,
@@ -110,5 +104,8 @@ export function classifyTokenError(provider: ResolvedProvider, error: unknown): 
     "provider_error",
     `${provider.displayName} answered with something the vault could not use.`,
     String(error),
+    // oauth4webapi's answer to a non-JSON 5xx (a proxy's "502 Bad Gateway" page): the provider
+    // is down for now, not misconfigured, so a sign-in that met it is unavailable (503).
+    { unreachable: cause instanceof Response && cause.status >= 500 },
   );
 }
