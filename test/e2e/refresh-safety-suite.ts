@@ -212,7 +212,7 @@ export function refreshSafetySuite(engine: "sqlite" | "postgres"): void {
       );
     });
 
-    it("a 20 s token is refreshed once per lifetime, and a herd of 200 on it refreshes once", async () => {
+    it("item 5: a 20 s token is refreshed once per lifetime, and a herd of 200 on it refreshes once", async () => {
       const grantId = await connectAccount(world, browser, "octo", "tara");
       const peer = engine === "postgres" ? await world.startPeer() : null;
       const vaults = peer ? [world.vault, peer] : [world.vault];

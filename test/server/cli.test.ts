@@ -207,7 +207,7 @@ describe("grantvault-server keys rotate (key file)", () => {
     await after.close();
   });
 
-  it("rotates twice on a vault with past connect sessions, and a retried rotation adds no key (key rotation crash)", async () => {
+  it("item 13: rotates twice on a vault with past connect sessions, and a retried rotation adds no key", async () => {
     const runtime = await openRuntime(loadConfig(env), createLogger("silent"));
     const firstKeyId = runtime.keyring.primaryId;
     await runtime.store.apps.insert({ id: "app_cs", name: "cs", createdAt: Date.now() });

@@ -205,7 +205,7 @@ export function keyRotationContract(engine: Engine, open: () => Promise<OpenedDa
         });
       });
 
-      it("counts and re-encrypts past connect sessions that hold no user token (key rotation crash)", async () => {
+      it("item 13: counts and re-encrypts past connect sessions that hold no user token", async () => {
         await withFreshStore(async (fresh) => {
           const k1 = masterKey("k1");
           const k2 = masterKey("k2");
