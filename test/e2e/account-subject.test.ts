@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Vault } from "../../packages/sdk/src/index.js";
-import { newId } from "../../packages/server/src/ids.js";
+import { newId } from "../../packages/server/src/testing.js";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { completeConnectFlow } from "../harness/connect-flow.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";

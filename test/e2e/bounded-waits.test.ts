@@ -2,16 +2,18 @@ import { randomBytes } from "node:crypto";
 import { getEventListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
-import { ConnectSessionService } from "../../packages/server/src/connect/connect-sessions.js";
-import { SessionEvents } from "../../packages/server/src/connect/session-events.js";
-import { Keyring } from "../../packages/server/src/crypto/keyring.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { IdentityRegistry } from "../../packages/server/src/identity/identity-registry.js";
-import { UserTokens } from "../../packages/server/src/identity/user-tokens.js";
-import { OAuthClient } from "../../packages/server/src/oauth/oauth-client.js";
-import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
-import { ProviderRegistry } from "../../packages/server/src/providers/provider-registry.js";
+import {
+  AuditLog,
+  ConnectSessionService,
+  IdentityRegistry,
+  Keyring,
+  KeyringHolder,
+  OAuthClient,
+  type ProviderConfig,
+  ProviderRegistry,
+  SessionEvents,
+  UserTokens,
+} from "../../packages/server/src/testing.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 /*

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_LIVE_FLOWS_PER_SESSION } from "../../packages/server/src/connect/connect-flow.js";
+import { MAX_LIVE_FLOWS_PER_SESSION } from "../../packages/server/src/testing.js";
 import { newPage } from "../harness/browser.js";
 import { CONNECT_PAGE_SELECTORS, loginAndConsent } from "../harness/connect-flow.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";

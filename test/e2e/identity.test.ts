@@ -8,7 +8,7 @@ import {
   PolicyViolationError,
   Vault,
 } from "../../packages/sdk/src/index.js";
-import { AppSettings } from "../../packages/server/src/apps/app-settings.js";
+import { AppSettings } from "../../packages/server/src/testing.js";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { completeConnectFlow } from "../harness/connect-flow.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";

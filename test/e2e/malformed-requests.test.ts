@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { connect, createServer, type Socket } from "node:net";
 import { ERROR_CODES, type ErrorCode } from "@grantvault/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerClientError } from "../../packages/server/src/http/client-errors.js";
+import { answerClientError } from "../../packages/server/src/testing.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 /*

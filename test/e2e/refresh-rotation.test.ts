@@ -1,8 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Vault } from "../../packages/sdk/src/index.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
+import { CredentialStore, KeyringHolder } from "../../packages/server/src/testing.js";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";

@@ -13,8 +13,7 @@ import {
   Vault,
   VaultValueError,
 } from "../../packages/sdk/src/index.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
+import { CredentialStore, KeyringHolder } from "../../packages/server/src/testing.js";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, DOWN_API_BASE_URL, startConnectWorld } from "../harness/connect-world.js";

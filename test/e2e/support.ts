@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Page } from "playwright-core";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
+import { CredentialStore, KeyringHolder } from "../../packages/server/src/testing.js";
 import { CONNECT_PAGE_SELECTORS, DEV_INTERACTION_SELECTORS } from "../harness/connect-flow.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { newId } from "../../packages/server/src/ids.js";
-import type {
-  IdentityProviderConfig,
-  ProviderConfig,
-} from "../../packages/server/src/providers/provider-config.js";
+import {
+  type IdentityProviderConfig,
+  newId,
+  type ProviderConfig,
+} from "../../packages/server/src/testing.js";
 import { freePort } from "./free-port.js";
 import { type OAuthAccountClaims, type OAuthProvider, startOAuthProvider } from "./oauth-provider.js";
 import { type ResourceApi, startResourceApi } from "./resource-api.js";

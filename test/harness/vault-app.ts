@@ -3,21 +3,22 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { buildApp } from "../../packages/server/src/app.js";
-import { ApiKeyService } from "../../packages/server/src/apps/api-keys.js";
-import type { Clock } from "../../packages/server/src/clock.js";
-import { loadConfig } from "../../packages/server/src/config.js";
-import { Keyring } from "../../packages/server/src/crypto/keyring.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { KEY_FILE_NAME, writeKeyFile } from "../../packages/server/src/crypto/master-keys.js";
-import { IdentityRegistry } from "../../packages/server/src/identity/identity-registry.js";
-import { createLogger } from "../../packages/server/src/logger.js";
-import type {
-  IdentityProviderConfig,
-  ProviderConfig,
-} from "../../packages/server/src/providers/provider-config.js";
-import { ProviderRegistry } from "../../packages/server/src/providers/provider-registry.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  ApiKeyService,
+  buildApp,
+  type Clock,
+  createLogger,
+  type IdentityProviderConfig,
+  IdentityRegistry,
+  KEY_FILE_NAME,
+  Keyring,
+  KeyringHolder,
+  loadConfig,
+  type ProviderConfig,
+  ProviderRegistry,
+  Store,
+  writeKeyFile,
+} from "../../packages/server/src/testing.js";
 
 /** A settable clock for tests: time moves only when the test says so. */
 export class FakeClock implements Clock {

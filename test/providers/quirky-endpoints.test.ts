@@ -1,7 +1,6 @@
 import { github, notion } from "@grantvault/providers";
 import { describe, expect, it } from "vitest";
-import { resolveProvider } from "../../packages/server/src/providers/resolve-provider.js";
-import type { ResolvedProvider } from "../../packages/server/src/providers/resolved-provider.js";
+import { type ResolvedProvider, resolveProvider } from "../../packages/server/src/testing.js";
 import { freePort } from "../harness/free-port.js";
 import {
   atFake,

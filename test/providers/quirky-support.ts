@@ -1,9 +1,12 @@
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { ConnectFailure } from "../../packages/server/src/oauth/connect-failure.js";
-import { type AuthorizationRequest, OAuthClient } from "../../packages/server/src/oauth/oauth-client.js";
-import type { ProviderConfig } from "../../packages/server/src/providers/provider-config.js";
-import { resolveProvider } from "../../packages/server/src/providers/resolve-provider.js";
-import type { ResolvedProvider } from "../../packages/server/src/providers/resolved-provider.js";
+import {
+  type AuthorizationRequest,
+  ConnectFailure,
+  OAuthClient,
+  type ProviderConfig,
+  type ResolvedProvider,
+  resolveProvider,
+} from "../../packages/server/src/testing.js";
 import { FakeProvider, offlineFetch, type ReceivedRequest } from "./fake-provider.js";
 
 /**

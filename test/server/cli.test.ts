@@ -3,14 +3,16 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hashOf } from "../../packages/server/src/audit/chain-link.js";
-import { main } from "../../packages/server/src/cli/main.js";
-import { systemClock } from "../../packages/server/src/clock.js";
-import { loadConfig } from "../../packages/server/src/config.js";
-import { beginFileRotation } from "../../packages/server/src/crypto/key-file-rotation.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { createLogger } from "../../packages/server/src/logger.js";
-import { openRuntime } from "../../packages/server/src/runtime.js";
+import {
+  beginFileRotation,
+  CredentialStore,
+  createLogger,
+  hashOf,
+  loadConfig,
+  main,
+  openRuntime,
+  systemClock,
+} from "../../packages/server/src/testing.js";
 
 let dataDir: string;
 let env: Record<string, string>;

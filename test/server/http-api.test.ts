@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BODY_LIMIT_BYTES } from "../../packages/server/src/app.js";
-import { newId } from "../../packages/server/src/ids.js";
+import { BODY_LIMIT_BYTES, newId } from "../../packages/server/src/testing.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 let vault: TestVault;

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../packages/server/src/cli/main.js";
+import { main } from "../../packages/server/src/testing.js";
 import { runServerCli, startServerProcess } from "../harness/server-process.js";
 
 /*

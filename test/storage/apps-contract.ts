@@ -1,11 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ApiKeyManagement, OPERATOR } from "../../packages/server/src/apps/api-key-management.js";
-import { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
-import { newId } from "../../packages/server/src/ids.js";
-import type { ApiKeyRecord } from "../../packages/server/src/storage/api-keys-repository.js";
-import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  API_KEY_PREFIX,
+  ApiKeyManagement,
+  type ApiKeyRecord,
+  ApiKeyService,
+  hashApiKey,
+  migrationProvider,
+  newId,
+  OPERATOR,
+  Store,
+} from "../../packages/server/src/testing.js";
 import {
   type Engine,
   FakeClock,

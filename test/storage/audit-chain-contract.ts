@@ -1,22 +1,25 @@
 import { Migrator } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeyManagement } from "../../packages/server/src/apps/api-key-management.js";
-import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
-import { AuditLog } from "../../packages/server/src/audit/audit-log.js";
 import {
+  ApiKeyManagement,
+  ApiKeyService,
+  AuditLog,
+  type AuditRow,
   type ChainFields,
   type ChainTip,
+  type CheckpointRow,
+  countAuditMacsByKey,
   GENESIS,
+  type GrantUseFacts,
+  hashApiKey,
   hashOf,
-} from "../../packages/server/src/audit/chain-link.js";
-import { countAuditMacsByKey, remacAll } from "../../packages/server/src/audit/chain-remac.js";
-import { systemClock } from "../../packages/server/src/clock.js";
-import { Keyring } from "../../packages/server/src/crypto/keyring.js";
-import { newEventId } from "../../packages/server/src/ids.js";
-import type { CheckpointRow } from "../../packages/server/src/storage/audit-checkpoints-repository.js";
-import type { AuditRow, GrantUseFacts } from "../../packages/server/src/storage/audit-repository.js";
-import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+  Keyring,
+  migrationProvider,
+  newEventId,
+  remacAll,
+  Store,
+  systemClock,
+} from "../../packages/server/src/testing.js";
 import { grantRecord, holder, masterKey, type OpenedDatabase } from "./storage-fixtures.js";
 
 /**

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { ConnectSessionRecord } from "../../packages/server/src/storage/connect-sessions-repository.js";
-import type { OAuthStateRecord } from "../../packages/server/src/storage/oauth-states-repository.js";
+import type { ConnectSessionRecord, OAuthStateRecord } from "../../packages/server/src/testing.js";
 import { type Engine, hex, type OpenedDatabase, T0, useContractStore } from "./storage-fixtures.js";
 
 /** The deletes the expiry sweeper (F12) runs, on one engine. */

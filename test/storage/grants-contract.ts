@@ -1,11 +1,14 @@
 import { Migrator, sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { newId } from "../../packages/server/src/ids.js";
-import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
-import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  ApiKeyService,
+  CredentialStore,
+  hashApiKey,
+  migrationProvider,
+  newId,
+  Store,
+  type TokenSet,
+} from "../../packages/server/src/testing.js";
 import {
   type Engine,
   FakeClock,

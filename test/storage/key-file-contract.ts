@@ -2,11 +2,15 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DecryptionError } from "../../packages/server/src/crypto/keyring.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { KEY_FILE_NAME, loadKeyring, writeKeyFile } from "../../packages/server/src/crypto/master-keys.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  CredentialStore,
+  DecryptionError,
+  KEY_FILE_NAME,
+  KeyringHolder,
+  loadKeyring,
+  Store,
+  writeKeyFile,
+} from "../../packages/server/src/testing.js";
 import {
   type Engine,
   grantRecord,

@@ -1,11 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
-import { DecryptionError, Keyring } from "../../packages/server/src/crypto/keyring.js";
-import { countSealedByKey, reencryptAll } from "../../packages/server/src/crypto/reencrypt.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { newId } from "../../packages/server/src/ids.js";
-import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
-import { bindingOf, USER_TOKEN_FIELD } from "../../packages/server/src/storage/sealed-fields.js";
-import type { Store } from "../../packages/server/src/storage/store.js";
+import {
+  bindingOf,
+  CredentialStore,
+  countSealedByKey,
+  DecryptionError,
+  Keyring,
+  newId,
+  reencryptAll,
+  type Store,
+  type TokenSet,
+  USER_TOKEN_FIELD,
+} from "../../packages/server/src/testing.js";
 import {
   type Engine,
   FakeClock,

@@ -2,10 +2,13 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { ApiKeyService, hashApiKey } from "../../packages/server/src/apps/api-keys.js";
-import { DecryptionError } from "../../packages/server/src/crypto/keyring.js";
-import { CredentialStore } from "../../packages/server/src/grants/credential-store.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  ApiKeyService,
+  CredentialStore,
+  DecryptionError,
+  hashApiKey,
+  Store,
+} from "../../packages/server/src/testing.js";
 import {
   type Engine,
   freshStoreRunner,

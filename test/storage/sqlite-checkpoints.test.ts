@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startCheckpointer } from "../../packages/server/src/storage/sqlite-checkpointer.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import { Store, startCheckpointer } from "../../packages/server/src/testing.js";
 
 let dir: string;
 beforeEach(async () => {

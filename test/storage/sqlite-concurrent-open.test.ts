@@ -2,8 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { migrationProvider } from "../../packages/server/src/storage/migrations/index.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import { migrationProvider, Store } from "../../packages/server/src/testing.js";
 
 it("several stores opening a fresh SQLite file at once all end up migrated", async () => {
   const dir = await mkdtemp(join(tmpdir(), "gv-race-"));

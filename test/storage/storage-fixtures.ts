@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
-import type { Clock } from "../../packages/server/src/clock.js";
-import { Keyring, type MasterKey } from "../../packages/server/src/crypto/keyring.js";
-import { KeyringHolder } from "../../packages/server/src/crypto/keyring-holder.js";
-import { newId } from "../../packages/server/src/ids.js";
-import type { TokenSet } from "../../packages/server/src/oauth/token-set.js";
-import type { GrantRecord } from "../../packages/server/src/storage/grants-repository.js";
-import { Store } from "../../packages/server/src/storage/store.js";
+import {
+  type Clock,
+  type GrantRecord,
+  Keyring,
+  KeyringHolder,
+  type MasterKey,
+  newId,
+  Store,
+  type TokenSet,
+} from "../../packages/server/src/testing.js";
 
 /**
  * Fixtures shared by the storage contracts (`*-contract.ts`), which `sqlite.test.ts` and
