@@ -241,6 +241,12 @@ describe("packed packages installed outside the repository", () => {
     expect(JSON.parse(result.stdout)).toEqual({ app: "default", grants: 0 });
   });
 
+  it("`npx grantvault-server` finds the installed server", async () => {
+    const result = await run("npx", ["--no-install", "grantvault-server", "--help"], { cwd: project });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Usage: grantvault-server");
+  });
+
   it("the SDK's `grantvault` CLI lists grants", async () => {
     const result = await run(join(project, "node_modules/.bin/grantvault"), ["grants", "list", "--json"], {
       cwd: project,
