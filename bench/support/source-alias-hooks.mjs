@@ -7,7 +7,7 @@ const packagesUrl = new URL("../../packages/", import.meta.url);
 const ALIASES = new Map([
   ["@grantvault/protocol", new URL("protocol/src/index.ts", packagesUrl).href],
   ["@grantvault/providers", new URL("providers/src/index.ts", packagesUrl).href],
-  ["@grantvault/server", new URL("server/src/index.ts", packagesUrl).href],
+  ["grantvault-server", new URL("server/src/index.ts", packagesUrl).href],
   ["grantvault", new URL("sdk/src/index.ts", packagesUrl).href],
 ]);
 

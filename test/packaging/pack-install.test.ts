@@ -1,0 +1,309 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * Installs Grantvault the way a user does, outside this repository: `npm pack` of every workspace
+ * package, `npm install` of the tarballs into a fresh project in the system temp directory, the
+ * Python wheel (built by the in-tree standard-library backend) into a fresh venv. Then the packed
+ * server runs `serve --demo` and both SDKs, from their installed copies, call it.
+ *
+ * better-sqlite3 compiles from source when no prebuilt binary can be downloaded (minutes on a small
+ * machine), so by default the install skips install scripts and reuses the repository's compiled
+ * addon (same package version, same Node). GV_PACK_TEST_NATIVE_BUILD=1 runs the real install.
+ */
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PACKAGES = ["protocol", "providers", "sdk", "server", "connect-js"];
+const NATIVE_BUILD = process.env.GV_PACK_TEST_NATIVE_BUILD === "1";
+const SETUP_TIMEOUT_MS = NATIVE_BUILD ? 600_000 : 180_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<Run> {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function mustRun(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+) {
+  const result = await run(command, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+let work: string;
+let project: string;
+let venvPython: string;
+let server: ChildProcess | undefined;
+let serverOutput = "";
+let apiKey: string;
+let baseUrl: string;
+
+/** Packs every package and installs the tarballs into a new project outside the repository. */
+async function installNpmPackages(): Promise<void> {
+  const tarballs = join(work, "tarballs");
+  await mkdir(tarballs);
+  const workspaces = PACKAGES.flatMap((name) => ["-w", `packages/${name}`]);
+  await mustRun("npm", ["pack", ...workspaces, "--pack-destination", tarballs, "--silent"], { cwd: ROOT });
+  const files = (await readdir(tarballs)).filter((file) => file.endsWith(".tgz"));
+  expect(files).toHaveLength(PACKAGES.length);
+
+  await writeFile(
+    join(project, "package.json"),
+    `${JSON.stringify({ name: "gv-user-project", private: true, type: "module" }, null, 2)}\n`,
+  );
+  const flags = [
+    "--prefer-offline",
+    "--no-audit",
+    "--no-fund",
+    ...(NATIVE_BUILD ? [] : ["--ignore-scripts"]),
+  ];
+  await mustRun("npm", ["install", ...flags, ...files.map((file) => join(tarballs, file))], { cwd: project });
+  if (!NATIVE_BUILD) await reuseCompiledSqlite();
+}
+
+/** Copies the repository's compiled better-sqlite3 addon into the project (see the file comment). */
+async function reuseCompiledSqlite(): Promise<void> {
+  const version = async (dir: string) =>
+    JSON.parse(await readFile(join(dir, "node_modules/better-sqlite3/package.json"), "utf8")).version;
+  expect(await version(project)).toBe(await version(ROOT));
+  const release = "node_modules/better-sqlite3/build/Release";
+  await mkdir(join(project, release), { recursive: true });
+  await copyFile(join(ROOT, release, "better_sqlite3.node"), join(project, release, "better_sqlite3.node"));
+}
+
+/** Builds the sdist and the wheel with the in-tree backend and installs the wheel into a new venv. */
+async function installPythonPackage(): Promise<void> {
+  const dist = join(work, "python-dist");
+  await mkdir(dist);
+  const build =
+    "import sys; sys.path.insert(0, 'build_backend'); import grantvault_build as b; " +
+    "print(b.build_sdist(sys.argv[1])); print(b.build_wheel(sys.argv[1]))";
+  const built = await mustRun("python3", ["-c", build, dist], { cwd: join(ROOT, "python") });
+  const [sdist, wheel] = built.stdout.trim().split("\n");
+  expect(sdist).toMatch(/^grantvault-0\.1\.0\.tar\.gz$/);
+  expect(wheel).toMatch(/^grantvault-0\.1\.0-py3-none-any\.whl$/);
+
+  const listing = await mustRun("tar", ["tzf", join(dist, sdist ?? "")], { cwd: work });
+  for (const file of ["PKG-INFO", "pyproject.toml", "README.md", "src/grantvault/__init__.py"]) {
+    expect(listing.stdout).toContain(`grantvault-0.1.0/${file}`);
+  }
+
+  const venv = join(work, "venv");
+  await mustRun("python3", ["-m", "venv", venv], { cwd: work });
+  venvPython = join(venv, "bin", "python");
+  await mustRun(venvPython, ["-m", "pip", "install", "--no-index", "--quiet", join(dist, wheel ?? "")], {
+    cwd: work,
+  });
+}
+
+/** Starts the installed `grantvault-server serve --demo` and reads the first-start API key. */
+async function startPackedServer(): Promise<void> {
+  const dataDir = join(work, "data");
+  await mkdir(dataDir, { mode: 0o700 });
+  server = spawn(
+    join(project, "node_modules/.bin/grantvault-server"),
+    ["serve", "--demo", "--port", "0", "--data-dir", dataDir, "--log-level", "warn"],
+    { cwd: project, env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  server.stdout?.on("data", (chunk: Buffer) => {
+    serverOutput += chunk.toString();
+  });
+  server.stderr?.on("data", (chunk: Buffer) => {
+    serverOutput += chunk.toString();
+  });
+  const started = Date.now();
+  for (;;) {
+    const key = /export GRANTVAULT_API_KEY=(\S+)/.exec(serverOutput)?.[1];
+    const url = /export GRANTVAULT_URL=(\S+)/.exec(serverOutput)?.[1];
+    if (key && url) {
+      apiKey = key;
+      baseUrl = url;
+      break;
+    }
+    if (server.exitCode !== null || Date.now() - started > 30_000) {
+      throw new Error(`packed server did not start\n${serverOutput}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const health = await fetch(`${baseUrl}/healthz`);
+  expect(health.status).toBe(200);
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "gv-pack-"));
+  project = join(work, "project");
+  await mkdir(project);
+  await Promise.all([installNpmPackages(), installPythonPackage()]);
+  await startPackedServer();
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server?.once("exit", resolve));
+    server.kill("SIGTERM");
+    const timer = setTimeout(() => server?.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** Bare module specifiers a package's shipped JavaScript and declarations import. */
+async function importedPackages(dir: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  const entries = await readdir(dir, { recursive: true });
+  for (const entry of entries) {
+    if (entry.includes("node_modules") || !/\.(m?js|d\.ts)$/.test(entry)) continue;
+    const text = await readFile(join(dir, entry), "utf8");
+    for (const match of text.matchAll(
+      /\b(?:from|import)\s*\(?\s*"((?:node:|@[a-z0-9][\w.-]*\/)?[a-z0-9][\w./-]*)"/g,
+    )) {
+      const specifier = match[1] ?? "";
+      if (specifier.startsWith("node:")) continue;
+      const parts = specifier.split("/");
+      found.add(specifier.startsWith("@") ? parts.slice(0, 2).join("/") : (parts[0] ?? ""));
+    }
+  }
+  return found;
+}
+
+describe("packed packages installed outside the repository", () => {
+  it("import only what they declare as dependencies", async () => {
+    const installed = [
+      "grantvault",
+      "grantvault-server",
+      "@grantvault/connect-js",
+      "@grantvault/protocol",
+      "@grantvault/providers",
+    ];
+    for (const name of installed) {
+      const dir = join(project, "node_modules", name);
+      const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8"));
+      const declared = new Set([name, ...Object.keys(manifest.dependencies ?? {})]);
+      const undeclared = [...(await importedPackages(dir))].filter((imported) => !declared.has(imported));
+      expect(undeclared, `${name} imports undeclared packages`).toEqual([]);
+      expect(manifest.version).toBe("0.1.0");
+      expect(manifest.license).toBe("Apache-2.0");
+      expect(await readdir(dir)).toEqual(expect.arrayContaining(["README.md", "LICENSE"]));
+    }
+  });
+
+  it("the SDK imports from its tarball and calls the packed server", async () => {
+    const script = join(project, "quickstart.mjs");
+    await writeFile(
+      script,
+      [
+        'import { Vault } from "grantvault";',
+        "const vault = new Vault({ apiKey: process.env.GRANTVAULT_API_KEY, baseUrl: process.env.GRANTVAULT_URL });",
+        "const app = await vault.getApp();",
+        "const page = await vault.listGrants();",
+        "console.log(JSON.stringify({ app: app.name, grants: page.grants.length }));",
+        "",
+      ].join("\n"),
+    );
+    const result = await run(process.execPath, [script], {
+      cwd: project,
+      env: { GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: baseUrl },
+    });
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toEqual({ app: "default", grants: 0 });
+  });
+
+  it("`npx grantvault-server` finds the installed server", async () => {
+    const result = await run("npx", ["--no-install", "grantvault-server", "--help"], { cwd: project });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Usage: grantvault-server");
+  });
+
+  it("the SDK's `grantvault` CLI lists grants", async () => {
+    const result = await run(join(project, "node_modules/.bin/grantvault"), ["grants", "list", "--json"], {
+      cwd: project,
+      env: { GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: baseUrl },
+    });
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it("the packed type declarations resolve for a TypeScript user", async () => {
+    await writeFile(
+      join(project, "check.ts"),
+      [
+        'import { Vault, type GrantPage } from "grantvault";',
+        'import type { CreateOptions } from "@grantvault/connect-js";',
+        'import { buildApp } from "grantvault-server";',
+        "export const page: Promise<GrantPage> = new Vault({ apiKey: 'k' }).listGrants();",
+        "export type Options = CreateOptions;",
+        "export const start: unknown = buildApp;",
+        "",
+      ].join("\n"),
+    );
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const result = await run(
+      process.execPath,
+      [
+        tsc,
+        "--noEmit",
+        "--strict",
+        "--module",
+        "nodenext",
+        "--target",
+        "es2023",
+        "--typeRoots",
+        join(ROOT, "node_modules/@types"),
+        "--types",
+        "node",
+        "check.ts",
+      ],
+      { cwd: project },
+    );
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+  }, 120_000);
+
+  it("the Python wheel installs into a venv and calls the packed server", async () => {
+    const script = [
+      "import json, os, grantvault",
+      "vault = grantvault.Vault(os.environ['GRANTVAULT_API_KEY'], os.environ['GRANTVAULT_URL'])",
+      "page = vault.list_grants()",
+      "print(json.dumps({'file': grantvault.__file__, 'grants': len(page.grants)}))",
+    ].join("\n");
+    const result = await run(venvPython, ["-c", script], {
+      cwd: work,
+      env: { GRANTVAULT_API_KEY: apiKey, GRANTVAULT_URL: baseUrl },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const answer = JSON.parse(result.stdout);
+    expect(answer.grants).toBe(0);
+    expect(answer.file).toContain(join(work, "venv"));
+  });
+});
