@@ -32,7 +32,7 @@ export default defineConfig({
     alias: {
       "@grantvault/protocol": src("protocol"),
       "@grantvault/providers": src("providers"),
-      "@grantvault/server": src("server"),
+      "grantvault-server": src("server"),
       grantvault: src("sdk"),
     },
   },
