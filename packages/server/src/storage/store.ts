@@ -11,6 +11,7 @@ import {
   migrateToLatest,
   type OpenOptions,
   openDatabase,
+  type PoolUse,
   ping,
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
@@ -104,6 +105,11 @@ export class Store {
   /** SQLite opened with background checkpoints: their worker. */
   get checkpointer(): DatabaseHandle["checkpointer"] {
     return this.handle.checkpointer;
+  }
+
+  /** The connection pool's state (PostgreSQL); null for SQLite. */
+  poolUse(): PoolUse | null {
+    return this.handle.poolUse?.() ?? null;
   }
 
   /** Cross-process notifications, when the engine has them (PostgreSQL). */

@@ -1,0 +1,106 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser } from "../harness/browser.js";
+import { connectAccount } from "../harness/connect-account.js";
+import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
+
+const METRICS_TOKEN = "metrics-token-for-the-test-0123456789";
+
+let world: ConnectWorld;
+let browser: Browser;
+let grantId: string;
+
+beforeAll(async () => {
+  [world, browser] = await Promise.all([
+    startConnectWorld({ settings: { GRANTVAULT_METRICS_TOKEN: METRICS_TOKEN } }),
+    launchBrowser(),
+  ]);
+  grantId = await connectAccount(world, browser, "octo", "alice");
+});
+afterAll(async () => {
+  await browser?.close();
+  await world?.stop();
+});
+
+async function scrape(): Promise<string> {
+  const response = await fetch(`${world.baseUrl}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  return response.text();
+}
+
+/** The value of one sample, e.g. `grantvault_token_refreshes_total{outcome="ok"}`; 0 when absent. */
+function sample(text: string, series: string): number {
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+function retrieve(url: string): Promise<Response> {
+  return fetch(`${world.baseUrl}/v1/grants/${grantId}/credential`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${world.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ method: "GET", url }),
+  });
+}
+
+describe("GET /metrics", () => {
+  it("refuses a scrape without the metrics token, or with another one", async () => {
+    for (const authorization of [undefined, "Bearer not-the-metrics-token", `Bearer ${world.apiKey}`]) {
+      const response = await fetch(`${world.baseUrl}/metrics`, {
+        headers: authorization ? { authorization } : {},
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="metrics"');
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        "metrics_token_invalid",
+      );
+    }
+  });
+
+  it("after real traffic, reports grant uses by mode and outcome, refreshes, sessions, audit appends, polls and the process", async () => {
+    const before = await scrape();
+    expect(await retrieve(`${world.api.baseUrl}/user`).then((r) => r.status)).toBe(200);
+    expect(await retrieve("https://elsewhere.example/x").then((r) => r.status)).toBe(403);
+    const proxied = await fetch(`${world.baseUrl}/v1/grants/${grantId}/proxy`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${world.apiKey}`,
+        "grantvault-method": "GET",
+        "grantvault-url": `${world.api.baseUrl}/user`,
+      },
+    });
+    expect(proxied.status).toBe(200);
+    await proxied.arrayBuffer();
+    // Past the access token's lifetime (the vault's clock): the next use refreshes it at the provider.
+    world.vault.clock.advance(2 * 60 * 60 * 1000);
+    expect(await retrieve(`${world.api.baseUrl}/user`).then((r) => r.status)).toBe(200);
+    const after = await scrape();
+
+    const grew = (series: string, by: number) =>
+      expect(sample(after, series) - sample(before, series), series).toBe(by);
+    grew('grantvault_grant_use_duration_seconds_count{mode="retrieve",outcome="ok"}', 2);
+    grew('grantvault_grant_use_duration_seconds_count{mode="retrieve",outcome="refused"}', 1);
+    grew('grantvault_grant_use_duration_seconds_count{mode="proxy",outcome="ok"}', 1);
+    grew('grantvault_token_refreshes_total{outcome="ok"}', 1);
+    // The connect in beforeAll: counted once, when it ended.
+    expect(sample(after, 'grantvault_connect_sessions_total{outcome="completed"}')).toBe(1);
+    expect(sample(after, 'grantvault_connect_sessions_total{outcome="denied"}')).toBe(0);
+    // Each use wrote its audit row (the refused one too), the connect its own.
+    expect(sample(after, "grantvault_audit_append_duration_seconds_count")).toBeGreaterThanOrEqual(
+      sample(before, "grantvault_audit_append_duration_seconds_count") + 4,
+    );
+    expect(
+      sample(after, 'grantvault_grant_use_duration_seconds_sum{mode="proxy",outcome="ok"}'),
+    ).toBeGreaterThan(0);
+    expect(after).toMatch(/^grantvault_held_long_polls 0$/m);
+    // SQLite has no pool: the series is declared but has no samples.
+    expect(after).not.toMatch(/^grantvault_db_pool_connections\{/m);
+    expect(sample(after, "process_resident_memory_bytes")).toBeGreaterThan(0);
+    expect(after).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // Nothing secret in the exposition.
+    expect(after).not.toContain(world.apiKey);
+    expect(after).not.toContain(METRICS_TOKEN);
+  });
+});
