@@ -299,6 +299,14 @@ export async function migrateToLatest(db: Kysely<Database>, attempts = 3): Promi
   }
 }
 
+/** Migrations this build knows and the database has not applied, by name (read only). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+  return migrations
+    .filter((migration) => migration.executedAt === undefined)
+    .map((migration) => migration.name);
+}
+
 /** True when the database answers a trivial query. */
 export async function ping(db: Kysely<Database>): Promise<boolean> {
   try {

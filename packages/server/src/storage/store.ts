@@ -12,6 +12,7 @@ import {
   type OpenOptions,
   openDatabase,
   type PoolUse,
+  pendingMigrations,
   ping,
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
@@ -119,6 +120,11 @@ export class Store {
 
   migrate(): Promise<string[]> {
     return migrateToLatest(this.handle.db);
+  }
+
+  /** Migrations not applied yet (a store opened with `migrate: false` may have some). */
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.handle.db);
   }
 
   ping(): Promise<boolean> {
