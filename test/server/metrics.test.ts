@@ -1,8 +1,12 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
+import { startServerProcess } from "../harness/server-process.js";
 
 const METRICS_TOKEN = "metrics-token-for-the-test-0123456789";
 
@@ -102,5 +106,29 @@ describe("GET /metrics", () => {
     // Nothing secret in the exposition.
     expect(after).not.toContain(world.apiKey);
     expect(after).not.toContain(METRICS_TOKEN);
+  });
+});
+
+describe("GRANTVAULT_METRICS_PORT", () => {
+  it("serves /metrics on a loopback listener of its own, with nothing of the API, and not on the main port", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "gv-metrics-"));
+    const server = await startServerProcess({ cwd, env: { GRANTVAULT_METRICS_PORT: "0" } });
+    try {
+      const metricsUrl = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(server.stdout())?.[1];
+      expect(metricsUrl, server.stdout()).toBeDefined();
+      const scraped = await fetch(metricsUrl as string);
+      expect(scraped.status).toBe(200);
+      const text = await scraped.text();
+      expect(text).toMatch(/^grantvault_held_long_polls 0$/m);
+      expect(text).toMatch(/^# TYPE grantvault_grant_use_duration_seconds histogram$/m);
+      expect(text).toMatch(/^process_cpu_seconds_total /m);
+      expect((await fetch(new URL("/v1/app", metricsUrl).toString())).status).toBe(404);
+      expect((await fetch(new URL("/healthz", metricsUrl).toString())).status).toBe(404);
+      // Without a metrics token, the main port has no /metrics.
+      expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(404);
+    } finally {
+      expect(await server.stop()).toBe(0);
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });
