@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser } from "../harness/browser.js";
 import { connectAccount } from "../harness/connect-account.js";
 import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.js";
+import { createTestDatabase } from "../harness/postgres.js";
 import { startServerProcess } from "../harness/server-process.js";
+import { startTestVault } from "../harness/vault-app.js";
 
 const METRICS_TOKEN = "metrics-token-for-the-test-0123456789";
 
@@ -129,6 +131,33 @@ describe("GRANTVAULT_METRICS_PORT", () => {
     } finally {
       expect(await server.stop()).toBe(0);
       await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("database pool use", () => {
+  it("reports the PostgreSQL pool's connections: total, idle, waiting", async () => {
+    const database = await createTestDatabase();
+    const vault = await startTestVault({
+      databaseUrl: database.url,
+      settings: { GRANTVAULT_METRICS_TOKEN: METRICS_TOKEN },
+    });
+    try {
+      await vault.store.apps.count();
+      const response = await vault.app.inject({
+        method: "GET",
+        url: "/metrics",
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(sample(response.body, 'grantvault_db_pool_connections{state="total"}')).toBeGreaterThanOrEqual(
+        1,
+      );
+      expect(response.body).toMatch(/^grantvault_db_pool_connections\{state="idle"\} \d+$/m);
+      expect(sample(response.body, 'grantvault_db_pool_connections{state="waiting"}')).toBe(0);
+    } finally {
+      await vault.close();
+      await database.drop();
     }
   });
 });
