@@ -95,6 +95,8 @@ export async function startConnectWorld(
     keySetCooldownMs?: number;
     /** The provider's accounts (see OAuthProviderOptions.accounts); changes to them show on the next login. */
     accounts?: Record<string, OAuthAccountClaims>;
+    /** More server settings, as `GRANTVAULT_*` environment variables. */
+    settings?: Record<string, string>;
   } = {},
 ): Promise<ConnectWorld> {
   const port = await freePort();
@@ -152,6 +154,7 @@ export async function startConnectWorld(
     publicUrl: baseUrl,
     ...database,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.settings ? { settings: options.settings } : {}),
   });
   await vault.app.listen({ host: "127.0.0.1", port });
   await vault.store.apps.insert({ id: appId, name: APP_NAME, createdAt: vault.clock.now() });

@@ -117,6 +117,10 @@ export const ERROR_CODES = {
     status: 400,
     message: "This sign-in or connect flow was started in another browser; start it again here.",
   },
+  metrics_token_invalid: {
+    status: 401,
+    message: "The metrics endpoint needs `Authorization: Bearer <GRANTVAULT_METRICS_TOKEN>`.",
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -30,6 +30,7 @@ import { registerGetConnectSession } from "./http/routes/get-connect-session.js"
 import { registerGetGrant } from "./http/routes/get-grant.js";
 import { registerGetGrants } from "./http/routes/get-grants.js";
 import { registerGetHealthz } from "./http/routes/get-healthz.js";
+import { registerGetMetrics } from "./http/routes/get-metrics.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
@@ -42,6 +43,8 @@ import { installSecurityHeaders } from "./http/security-headers.js";
 import { IdentityRegistry } from "./identity/identity-registry.js";
 import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
+import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
+import { NO_METRICS } from "./metrics/vault-metrics.js";
 import { OAuthClient } from "./oauth/oauth-client.js";
 import { UserBinding } from "./policy/user-binding.js";
 import type { ProviderRegistry } from "./providers/provider-registry.js";
@@ -61,6 +64,11 @@ export interface AppDependencies {
   keySetCooldownMs?: number;
   /** How the vault reaches providers; tests may wrap it to observe or disturb traffic. */
   fetch?: typeof fetch;
+  /**
+   * Where services record what they do (`serve` passes the one its metrics listener exposes).
+   * Omitted: created when the configuration exposes metrics, else nothing is recorded.
+   */
+  metrics?: PrometheusMetrics;
 }
 
 /** Request bodies larger than this are refused with `payload_too_large`. */
@@ -86,6 +94,11 @@ function httpTimeouts(config: ServerConfig) {
 /** Headers must have arrived this soon after a request starts (a slow-headers client holds a socket). */
 export const HEADERS_TIMEOUT_MS = 20_000;
 
+/** Metrics are recorded only when something serves them. */
+export function metricsExposed(config: ServerConfig): boolean {
+  return config.metricsPort !== undefined || config.metricsToken !== undefined;
+}
+
 /** Builds the vault's HTTP app. It does not listen; `serve` does, and tests use `inject()`. */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -110,7 +123,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const apiKeys = new ApiKeyService(store, clock);
   const events = new SessionEvents(store.pubsub);
   await events.start();
-  const audit = new AuditLog(store, clock, deps.keys);
+  const metrics = deps.metrics ?? (metricsExposed(config) ? new PrometheusMetrics() : undefined);
+  const recorder = metrics ?? NO_METRICS;
+  const audit = new AuditLog(store, clock, deps.keys, recorder);
   const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const identities = deps.identities ?? new IdentityRegistry([]);
@@ -122,7 +137,17 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     ...(deps.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: deps.keySetCooldownMs }),
   });
   const heldPolls = new HeldPolls({ ...DEFAULT_HELD_POLL_LIMITS, perProcess: config.maxHeldPolls });
-  const sessions = new ConnectSessionService(store, providers, events, clock, audit, userTokens, heldPolls);
+  const sessions = new ConnectSessionService(
+    store,
+    providers,
+    events,
+    clock,
+    audit,
+    userTokens,
+    heldPolls,
+    recorder,
+  );
+  metrics?.observe({ heldPolls: () => heldPolls.total, poolUse: () => store.poolUse() });
   const sweeper = new ExpiredSweeper({
     store,
     clock,
@@ -145,6 +170,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     clock,
     logger,
     maxConcurrentRefreshes: config.maxConcurrentRefreshes,
+    metrics: recorder,
   });
   const access = new CredentialAccess({
     apiKeys,
@@ -156,8 +182,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     audit,
     clock,
     logger,
+    metrics: recorder,
   });
-  const proxy = new ProxyCall({ access, audit, clock, logger });
+  const proxy = new ProxyCall({ access, audit, clock, logger, metrics: recorder });
   const userGrants = new UserGrantResolver({ store, userTokens });
   const flow = new ConnectFlow({
     store,
@@ -175,6 +202,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerGetHealthz(app);
   registerGetReadyz(app, store);
+  // On the main port only behind a token; the metrics port (serve.ts) is the other way in.
+  if (metrics && config.metricsToken !== undefined) registerGetMetrics(app, metrics, config.metricsToken);
   const flowCookies = new FlowCookies(config.publicUrl);
   registerGetOAuthCallback(app, { flow, publicUrl: config.publicUrl, cookies: flowCookies });
   await registerConnectPages(app, {

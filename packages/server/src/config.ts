@@ -36,6 +36,12 @@ export interface ServerConfig {
   dbAcquireTimeoutMs: number;
   /** Token refreshes one server process runs at once. */
   maxConcurrentRefreshes: number;
+  /** A separate listener for `/metrics` (no API on it); off when undefined. */
+  metricsPort: number | undefined;
+  /** Where that listener binds: loopback unless the operator opens it. */
+  metricsHost: string;
+  /** Bearer token that `/metrics` requires; with it, `/metrics` is served on the main port too. */
+  metricsToken: string | undefined;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -148,6 +154,25 @@ export const SETTINGS = {
     description: "Token refreshes one server process runs at once; more wait their turn.",
     default: "8",
   },
+  metricsPort: {
+    env: "GRANTVAULT_METRICS_PORT",
+    flag: "metrics-port",
+    description:
+      "Serve Prometheus `/metrics` on this port, on a listener of its own (no API on it; bearer token too if `GRANTVAULT_METRICS_TOKEN` is set).",
+    default: "off",
+  },
+  metricsHost: {
+    env: "GRANTVAULT_METRICS_HOST",
+    flag: "metrics-host",
+    description: "Interface the metrics listener binds to.",
+    default: "127.0.0.1",
+  },
+  metricsToken: {
+    env: "GRANTVAULT_METRICS_TOKEN",
+    description:
+      "Bearer token (16+ characters) that `/metrics` requires; when set, `/metrics` is also served on the main port.",
+    default: "none (`/metrics` not on the main port)",
+  },
 } as const satisfies Record<keyof ServerConfig, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
@@ -207,6 +232,10 @@ const schema = z.object({
     .default(Number(SETTINGS.sessionRetentionSeconds.default)),
   dbAcquireTimeoutMs: positiveInteger.default(Number(SETTINGS.dbAcquireTimeoutMs.default)),
   maxConcurrentRefreshes: positiveInteger.default(Number(SETTINGS.maxConcurrentRefreshes.default)),
+  metricsPort: port.optional(),
+  metricsHost: hostname.default(SETTINGS.metricsHost.default),
+  // Compared in constant time; short ones could be guessed.
+  metricsToken: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 export class ConfigError extends Error {
@@ -288,6 +317,9 @@ export function loadConfig(
     sessionRetentionSeconds: values.sessionRetentionSeconds,
     dbAcquireTimeoutMs: values.dbAcquireTimeoutMs,
     maxConcurrentRefreshes: values.maxConcurrentRefreshes,
+    metricsPort: values.metricsPort,
+    metricsHost: values.metricsHost,
+    metricsToken: values.metricsToken,
   };
 }
 

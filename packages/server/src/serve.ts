@@ -1,12 +1,15 @@
 import { createServer } from "node:net";
+import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
 import type { IssuedApiKey } from "./apps/api-keys.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
+import { startMetricsListener } from "./http/metrics-listener.js";
 import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
 import type { Logger } from "./logger.js";
+import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
 import {
   loadProvidersFile,
@@ -51,6 +54,7 @@ export async function serve(
     await demo?.stop();
     throw error;
   }
+  const metrics = config.metricsPort === undefined ? undefined : new PrometheusMetrics();
   const app = await buildApp({
     config,
     store: runtime.store,
@@ -59,8 +63,17 @@ export async function serve(
     logger,
     providers,
     identities,
+    ...(metrics ? { metrics } : {}),
   });
   await app.listen({ host: config.host, port: config.port });
+  const metricsListener =
+    metrics && config.metricsPort !== undefined
+      ? await startMetricsListener(
+          metrics,
+          { host: config.metricsHost, port: config.metricsPort, token: config.metricsToken },
+          logger,
+        )
+      : null;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -72,6 +85,7 @@ export async function serve(
     logger.info({ signal }, "shutting down: finishing in-flight requests");
     try {
       await app.close();
+      await metricsListener?.close();
       await runtime.close();
       await demo?.stop();
       logger.info("stopped");
@@ -84,7 +98,7 @@ export async function serve(
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
   // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
-  print(banner(config, runtime.store, providers, firstKey, demo));
+  print(banner(config, runtime.store, providers, firstKey, demo, metricsListener));
 }
 
 /**
@@ -149,12 +163,20 @@ function banner(
   providers: ProviderRegistry,
   firstKey: IssuedApiKey | null,
   demo: DemoProvider | null,
+  metricsListener: FastifyInstance | null,
 ): string {
   const lines = [
     `Grantvault is listening on http://${config.host}:${config.port} (public URL ${config.publicUrl})`,
     `  database: ${store.location} (${store.engine})`,
     `  data dir: ${config.dataDir}`,
   ];
+  const metricsAddress = metricsListener?.addresses()[0];
+  if (metricsAddress && typeof metricsAddress === "object") {
+    const host = metricsAddress.family === "IPv6" ? `[${metricsAddress.address}]` : metricsAddress.address;
+    lines.push(`  metrics: http://${host}:${metricsAddress.port}/metrics`);
+  } else if (config.metricsToken !== undefined) {
+    lines.push(`  metrics: ${config.publicUrl}/metrics (bearer GRANTVAULT_METRICS_TOKEN)`);
+  }
   const list = providers.list();
   if (list.length === 0) {
     lines.push("  providers: none yet (GRANTVAULT_PROVIDERS_FILE, or --demo for a local demo provider)");

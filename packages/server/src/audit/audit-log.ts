@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.js";
+import { NO_METRICS, secondsSince, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { CheckpointRow } from "../storage/audit-checkpoints-repository.js";
 import type { AuditFilter, AuditRow, GrantUseFacts } from "../storage/audit-repository.js";
 import type { Store } from "../storage/store.js";
@@ -24,11 +25,12 @@ export class AuditLog {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly keys: KeyringSource,
+    private readonly metrics: VaultMetrics = NO_METRICS,
   ) {}
 
   /** Resolves once the event's row is committed; rejects (and nothing is written) otherwise. */
   append(event: AuditEventInput): Promise<void> {
-    return this.#writerOf(event.appId).append(event);
+    return this.#timed(() => this.#writerOf(event.appId).append(event));
   }
 
   /**
@@ -37,7 +39,13 @@ export class AuditLog {
    * (nothing written, no place in the chain taken); rejects when the row cannot be written.
    */
   appendIf(event: AuditEventInput, facts: GrantUseFacts): Promise<boolean> {
-    return this.#writerOf(event.appId).appendIf(event, facts);
+    return this.#timed(() => this.#writerOf(event.appId).appendIf(event, facts));
+  }
+
+  /** Records how long a write took to commit (a failed one too: slowness before it failed counts). */
+  #timed<T>(write: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    return write().finally(() => this.metrics.auditAppend(secondsSince(started)));
   }
 
   /**

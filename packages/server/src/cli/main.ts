@@ -17,6 +17,7 @@ import {
   keysRevoke,
 } from "./app-commands.js";
 import { auditCheckpoints, auditVerify } from "./audit-commands.js";
+import { doctor } from "./doctor.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
 
@@ -44,6 +45,9 @@ const USAGE = `Usage: grantvault-server <command> [options]
 Commands:
   serve                          run the vault (the default command)
   migrate                        apply pending database migrations and exit
+  doctor                         check settings, data directory, database, key ring and
+                                 providers (discovery reachable); say what to fix; exit 1 if
+                                 anything fails. Changes nothing.
   apps create --name NAME        create an app and print its first API key (once)
   apps list                      list apps
   apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
@@ -134,6 +138,8 @@ export async function main(
       if (typeof value === "string") flags[flag] = value;
       if (value === true) flags[flag] = "true";
     }
+    // Before the configuration is loaded: a bad setting is one of the things it reports.
+    if (group === "doctor" && sub === undefined) return await doctor(env, flags, output, json);
     const config = loadConfig(env, flags);
     if (group === "serve") {
       const logger = createLogger(config.logLevel);

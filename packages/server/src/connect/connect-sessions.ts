@@ -3,6 +3,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { UserTokens } from "../identity/user-tokens.js";
+import { NO_METRICS, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type {
   ConnectSessionRecord,
@@ -45,6 +46,7 @@ export class ConnectSessionService {
     private readonly audit: AuditLog,
     private readonly userTokens: UserTokens,
     private readonly heldPolls: HeldPolls = new HeldPolls(),
+    private readonly metrics: VaultMetrics = NO_METRICS,
   ) {}
 
   /**
@@ -261,7 +263,11 @@ export class ConnectSessionService {
 
   /** Ends a pending session once, then wakes its waiters (in every process). */
   async finish(sessionId: string, outcome: SessionOutcome, store: Store = this.store): Promise<boolean> {
-    return store.connectSessions.finish(sessionId, outcome, this.clock.now());
+    const ended = await store.connectSessions.finish(sessionId, outcome, this.clock.now());
+    // Counted once, by whoever ended it. (An expiry is the passing of time, not an event: the
+    // sessions that expired are not counted here.)
+    if (ended) this.metrics.sessionEnded(outcome.status);
+    return ended;
   }
 
   /** Call after the transaction that finished the session has committed. */

@@ -5,6 +5,7 @@ import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
+import { NO_METRICS, timedGrantUse, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { TokenSet } from "../oauth/token-set.js";
 import { UserBinding } from "../policy/user-binding.js";
 import type { ProviderRegistry } from "../providers/provider-registry.js";
@@ -75,6 +76,7 @@ export class CredentialAccess {
       audit: AuditLog;
       clock: Clock;
       logger: Logger;
+      metrics?: VaultMetrics;
     },
   ) {}
 
@@ -86,7 +88,15 @@ export class CredentialAccess {
    *
    * A repeated call may skip the read: see {@link CredentialAccess.#grantFromRecentRead}.
    */
-  async grant(
+  grant(apiKey: string, grantId: string, request: AccessRequest, mode: AccessMode): Promise<GrantedAccess> {
+    // A proxied use ends with the provider's answer: ProxyCall times and records it.
+    if (mode === "proxy") return this.#grant(apiKey, grantId, request, mode);
+    return timedGrantUse(this.deps.metrics ?? NO_METRICS, mode, () =>
+      this.#grant(apiKey, grantId, request, mode),
+    );
+  }
+
+  async #grant(
     apiKey: string,
     grantId: string,
     request: AccessRequest,

@@ -5,6 +5,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { NO_METRICS, timedGrantUse, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { AccessRequest, CredentialAccess, GrantedAccess } from "./credential-access.js";
 import { sendUpstream, type UpstreamResponse } from "./upstream-request.js";
 
@@ -50,6 +51,8 @@ export interface ProxyResult {
   refresh: GrantedAccess["refresh"];
 }
 
+type ForwardRequest = AccessRequest & { headers: Record<string, string>; body: Readable | null };
+
 /**
  * Proxy mode: the same gate as retrieve mode, then the vault makes the call itself — the token
  * never leaves it. Bodies stream both ways within size limits; redirects are returned, not
@@ -62,15 +65,19 @@ export class ProxyCall {
       audit: AuditLog;
       clock: Clock;
       logger: Logger;
+      metrics?: VaultMetrics;
     },
   ) {}
 
   /** `apiKey` as the caller presented it: CredentialAccess checks it together with the grant. */
-  async forward(
-    apiKey: string,
-    grantId: string,
-    request: AccessRequest & { headers: Record<string, string>; body: Readable | null },
-  ): Promise<ProxyResult> {
+  forward(apiKey: string, grantId: string, request: ForwardRequest): Promise<ProxyResult> {
+    // Timed up to the provider's answer (headers); a streamed body is the client's pace, not ours.
+    return timedGrantUse(this.deps.metrics ?? NO_METRICS, "proxy", () =>
+      this.#forward(apiKey, grantId, request),
+    );
+  }
+
+  async #forward(apiKey: string, grantId: string, request: ForwardRequest): Promise<ProxyResult> {
     checkForwardedHeaders(request.headers);
     const granted = await this.deps.access.grant(apiKey, grantId, request, "proxy");
     const { caller } = granted;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
+import { NO_METRICS, type RefreshOutcome, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { OAuthClient } from "../oauth/oauth-client.js";
 import { RefreshFailure } from "../oauth/provider-failures.js";
 import type { TokenSet } from "../oauth/token-set.js";
@@ -61,6 +62,13 @@ export class GrantRevokedMeanwhile extends Error {
   }
 }
 
+function refreshOutcomeOf(error: unknown): RefreshOutcome {
+  if (error instanceof ReauthRequired) return "reauth_required";
+  if (error instanceof RefreshUnavailable) return "unavailable";
+  if (error instanceof GrantRevokedMeanwhile) return "revoked";
+  return "error";
+}
+
 /**
  * Usable tokens, and what it took to get them: `refresh` is null when the stored tokens were fresh
  * enough; otherwise `attempts` counts this refresh's calls to the provider (0 when another caller
@@ -94,6 +102,7 @@ export class TokenRefresher {
       logger: Logger;
       /** Refreshes this process runs at once (default {@link DEFAULT_MAX_CONCURRENT_REFRESHES}). */
       maxConcurrentRefreshes?: number;
+      metrics?: VaultMetrics;
     },
   ) {
     this.#slots = new RefreshSlots(deps.maxConcurrentRefreshes ?? DEFAULT_MAX_CONCURRENT_REFRESHES);
@@ -110,13 +119,28 @@ export class TokenRefresher {
     if (!this.#nearExpiry(tokens)) return { tokens, refresh: null };
     let pending = this.#inFlight.get(grant.id);
     if (!pending) {
-      pending = this.#refresh(grant, provider).finally(() => this.#inFlight.delete(grant.id));
+      pending = this.#refresh(grant, provider)
+        .then(
+          (usable) => {
+            this.#metrics.refresh("ok");
+            return usable;
+          },
+          (error: unknown) => {
+            this.#metrics.refresh(refreshOutcomeOf(error));
+            throw error;
+          },
+        )
+        .finally(() => this.#inFlight.delete(grant.id));
       this.#inFlight.set(grant.id, pending);
     }
     return pending;
   }
 
   /** True when the tokens can be used as they are: not within the refresh margin of expiry. */
+  get #metrics(): VaultMetrics {
+    return this.deps.metrics ?? NO_METRICS;
+  }
+
   isFresh(tokens: TokenSet): boolean {
     return !this.#nearExpiry(tokens);
   }

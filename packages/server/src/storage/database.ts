@@ -34,7 +34,16 @@ export interface DatabaseHandle {
   pubsub?: PubSub;
   /** SQLite opened with `backgroundCheckpoints`: the worker that checkpoints. */
   checkpointer?: Checkpointer;
+  /** PostgreSQL: the pool's connections now; absent for SQLite (one connection, no pool). */
+  poolUse?: () => PoolUse;
   close(): Promise<void>;
+}
+
+/** A connection pool's state: connections open, of them idle, and queries waiting for one. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface PubSub {
@@ -158,6 +167,7 @@ function openPostgres(url: string, poolSize: number, acquireTimeoutMs: number): 
     engine: "postgres",
     location: redactUrl(url),
     pubsub,
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: async () => {
       await pubsub.close();
       await db.destroy();
@@ -287,6 +297,14 @@ export async function migrateToLatest(db: Kysely<Database>, attempts = 3): Promi
     }
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
   }
+}
+
+/** Migrations this build knows and the database has not applied, by name (read only). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const migrations = await new Migrator({ db, provider: migrationProvider }).getMigrations();
+  return migrations
+    .filter((migration) => migration.executedAt === undefined)
+    .map((migration) => migration.name);
 }
 
 /** True when the database answers a trivial query. */

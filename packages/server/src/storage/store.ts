@@ -11,6 +11,8 @@ import {
   migrateToLatest,
   type OpenOptions,
   openDatabase,
+  type PoolUse,
+  pendingMigrations,
   ping,
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
@@ -106,6 +108,11 @@ export class Store {
     return this.handle.checkpointer;
   }
 
+  /** The connection pool's state (PostgreSQL); null for SQLite. */
+  poolUse(): PoolUse | null {
+    return this.handle.poolUse?.() ?? null;
+  }
+
   /** Cross-process notifications, when the engine has them (PostgreSQL). */
   get pubsub(): DatabaseHandle["pubsub"] {
     return this.handle.pubsub;
@@ -113,6 +120,11 @@ export class Store {
 
   migrate(): Promise<string[]> {
     return migrateToLatest(this.handle.db);
+  }
+
+  /** Migrations not applied yet (a store opened with `migrate: false` may have some). */
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.handle.db);
   }
 
   ping(): Promise<boolean> {
