@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Check } from "../../packages/server/src/cli/doctor.js";
+import type { Check } from "../../packages/server/src/testing.js";
 import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
 import { runServerCli } from "../harness/server-process.js";
 

@@ -12,6 +12,7 @@ export { AuditLog } from "./audit/audit-log.js";
 export type { ChainFields, ChainTip } from "./audit/chain-link.js";
 export { GENESIS, hashOf } from "./audit/chain-link.js";
 export { countAuditMacsByKey, remacAll } from "./audit/chain-remac.js";
+export type { Check } from "./cli/doctor.js";
 export { main } from "./cli/main.js";
 export type { Clock } from "./clock.js";
 export { systemClock } from "./clock.js";
