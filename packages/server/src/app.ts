@@ -31,6 +31,7 @@ import { registerGetGrant } from "./http/routes/get-grant.js";
 import { registerGetGrants } from "./http/routes/get-grants.js";
 import { registerGetHealthz } from "./http/routes/get-healthz.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
+import { registerGetOpenApi } from "./http/routes/get-openapi.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerGetHealthz(app);
   registerGetReadyz(app, store);
+  registerGetOpenApi(app);
   const flowCookies = new FlowCookies(config.publicUrl);
   registerGetOAuthCallback(app, { flow, publicUrl: config.publicUrl, cookies: flowCookies });
   await registerConnectPages(app, {
