@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { API_OPERATIONS, buildOpenApiDocument, OPENAPI_EXCLUDED_ROUTES } from "@grantvault/protocol";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import { API_OPERATIONS, OPENAPI_EXCLUDED_ROUTES } from "@grantvault/protocol";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "../../packages/server/src/ids.js";
+import { type Json, openApiDocument, validatorFor } from "../harness/openapi-contract.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 /**
@@ -11,9 +11,7 @@ import { startTestVault, type TestVault } from "../harness/vault-app.js";
  * registers is documented (or excluded with a reason), and real answers validate against it.
  */
 
-// biome-ignore lint/suspicious/noExplicitAny: a JSON document walked by path in assertions.
-type Json = Record<string, any>;
-const document = buildOpenApiDocument() as Json;
+const document = openApiDocument;
 
 let vault: TestVault;
 let key: string;
@@ -196,24 +194,6 @@ describe("real answers validate against the document", () => {
     await check("/v1/app", "get", noRoute, 404);
   });
 });
-
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addSchema(document, "openapi.json");
-
-/** The validator of one documented answer (by JSON pointer into the document, refs resolved by ajv). */
-function validatorFor(path: string, method: string, status: number) {
-  const responses = document.paths[path]?.[method]?.responses;
-  if (!responses?.[status]) throw new Error(`${method.toUpperCase()} ${path} documents no ${status} answer`);
-  const ref: string | undefined = responses[status].$ref;
-  const pointer = ref
-    ? `${ref.slice(1)}/content/application~1json/schema`
-    : `/paths/${escapePointer(path)}/${method}/responses/${status}/content/application~1json/schema`;
-  const validate = ajv.getSchema(`openapi.json#${pointer}`);
-  if (!validate) throw new Error(`no schema at ${pointer}`);
-  return validate;
-}
-
-const escapePointer = (segment: string) => segment.replaceAll("~", "~0").replaceAll("/", "~1");
 
 async function check(path: string, method: string, response: LightMyRequestResponse, status = 200) {
   expect(response.statusCode, response.body).toBe(status);
