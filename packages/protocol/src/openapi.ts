@@ -415,7 +415,7 @@ export function buildOpenApiDocument(version: string = API_VERSION): JsonSchema 
       title: "Grantvault",
       version,
       description:
-        "An OAuth credential vault. Every error answers with an ErrorBody whose code is in the registry `x-error-codes` (code → status, message).",
+        "An OAuth credential vault. Every error answers with an ErrorBody; the registry of its codes (code → status, message) is `x-error-codes` of components.schemas.ErrorBody.",
       license: { name: "Apache-2.0", identifier: "Apache-2.0" },
     },
     security: [{ apiKey: [] }],
