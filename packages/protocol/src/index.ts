@@ -7,3 +7,5 @@ export * from "./errors.js";
 export * from "./grants.js";
 export * from "./health.js";
 export * from "./identity.js";
+export * from "./openapi.js";
+export * from "./response-schemas.js";

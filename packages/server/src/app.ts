@@ -32,6 +32,7 @@ import { registerGetGrants } from "./http/routes/get-grants.js";
 import { registerGetHealthz } from "./http/routes/get-healthz.js";
 import { registerGetMetrics } from "./http/routes/get-metrics.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
+import { registerGetOpenApi } from "./http/routes/get-openapi.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
@@ -204,6 +205,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerGetReadyz(app, store);
   // On the main port only behind a token; the metrics port (serve.ts) is the other way in.
   if (metrics && config.metricsToken !== undefined) registerGetMetrics(app, metrics, config.metricsToken);
+  registerGetOpenApi(app);
   const flowCookies = new FlowCookies(config.publicUrl);
   registerGetOAuthCallback(app, { flow, publicUrl: config.publicUrl, cookies: flowCookies });
   await registerConnectPages(app, {

@@ -1,0 +1,439 @@
+import { z } from "zod";
+import { CreateApiKeyRequest, CreateApiKeyResponse, RevokeApiKeyResponse } from "./api-keys.js";
+import { AppInfoResponse } from "./app.js";
+import { ListAuditQuery } from "./audit.js";
+import { CreateConnectSessionRequest, GetConnectSessionQuery } from "./connect-sessions.js";
+import { ERROR_CODES, type ErrorCode } from "./errors.js";
+import { CredentialRequest, ListGrantsQuery, ResolveGrantRequest, RevokeGrantRequest } from "./grants.js";
+import { HealthResponse } from "./health.js";
+import { CreateAuthSessionRequest, VerifyUserTokenRequest } from "./identity.js";
+import {
+  AuthSessionResponseSchema,
+  ConnectSessionResponseSchema,
+  CreateAuthSessionResponseSchema,
+  CreateConnectSessionResponseSchema,
+  CredentialResponseSchema,
+  ErrorBodySchema,
+  GrantBodySchema,
+  ListAuditResponseSchema,
+  ListGrantsResponseSchema,
+  ResolveGrantResponseSchema,
+  VerifyUserTokenResponseSchema,
+} from "./response-schemas.js";
+
+/**
+ * The HTTP API as a table: one row per operation, built from the request and response schemas of
+ * this package. `buildOpenApiDocument()` turns it into the OpenAPI 3.1 document the server serves
+ * at `/openapi.json` and `npm run openapi` writes to docs/openapi.json.
+ */
+export interface ApiOperation {
+  method: "get" | "post" | "delete";
+  /** OpenAPI path template (`{id}`, not Fastify's `:id`). */
+  path: string;
+  operationId: string;
+  summary: string;
+  auth: "api_key" | "none" | "session_token";
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Codes this operation answers with itself (the common ones are added to every operation). */
+  errors: ErrorCode[];
+}
+
+/** Routes the server registers that are not API operations: browser pages and OAuth redirects. */
+export const OPENAPI_EXCLUDED_ROUTES = [
+  // The Connect page and its form posts: HTML for a browser holding the session token.
+  { method: "GET", path: "/connect/{token}" },
+  { method: "POST", path: "/connect/{token}/start" },
+  { method: "POST", path: "/connect/{token}/cancel" },
+  // Where providers send the browser back: an HTML page or a redirect, never called by a client.
+  { method: "GET", path: "/v1/oauth/callback/{provider}" },
+  { method: "GET", path: "/v1/auth/callback" },
+  // Prometheus text for the operator's scraper (only with GRANTVAULT_METRICS_TOKEN), not JSON.
+  { method: "GET", path: "/metrics" },
+] as const;
+
+const id = (prefix: string, what: string) =>
+  z.object({ id: z.string().regex(new RegExp(`^${prefix}_[0-9a-f]{24}$`), `not ${what}`) }).strict();
+
+/** Codes any request may get, before or around its route (framework limits, auth, failures). */
+const COMMON_ERRORS: ErrorCode[] = [
+  "malformed_request",
+  "request_timeout",
+  "uri_too_long",
+  "headers_too_large",
+  "route_not_found",
+  "internal_error",
+  "database_busy",
+];
+const AUTH_ERRORS: ErrorCode[] = ["missing_api_key", "invalid_api_key", "api_key_revoked"];
+const BODY_ERRORS: ErrorCode[] = [
+  "invalid_request",
+  "invalid_json",
+  "payload_too_large",
+  "unsupported_media_type",
+];
+
+export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    operationId: "getHealthz",
+    summary: "The process is up.",
+    auth: "none",
+    success: { status: 200, description: "Up.", schema: HealthResponse },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/readyz",
+    operationId: "getReadyz",
+    summary: "The vault can serve: its database answers.",
+    auth: "none",
+    success: { status: 200, description: "Ready.", schema: HealthResponse },
+    errors: ["not_ready"],
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "getOpenApi",
+    summary: "This document.",
+    auth: "none",
+    success: { status: 200, description: "The OpenAPI 3.1 document." },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/v1/app",
+    operationId: "getApp",
+    summary: "The app the calling API key belongs to.",
+    auth: "api_key",
+    success: { status: 200, description: "The app.", schema: AppInfoResponse },
+    errors: [],
+  },
+  {
+    method: "post",
+    path: "/v1/api-keys",
+    operationId: "createApiKey",
+    summary: "Another API key for the caller's app (admin key).",
+    auth: "api_key",
+    body: CreateApiKeyRequest,
+    success: { status: 201, description: "The key; the whole key only here.", schema: CreateApiKeyResponse },
+    errors: [...BODY_ERRORS, "insufficient_scope"],
+  },
+  {
+    method: "delete",
+    path: "/v1/api-keys/{id}",
+    operationId: "revokeApiKey",
+    summary: "Revoke a key of the caller's app (admin key).",
+    auth: "api_key",
+    params: id("key", "an API key id"),
+    success: { status: 200, description: "Revoked.", schema: RevokeApiKeyResponse },
+    errors: ["invalid_request", "insufficient_scope", "not_found", "last_api_key", "audit_unavailable"],
+  },
+  {
+    method: "post",
+    path: "/v1/connect/sessions",
+    operationId: "createConnectSession",
+    summary: "Start a connect session: a link where a user connects an account.",
+    auth: "api_key",
+    body: CreateConnectSessionRequest,
+    success: { status: 201, description: "The session.", schema: CreateConnectSessionResponseSchema },
+    errors: [
+      ...BODY_ERRORS,
+      "unknown_provider",
+      "no_providers_configured",
+      "origin_not_allowed",
+      "scope_not_allowed",
+      "identity_not_configured",
+      "invalid_user_token",
+      "identity_unavailable",
+      "audit_unavailable",
+    ],
+  },
+  {
+    method: "get",
+    path: "/v1/connect/sessions/{id}",
+    operationId: "getConnectSession",
+    summary: "A connect session; with `wait`, held while pending (long-poll).",
+    auth: "api_key",
+    params: id("cs", "a session id"),
+    query: GetConnectSessionQuery,
+    success: { status: 200, description: "The session.", schema: ConnectSessionResponseSchema },
+    errors: ["invalid_request", "session_not_found"],
+  },
+  {
+    method: "post",
+    path: "/v1/auth/sessions",
+    operationId: "createAuthSession",
+    summary: "Start a sign-in at the app's identity provider (`authenticate()`).",
+    auth: "api_key",
+    body: CreateAuthSessionRequest,
+    success: { status: 201, description: "The sign-in session.", schema: CreateAuthSessionResponseSchema },
+    errors: [...BODY_ERRORS, "identity_not_configured", "identity_unavailable", "audit_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/v1/auth/sessions/{id}",
+    operationId: "getAuthSession",
+    summary: "A sign-in session; once completed, the user's token (handed over once).",
+    auth: "api_key",
+    params: id("cs", "a session id"),
+    query: GetConnectSessionQuery,
+    success: { status: 200, description: "The session.", schema: AuthSessionResponseSchema },
+    errors: ["invalid_request", "session_not_found"],
+  },
+  {
+    method: "post",
+    path: "/v1/identity/verify",
+    operationId: "verifyUserToken",
+    summary: "Whether a user token is valid for this app, and whose it is.",
+    auth: "api_key",
+    body: VerifyUserTokenRequest,
+    success: { status: 200, description: "The subject, or null.", schema: VerifyUserTokenResponseSchema },
+    errors: [...BODY_ERRORS, "identity_not_configured", "identity_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/v1/grants",
+    operationId: "listGrants",
+    summary: "The app's grants, newest first.",
+    auth: "api_key",
+    query: ListGrantsQuery,
+    success: { status: 200, description: "A page of grants.", schema: ListGrantsResponseSchema },
+    errors: ["invalid_request", "invalid_cursor"],
+  },
+  {
+    method: "post",
+    path: "/v1/grants/resolve",
+    operationId: "resolveGrant",
+    summary: "The signed-in user's grant for a provider.",
+    auth: "api_key",
+    body: ResolveGrantRequest,
+    success: { status: 200, description: "The grant id.", schema: ResolveGrantResponseSchema },
+    errors: [
+      ...BODY_ERRORS,
+      "grant_not_found",
+      "ambiguous_grant",
+      "invalid_user_token",
+      "identity_not_configured",
+      "identity_unavailable",
+    ],
+  },
+  {
+    method: "get",
+    path: "/v1/grants/{id}",
+    operationId: "getGrant",
+    summary: "One grant.",
+    auth: "api_key",
+    params: id("grant", "a grant id"),
+    success: { status: 200, description: "The grant.", schema: GrantBodySchema },
+    errors: ["invalid_request", "grant_not_found"],
+  },
+  {
+    method: "delete",
+    path: "/v1/grants/{id}",
+    operationId: "revokeGrant",
+    summary: "Revoke a grant (at the provider too, where it can); the reason is recorded.",
+    auth: "api_key",
+    params: id("grant", "a grant id"),
+    body: RevokeGrantRequest,
+    success: { status: 200, description: "The revoked grant.", schema: GrantBodySchema },
+    errors: [...BODY_ERRORS, "grant_not_found", "audit_unavailable"],
+  },
+  {
+    method: "post",
+    path: "/v1/grants/{id}/credential",
+    operationId: "getCredential",
+    summary: "Retrieve mode: the headers for one call to `url` (a `retrieve` key).",
+    auth: "api_key",
+    params: id("grant", "a grant id"),
+    body: CredentialRequest,
+    success: { status: 200, description: "The headers to send.", schema: CredentialResponseSchema },
+    errors: [
+      ...BODY_ERRORS,
+      "grant_not_found",
+      "retrieve_not_allowed",
+      "host_not_allowed",
+      "grant_expired",
+      "grant_revoked",
+      "reauth_required",
+      "refresh_unavailable",
+      "audit_unavailable",
+      "user_token_required",
+      "invalid_user_token",
+      "identity_unavailable",
+    ],
+  },
+  {
+    method: "post",
+    path: "/v1/grants/{id}/proxy",
+    operationId: "proxyCall",
+    summary:
+      "Proxy mode: the vault makes the call named by the grantvault-method and grantvault-url headers and streams the provider's answer back (marked by grantvault-proxied).",
+    auth: "api_key",
+    params: id("grant", "a grant id"),
+    success: { status: 200, description: "The provider's answer, status, headers and body as it sent them." },
+    errors: [
+      "invalid_request",
+      "payload_too_large",
+      "grant_not_found",
+      "host_not_allowed",
+      "forbidden_header",
+      "method_override_refused",
+      "invalid_forwarded_header",
+      "grant_expired",
+      "grant_revoked",
+      "reauth_required",
+      "refresh_unavailable",
+      "audit_unavailable",
+      "upstream_unreachable",
+      "upstream_too_large",
+      "user_token_required",
+      "invalid_user_token",
+      "identity_unavailable",
+    ],
+  },
+  {
+    method: "get",
+    path: "/v1/audit",
+    operationId: "listAudit",
+    summary: "The app's audit events, newest first.",
+    auth: "api_key",
+    query: ListAuditQuery,
+    success: { status: 200, description: "A page of audit events.", schema: ListAuditResponseSchema },
+    errors: ["invalid_request", "invalid_cursor"],
+  },
+  {
+    method: "get",
+    path: "/connect/{token}/status",
+    operationId: "getConnectSessionByToken",
+    summary: "A connect session for the Connect.js widget, which holds the session token (CORS).",
+    auth: "session_token",
+    params: z.object({ token: z.string() }).strict(),
+    query: GetConnectSessionQuery,
+    success: { status: 200, description: "The session.", schema: ConnectSessionResponseSchema },
+    errors: ["invalid_request", "session_not_found"],
+  },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" });
+  return rest;
+}
+
+function parameters(schema: z.ZodObject | undefined, where: "path" | "query"): JsonSchema[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema, "input") as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || (object.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+/** One named response per error status; its body's `code` is one of that status's codes. */
+function errorResponses(): Record<string, JsonSchema> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const [code, { status }] of Object.entries(ERROR_CODES) as [ErrorCode, { status: number }][]) {
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, JsonSchema> = {};
+  for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+    responses[`Error${status}`] = {
+      description: `Error: ${codes.join(", ")}.`,
+      content: {
+        "application/json": {
+          schema: {
+            allOf: [
+              { $ref: "#/components/schemas/ErrorBody" },
+              { properties: { error: { properties: { code: { enum: codes } } } } },
+            ],
+          },
+        },
+      },
+    };
+  }
+  return responses;
+}
+
+function operationObject(operation: ApiOperation): JsonSchema {
+  const { success } = operation;
+  const codes = [
+    ...new Set([...COMMON_ERRORS, ...(operation.auth === "api_key" ? AUTH_ERRORS : []), ...operation.errors]),
+  ];
+  const statuses = [...new Set(codes.map((code) => ERROR_CODES[code].status))].sort((a, b) => a - b);
+  const responses: Record<string, JsonSchema> = {
+    [success.status]: {
+      description: success.description,
+      ...(success.schema
+        ? {
+            content: {
+              [success.contentType ?? "application/json"]: { schema: jsonSchema(success.schema, "output") },
+            },
+          }
+        : {}),
+    },
+  };
+  for (const status of statuses) responses[status] = { $ref: `#/components/responses/Error${status}` };
+  return {
+    operationId: operation.operationId,
+    summary: operation.summary,
+    ...(operation.auth === "api_key" ? {} : { security: [] }),
+    parameters: [...parameters(operation.params, "path"), ...parameters(operation.query, "query")],
+    ...(operation.body
+      ? {
+          requestBody: {
+            // Required when an empty body would not do.
+            required: !operation.body.safeParse({}).success,
+            content: { "application/json": { schema: jsonSchema(operation.body, "input") } },
+          },
+        }
+      : {}),
+    responses,
+    "x-error-codes": codes,
+  };
+}
+
+/** The version of the contract: the protocol package's, which the server and SDKs share. */
+export const API_VERSION = "0.1.0";
+
+/** The OpenAPI 3.1 document of the vault's HTTP API. */
+export function buildOpenApiDocument(version: string = API_VERSION): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const operation of API_OPERATIONS) {
+    paths[operation.path] = { ...paths[operation.path], [operation.method]: operationObject(operation) };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Grantvault",
+      version,
+      description:
+        "An OAuth credential vault. Every error answers with an ErrorBody; the registry of its codes (code → status, message) is `x-error-codes` of components.schemas.ErrorBody.",
+      license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+    },
+    security: [{ apiKey: [] }],
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key: `Authorization: Bearer gv_live_…`.",
+        },
+      },
+      schemas: {
+        ErrorBody: { ...jsonSchema(ErrorBodySchema, "output"), "x-error-codes": ERROR_CODES },
+      },
+      responses: errorResponses(),
+    },
+  };
+}
