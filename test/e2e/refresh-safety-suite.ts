@@ -84,6 +84,12 @@ export function refreshSafetySuite(engine: "sqlite" | "postgres"): void {
       headers: { authorization: `Bearer ${world.apiKey}` },
       payload: { method: "GET", url: `${world.api.baseUrl}/user` },
     });
+  const revoke = (grantId: string) =>
+    world.vault.app.inject({
+      method: "DELETE",
+      url: `/v1/grants/${grantId}`,
+      headers: { authorization: `Bearer ${world.apiKey}` },
+    });
   /** Moves the vault's clock into the refresh margin of tokens issued now (75 % of their life). */
   const intoMargin = (...vaults: TestVault[]) => {
     for (const vault of vaults) vault.clock.advance(16_000);
@@ -115,11 +121,7 @@ export function refreshSafetySuite(engine: "sqlite" | "postgres"): void {
       gate.mode = "after";
       const inFlight = credential(grantId);
       await gate.heldAtLeast(1);
-      const revoked = await world.vault.app.inject({
-        method: "DELETE",
-        url: `/v1/grants/${grantId}`,
-        headers: { authorization: `Bearer ${world.apiKey}` },
-      });
+      const revoked = await revoke(grantId);
       expect(revoked.statusCode).toBe(200);
       gate.release();
 
@@ -145,11 +147,7 @@ export function refreshSafetySuite(engine: "sqlite" | "postgres"): void {
       gate.mode = "before";
       const inFlight = credential(grantId);
       await gate.heldAtLeast(gate.held + 1);
-      const revoked = await world.vault.app.inject({
-        method: "DELETE",
-        url: `/v1/grants/${grantId}`,
-        headers: { authorization: `Bearer ${world.apiKey}` },
-      });
+      const revoked = await revoke(grantId);
       expect(revoked.statusCode).toBe(200);
       gate.release();
       const answer = await inFlight;

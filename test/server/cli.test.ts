@@ -9,10 +9,10 @@ import {
   createLogger,
   hashOf,
   loadConfig,
-  main,
   openRuntime,
   systemClock,
 } from "../../packages/server/src/testing.js";
+import { runCliInProcess } from "../harness/cli-in-process.js";
 
 let dataDir: string;
 let env: Record<string, string>;
@@ -23,18 +23,8 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dataDir, { recursive: true, force: true }));
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(argv, env, {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  });
-  return { code, out, err };
+function run(...argv: string[]) {
+  return runCliInProcess(argv, env);
 }
 
 async function runJson(...argv: string[]) {

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main } from "../../packages/server/src/testing.js";
+import { runCliInProcess } from "../harness/cli-in-process.js";
 import { runServerCli, startServerProcess } from "../harness/server-process.js";
 
 /*
@@ -21,20 +21,6 @@ afterEach(() => rm(cwd, { recursive: true, force: true }));
 const PROVIDERS = JSON.stringify([
   { id: "github", catalog: "github", clientId: "Iv1.abc", clientSecret: "s3cret-value" },
 ]);
-
-async function runInProcess(argv: string[], env: Record<string, string>) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, env, {
-    out: (text) => {
-      out += text;
-    },
-    err: (text) => {
-      err += text;
-    },
-  });
-  return { code, out, err };
-}
 
 describe("operator hardening", () => {
   it("F20c: refuses a providers file other users can read, and says how to fix it", async () => {
@@ -73,12 +59,12 @@ describe("operator hardening", () => {
     await expect(stat(join(dataDir, "master.key"))).rejects.toThrow();
 
     // The operator CLI opens the same directory and refuses the same way.
-    const listed = await runInProcess(["apps", "list"], { GRANTVAULT_DATA_DIR: dataDir });
+    const listed = await runCliInProcess(["apps", "list"], { GRANTVAULT_DATA_DIR: dataDir });
     expect(listed.code).toBe(1);
     expect(listed.err).toContain("run: chmod 700");
 
     await chmod(dataDir, 0o700);
-    expect((await runInProcess(["apps", "list"], { GRANTVAULT_DATA_DIR: dataDir })).code).toBe(0);
+    expect((await runCliInProcess(["apps", "list"], { GRANTVAULT_DATA_DIR: dataDir })).code).toBe(0);
   });
 
   it("F20e: runs the demo provider only on a loopback host", async () => {
@@ -137,15 +123,15 @@ describe("operator hardening", () => {
     const dataDir = join(cwd, "data");
     const env = { GRANTVAULT_DATA_DIR: dataDir };
     const name = "evil\u001b]0;pwned\u0007\u001b[2J\r\u009b31mname\u202e";
-    const created = await runInProcess(["apps", "create", "--name", name, "--json"], env);
+    const created = await runCliInProcess(["apps", "create", "--name", name, "--json"], env);
     expect(created.code, created.err).toBe(0);
-    const listed = await runInProcess(["apps", "list"], env);
+    const listed = await runCliInProcess(["apps", "list"], env);
     expect(listed.code).toBe(0);
     for (const control of ["\u001b", "\u0007", "\r", "\u009b", "\u202e"])
       expect(listed.out).not.toContain(control);
     expect(listed.out).toContain("evil\ufffd]0;pwned\ufffd\ufffd[2J\ufffd\ufffd31mname\ufffd");
     // JSON keeps the value, escaped so that printing it is safe too.
-    const json = await runInProcess(["apps", "list", "--json"], env);
+    const json = await runCliInProcess(["apps", "list", "--json"], env);
     expect(json.out).not.toMatch(/[\u007f-\u009f\u202e]/);
     expect(JSON.parse(json.out)[0].name).toBe(name);
   });
