@@ -130,9 +130,9 @@ describe("loadConfig", () => {
       demoPort: 0,
       demoTokenTtlSeconds: 5,
     });
-    expect(problemsOf({ GRANTVAULT_DEMO_PORT: "7400", GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: "0" })).toStrictEqual([
-      "GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: must be at least 1",
-    ]);
+    expect(
+      problemsOf({ GRANTVAULT_DEMO_PORT: "7400", GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: "0" }),
+    ).toStrictEqual(["GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: must be at least 1"]);
     expect(problemsOf({ GRANTVAULT_DEMO_PORT: "7400" })).toStrictEqual([
       "GRANTVAULT_DEMO_PORT: the demo provider needs a port of its own; --port is 7400 too",
     ]);

@@ -130,7 +130,8 @@ export const SETTINGS = {
   demoTokenTtlSeconds: {
     env: "GRANTVAULT_DEMO_TOKEN_TTL_SECONDS",
     flag: "demo-token-ttl",
-    description: "Seconds the demo provider's access tokens last (a short one shows the vault refreshing them).",
+    description:
+      "Seconds the demo provider's access tokens last (a short one shows the vault refreshing them).",
     default: "3600",
   },
   requestTimeoutSeconds: {

@@ -50,7 +50,9 @@ export class DemoProviderStore {
        ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
          uid = excluded.uid, user_code = excluded.user_code, expires_at = excluded.expires_at`,
     );
-    const findById = db.prepare(`SELECT payload FROM entries WHERE model = @model AND id = @id AND ${notExpired}`);
+    const findById = db.prepare(
+      `SELECT payload FROM entries WHERE model = @model AND id = @id AND ${notExpired}`,
+    );
     const findByUid = db.prepare(
       `SELECT payload FROM entries WHERE model = @model AND uid = @uid AND ${notExpired}`,
     );
