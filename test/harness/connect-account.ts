@@ -6,9 +6,10 @@ import type { ConnectWorld } from "./connect-world.js";
 /**
  * Connects `login`'s account at `provider` for real — connect session, Connect page, provider
  * login and consent in Chromium, callback — and returns the new (or re-authorized) grant id.
+ * `world` may be any vault: its URL and an API key are all it takes.
  */
 export async function connectAccount(
-  world: ConnectWorld,
+  world: Pick<ConnectWorld, "baseUrl" | "apiKey">,
   browser: Browser,
   provider: string,
   login: string,

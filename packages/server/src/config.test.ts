@@ -23,6 +23,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       providersFile: undefined,
       demo: false,
+      demoPort: 7401,
+      demoTokenTtlSeconds: 3600,
       requestTimeoutSeconds: 60,
       maxHeldPolls: 1000,
       sweepIntervalSeconds: 300,
@@ -97,7 +99,7 @@ describe("loadConfig", () => {
     expect(problems).toHaveLength(6);
     expect(problems).toEqual(
       expect.arrayContaining([
-        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO, GRANTVAULT_REQUEST_TIMEOUT_SECONDS, GRANTVAULT_MAX_HELD_POLLS, GRANTVAULT_SWEEP_INTERVAL_SECONDS, GRANTVAULT_SESSION_RETENTION_SECONDS, GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS, GRANTVAULT_MAX_CONCURRENT_REFRESHES, GRANTVAULT_METRICS_PORT, GRANTVAULT_METRICS_HOST, GRANTVAULT_METRICS_TOKEN)",
+        "GRANTVAULT_EXTRA: unknown variable (known: GRANTVAULT_HOST, GRANTVAULT_PORT, GRANTVAULT_PUBLIC_URL, GRANTVAULT_DATA_DIR, GRANTVAULT_DATABASE_URL, GRANTVAULT_MASTER_KEY, GRANTVAULT_LOG_LEVEL, GRANTVAULT_PROVIDERS_FILE, GRANTVAULT_DEMO, GRANTVAULT_DEMO_PORT, GRANTVAULT_DEMO_TOKEN_TTL_SECONDS, GRANTVAULT_REQUEST_TIMEOUT_SECONDS, GRANTVAULT_MAX_HELD_POLLS, GRANTVAULT_SWEEP_INTERVAL_SECONDS, GRANTVAULT_SESSION_RETENTION_SECONDS, GRANTVAULT_DB_ACQUIRE_TIMEOUT_MS, GRANTVAULT_MAX_CONCURRENT_REFRESHES, GRANTVAULT_METRICS_PORT, GRANTVAULT_METRICS_HOST, GRANTVAULT_METRICS_TOKEN)",
         "--color: unknown option",
         "GRANTVAULT_PORT: must be between 0 and 65535",
         "GRANTVAULT_PUBLIC_URL: must not have a path",
@@ -117,6 +119,23 @@ describe("loadConfig", () => {
       );
     }
     expect(loadConfig({ GRANTVAULT_HOST: "0.0.0.0" }, {}, "/srv").demo).toBe(false);
+  });
+
+  it("puts the demo provider on a fixed port next to the vault's, or where told (issue 14)", () => {
+    expect(loadConfig({}, { port: "8000" }, "/srv").demoPort).toBe(8001);
+    // A vault on a free port (tests) gets a free one for the demo provider too.
+    expect(loadConfig({}, { port: "0" }, "/srv").demoPort).toBe(0);
+    expect(loadConfig({ GRANTVAULT_DEMO_PORT: "9100" }, { port: "0" }, "/srv").demoPort).toBe(9100);
+    expect(loadConfig({}, { "demo-port": "0", "demo-token-ttl": "5" }, "/srv")).toMatchObject({
+      demoPort: 0,
+      demoTokenTtlSeconds: 5,
+    });
+    expect(
+      problemsOf({ GRANTVAULT_DEMO_PORT: "7400", GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: "0" }),
+    ).toStrictEqual(["GRANTVAULT_DEMO_TOKEN_TTL_SECONDS: must be at least 1"]);
+    expect(problemsOf({ GRANTVAULT_DEMO_PORT: "7400" })).toStrictEqual([
+      "GRANTVAULT_DEMO_PORT: the demo provider needs a port of its own; --port is 7400 too",
+    ]);
   });
 
   it("never echoes the master key in a problem", () => {

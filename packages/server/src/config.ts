@@ -24,6 +24,10 @@ export interface ServerConfig {
   providersFile: string | undefined;
   /** Also run the built-in local demo OAuth provider (`demo`). */
   demo: boolean;
+  /** The demo provider's port: fixed, so demo grants keep working across restarts (0: a free one). */
+  demoPort: number;
+  /** Lifetime of the demo provider's access tokens; short ones let you watch the vault refresh. */
+  demoTokenTtlSeconds: number;
   /** A request must be answered within this; longer than the longest long-poll (F14). */
   requestTimeoutSeconds: number;
   /** Long-polls held at once in this process; more are answered at once (F14). */
@@ -115,6 +119,20 @@ export const SETTINGS = {
     description:
       "Also run a local demo OAuth provider (`demo`, any user name signs in). Never for production.",
     default: "false",
+  },
+  demoPort: {
+    env: "GRANTVAULT_DEMO_PORT",
+    flag: "demo-port",
+    description:
+      "Port of the demo provider; its keys and tokens are kept in `<data dir>/demo-provider/`, so demo grants survive restarts.",
+    default: "<port> + 1 (a free one with `--port 0`)",
+  },
+  demoTokenTtlSeconds: {
+    env: "GRANTVAULT_DEMO_TOKEN_TTL_SECONDS",
+    flag: "demo-token-ttl",
+    description:
+      "Seconds the demo provider's access tokens last (a short one shows the vault refreshing them).",
+    default: "3600",
   },
   requestTimeoutSeconds: {
     env: "GRANTVAULT_REQUEST_TIMEOUT_SECONDS",
@@ -217,6 +235,8 @@ const schema = z.object({
     .enum(["true", "false", "1", "0"], { error: "must be true or false" })
     .default("false")
     .transform((value) => value === "true" || value === "1"),
+  demoPort: port.optional(),
+  demoTokenTtlSeconds: positiveInteger.default(Number(SETTINGS.demoTokenTtlSeconds.default)),
   requestTimeoutSeconds: positiveInteger
     .min(
       MAX_WAIT_SECONDS + 5,
@@ -296,6 +316,12 @@ export function loadConfig(
       `${origin.demo ?? "--demo"}: the demo provider lets anyone sign in, so it runs only on a loopback host; ${origin.host ?? "--host"} is ${parsed.data.host} (use 127.0.0.1, ::1 or localhost)`,
     );
   }
+  const demoPort = parsed.success ? parsed.data.demoPort : undefined;
+  if (parsed.success && demoPort !== undefined && demoPort !== 0 && demoPort === parsed.data.port) {
+    problems.push(
+      `${origin.demoPort}: the demo provider needs a port of its own; ${origin.port ?? "--port"} is ${parsed.data.port} too`,
+    );
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const values = parsed.data;
@@ -311,6 +337,8 @@ export function loadConfig(
     logLevel: values.logLevel,
     providersFile: values.providersFile === undefined ? undefined : resolve(cwd, values.providersFile),
     demo: values.demo,
+    demoPort: values.demoPort ?? defaultDemoPort(values.port),
+    demoTokenTtlSeconds: values.demoTokenTtlSeconds,
     requestTimeoutSeconds: values.requestTimeoutSeconds,
     maxHeldPolls: values.maxHeldPolls,
     sweepIntervalSeconds: values.sweepIntervalSeconds,
@@ -325,6 +353,11 @@ export function loadConfig(
 
 function isLoopbackListenHost(host: string): boolean {
   return isLoopbackHost(host) || host === "::1";
+}
+
+/** Next to the vault's port; a vault on a free port (tests) gets a free one for the demo too. */
+function defaultDemoPort(vaultPort: number): number {
+  return vaultPort === 0 || vaultPort === 65535 ? 0 : vaultPort + 1;
 }
 
 function defaultPublicUrl(host: string, port: number): string {

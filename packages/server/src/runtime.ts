@@ -62,7 +62,7 @@ export async function openRuntime(
  * key file and the SQLite database, and a directory others can enter or write defeats the key
  * file's own mode (a writable directory lets its files be replaced).
  */
-async function openDataDir(dataDir: string): Promise<void> {
+export async function openDataDir(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const { mode } = await stat(dataDir);
   if ((mode & 0o077) !== 0) {

@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
@@ -17,8 +18,11 @@ import {
   type ProvidersFile,
   ProvidersFileError,
 } from "./providers/provider-registry.js";
-import { openRuntime } from "./runtime.js";
+import { openDataDir, openRuntime } from "./runtime.js";
 import type { Store } from "./storage/store.js";
+
+/** The demo provider's keys and tokens, under the data dir: demo grants outlive a restart. */
+export const DEMO_STATE_DIR = "demo-provider";
 
 /** The app created on the first start of the embedded default, so a newcomer can start at once. */
 export const FIRST_APP_NAME = "default";
@@ -41,7 +45,11 @@ export async function serve(
   if (demo) providerConfigs.push(demo.config);
   const providers = ProviderRegistry.fromConfigs(providerConfigs);
 
-  const runtime = await openRuntime(config, logger, { server: true });
+  const runtime = await openRuntime(config, logger, { server: true }).catch(async (error: unknown) => {
+    // Its listening socket would keep the process alive after the failed start.
+    await demo?.stop();
+    throw error;
+  });
   const firstKey = await createFirstAppIfEmpty(
     runtime.store,
     ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys),
@@ -146,9 +154,17 @@ async function startDemo(config: ServerConfig, configs: readonly ProviderConfig[
       'the id "demo" is reserved for the demo provider (--demo)',
     ]);
   }
+  // Its state goes inside the data dir, which must be owner-only before anything is written there.
+  await openDataDir(config.dataDir);
   // Loaded only when asked for: the OpenID provider library is large, and production never needs it.
   const { startDemoProvider } = await import("./demo/demo-provider.js");
-  return startDemoProvider({ host: "127.0.0.1", port: 0, publicUrl: config.publicUrl });
+  return startDemoProvider({
+    host: "127.0.0.1",
+    port: config.demoPort,
+    publicUrl: config.publicUrl,
+    stateDir: join(config.dataDir, DEMO_STATE_DIR),
+    accessTokenTtlSeconds: config.demoTokenTtlSeconds,
+  });
 }
 
 /** Only for the embedded default: with PostgreSQL, several processes would race to create it. */
@@ -189,6 +205,7 @@ function banner(
   if (demo) {
     lines.push(
       `  demo provider: any name signs in; its API for demo grants: GET ${demo.apiUrl}`,
+      `  demo provider state (kept across restarts): ${demo.stateDir}`,
       `  sign-in (authenticate()) for the app "${FIRST_APP_NAME}": the demo provider`,
     );
   }
