@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import packageJson from "../../package.json" with { type: "json" };
 import { main } from "./main.js";
+
+const packageJson = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
 
 /**
  * `grantvault`'s command-line conventions, in this process: every case here is answered before the
@@ -41,7 +43,11 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe("grantvault command-line conventions (issue 14 item 5)", () => {
   it("--version prints the package's version, as JSON with --json", async () => {
-    expect(await run("--version")).toStrictEqual({ code: 0, out: `grantvault ${packageJson.version}\n`, err: "" });
+    expect(await run("--version")).toStrictEqual({
+      code: 0,
+      out: `grantvault ${packageJson.version}\n`,
+      err: "",
+    });
     const json = await run("--version", "--json");
     expect(json.code).toBe(0);
     expect(JSON.parse(json.out)).toStrictEqual({ version: packageJson.version });
@@ -115,7 +121,9 @@ describe("grantvault command-line conventions (issue 14 item 5)", () => {
   it("says a grant id is malformed and what one looks like, without echoing it", async () => {
     const show = await run("grants", "show", "not-a-grant");
     expect(show.code).toBe(2);
-    expect(show.err).toContain('GRANT_ID: not a grant id: got 11 character(s) that do not start with "grant_"');
+    expect(show.err).toContain(
+      'GRANT_ID: not a grant id: got 11 character(s) that do not start with "grant_"',
+    );
     expect(show.err).toContain('a grant id is "grant_" and 24 lowercase hex digits');
     const key = "gv_live_abcdefabcdefabcdefabcdefabcdefabcdefabcdefa";
     const request = await run("request", "GET", "https://api.github.com/user", "--grant", key, "--json");
