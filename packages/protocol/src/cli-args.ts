@@ -416,6 +416,9 @@ function subcommands(spec: CliSpec, group: string): string[] {
 
 function unknownOption(shown: string, names: readonly string[]): string {
   const written = shown.replace(/^--?/, "").split("=")[0] ?? "";
+  if (shown.startsWith("--no-") && names.includes(written.slice(3))) {
+    return `unknown option --${written}: --${written.slice(3)} takes a value; it is not a flag`;
+  }
   const guess = shown.startsWith("--") ? closest(written, names) : undefined;
   return `unknown option ${shown.split("=")[0]}${guess ? `. Did you mean --${guess}?` : ""}`;
 }
