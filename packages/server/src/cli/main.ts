@@ -88,12 +88,12 @@ Options:
   -h, --help                     show this help
   --version                      print the version
 ${Object.values(SETTINGS)
-  .map((setting) =>
-    "flag" in setting
-      ? `  --${`${setting.flag}${"boolean" in setting ? "" : " VALUE"}`.padEnd(29)}${setting.description} [${setting.env}]`
-      : null,
-  )
-  .filter(Boolean)
+  .flatMap((setting) => {
+    if (!("flag" in setting)) return [];
+    const label = `--${setting.flag}${"boolean" in setting ? "" : " VALUE"}`;
+    // A label too long for the column still gets a space before its description.
+    return [`  ${label.padEnd(31)}${label.length >= 31 ? " " : ""}${setting.description} [${setting.env}]`];
+  })
   .join("\n")}
 
 Run \`grantvault-server <command> --help\` for one command's usage.
