@@ -30,6 +30,10 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources of sibling packages, not their build output.
     alias: {
+      // Before the package itself: an alias also matches the start of a longer specifier.
+      "@grantvault/protocol/cli-args": fileURLToPath(
+        new URL("./packages/protocol/src/cli-args.ts", import.meta.url),
+      ),
       "@grantvault/protocol": src("protocol"),
       "@grantvault/providers": src("providers"),
       "grantvault-server": src("server"),

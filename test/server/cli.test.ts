@@ -144,6 +144,122 @@ describe("grantvault-server apps and keys", () => {
   });
 });
 
+describe("grantvault-server command-line conventions (issue 14 item 5)", () => {
+  it("--version prints the package's version, as JSON with --json", async () => {
+    const { version } = JSON.parse(
+      await readFile(new URL("../../packages/server/package.json", import.meta.url), "utf8"),
+    );
+    expect(await run("--version")).toStrictEqual({ code: 0, out: `grantvault-server ${version}\n`, err: "" });
+    expect(await runJson("--version")).toStrictEqual({ version });
+  });
+
+  it("a command's --help (or `help COMMAND`) shows only that command's usage and options", async () => {
+    for (const argv of [
+      ["keys", "create", "--help"],
+      ["help", "keys", "create"],
+    ]) {
+      const help = await run(...argv);
+      expect(help.code).toBe(0);
+      expect(help.out).toMatch(/^Usage: grantvault-server keys create \[options\]\n/);
+      expect(help.out).toContain("--proxy-only");
+      expect(help.out).toContain("--scopes LIST");
+      expect(help.out).not.toContain("apps allow-origin");
+      expect(help.out).not.toContain("--checkpoints");
+    }
+    const serve = await run("serve", "--help");
+    expect(serve.out).toMatch(/^Usage: grantvault-server serve \[options\]\n/);
+    expect(serve.out).toContain("--data-dir VALUE");
+    expect(serve.out).not.toContain("keys rotate");
+    const keys = await run("keys", "--help");
+    expect(keys.out).toContain("keys rotate");
+    expect(keys.out).not.toContain("apps create");
+  });
+
+  it("booleans are flags (--demo, --no-demo, --demo=false); `--demo false` and stray arguments are refused", async () => {
+    // The demo provider is refused off loopback, so whether it is on shows in the answer.
+    env = { ...env, GRANTVAULT_HOST: "192.0.2.10" };
+    for (const off of ["--no-demo", "--demo=false"]) {
+      const migrated = await run("migrate", off, "--json");
+      expect(migrated.code, `${off}: ${migrated.err}`).toBe(0);
+    }
+    env = { ...env, GRANTVAULT_DEMO: "true" };
+    expect((await run("migrate", "--no-demo")).code).toBe(0);
+    for (const on of ["--demo", "--demo=true"]) {
+      const refused = await run("migrate", on);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toContain("--demo: the demo provider lets anyone sign in");
+    }
+    for (const argv of [
+      ["--demo", "false"],
+      ["serve", "--demo", "false"],
+    ]) {
+      const stray = await run(...argv);
+      expect(stray.code).toBe(2);
+      expect(stray.err).toContain('unexpected argument "false": --demo is a flag');
+    }
+    const serveExtra = await run("serve", "now");
+    expect(serveExtra.code).toBe(2);
+    expect(serveExtra.err).toContain('unexpected argument "now": serve takes no arguments');
+    const revokeExtra = await run("keys", "revoke", "key_0123456789abcdef01234567", "extra");
+    expect(revokeExtra.err).toContain('unexpected argument "extra": keys revoke takes KEY_ID only');
+    // Help lists booleans without a value.
+    const help = await run("--help");
+    expect(help.out).toMatch(/\n {2}--demo {2,}Also run/);
+    expect(help.out).not.toContain("--demo VALUE");
+  });
+
+  it("answers unknown commands and options in its own words, with a suggestion", async () => {
+    const command = await run("migrat");
+    expect(command.code).toBe(2);
+    expect(command.err).toBe(
+      'grantvault-server: unknown command "migrat". Did you mean "migrate"?\nRun `grantvault-server --help` for usage.\n',
+    );
+    expect((await run("keys", "creat")).err).toContain(
+      'unknown keys subcommand "creat". Did you mean "keys create"?',
+    );
+    const option = await run("serve", "--data-dri", dataDir);
+    expect(option.code).toBe(2);
+    expect(option.err).toBe(
+      "grantvault-server: unknown option --data-dri. Did you mean --data-dir?\nRun `grantvault-server serve --help` for usage.\n",
+    );
+    expect((await run("apps", "list", "--scopes", "admin")).err).toContain(
+      "apps list has no option --scopes",
+    );
+  });
+
+  it("--json makes usage errors JSON on stderr, exit 2", async () => {
+    for (const argv of [
+      ["migrat", "--json"],
+      ["apps", "list", "--colour", "--json"],
+      ["keys", "revoke", "--json"],
+      ["apps", "create", "--json"],
+    ]) {
+      const result = await run(...argv);
+      expect(result.code, argv.join(" ")).toBe(2);
+      expect(result.out).toBe("");
+      // The last line: a first run also warns (as a JSON log line) that it created the key file.
+      const last = result.err.trim().split("\n").at(-1) ?? "";
+      expect(JSON.parse(last)).toStrictEqual({ error: { code: "usage", message: expect.any(String) } });
+    }
+  });
+
+  it("says an API key id or app id is malformed and what one looks like, without echoing it", async () => {
+    const revoke = await run("keys", "revoke", "not-a-key");
+    expect(revoke.code).toBe(2);
+    expect(revoke.err).toContain(
+      'KEY_ID: not an API key id: got 9 character(s) that do not start with "key_"',
+    );
+    expect(revoke.err).toContain('an API key id is "key_" and 24 lowercase hex digits');
+    const { api_key: apiKey } = await runJson("apps", "create", "--name", "ids");
+    const pasted = await run("keys", "revoke", apiKey);
+    expect(pasted.code).toBe(2);
+    expect(pasted.err).toContain("got what looks like an API key (gv_live_…)");
+    expect(pasted.err).not.toContain(apiKey);
+    const app = await run("keys", "create", "--app", "billing");
+    expect(app.err).toContain("--app: not an app id");
+  });
+});
+
 describe("grantvault-server keys rotate (key file)", () => {
   it("adds a primary key, moves every secret to it, then lets the old key be dropped", async () => {
     // Store secrets under the first key.

@@ -79,6 +79,31 @@ describe("the embedded default (what `npm start` runs)", () => {
   });
 });
 
+describe("serve's request log (issue 14 item 5)", () => {
+  let cwd: string;
+  beforeAll(async () => {
+    cwd = await mkdtemp(join(tmpdir(), "gv-request-log-"));
+  });
+  afterAll(() => rm(cwd, { recursive: true, force: true }));
+
+  it("logs requests at debug by default, so the banner's key stays in sight", async () => {
+    const quiet = await startServerProcess({ cwd });
+    try {
+      for (let i = 0; i < 3; i++) await (await fetch(`${quiet.baseUrl}/healthz`)).arrayBuffer();
+    } finally {
+      expect(await quiet.stop()).toBe(0);
+    }
+    expect(quiet.stdout()).toMatch(API_KEY);
+    expect(quiet.stdout()).not.toContain("request completed");
+    expect(quiet.stdout()).not.toContain("incoming request");
+    // Lifecycle messages stay.
+    expect(quiet.stdout()).toContain('"msg":"stopped"');
+
+    // With GRANTVAULT_LOG_LEVEL=info they are back: the F18 test in operator-hardening.test.ts
+    // finds its requests' (redacted) paths in the log.
+  });
+});
+
 describe("the providers file", () => {
   let cwd: string;
   beforeAll(async () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ID_FORMATS } from "./ids.js";
 
 /**
  * What a key may do beyond using the app's grants in proxy mode, creating connect sessions and
@@ -38,7 +39,7 @@ export type CreateApiKeyResponse = z.infer<typeof CreateApiKeyResponse>;
 
 /** `DELETE /v1/api-keys/<id>`: revokes a key of the caller's app, effective at once. */
 export const ApiKeyIdParams = z
-  .object({ id: z.string().regex(/^key_[0-9a-f]{24}$/, "not an API key id") })
+  .object({ id: z.string().regex(ID_FORMATS.apiKey.pattern, "not an API key id") })
   .strict();
 
 export const RevokeApiKeyResponse = z

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ID_FORMATS } from "./ids.js";
 
 /** One audit event. `hash` chains it to the app's previous event (`prev_hash`). */
 export interface AuditEventBody {
@@ -21,10 +22,7 @@ export interface AuditEventBody {
 export const ListAuditQuery = z
   .object({
     type: z.string().min(1).max(64).optional(),
-    grant_id: z
-      .string()
-      .regex(/^grant_[0-9a-f]{24}$/, "not a grant id")
-      .optional(),
+    grant_id: z.string().regex(ID_FORMATS.grant.pattern, "not a grant id").optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z
       .string()

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { GrantPolicy } from "./connect-sessions.js";
+import { ID_FORMATS } from "./ids.js";
 
 /**
  * A grant's status. `expired` is derived (past `expires_at`); `reauth_required` means the provider
@@ -25,7 +26,7 @@ export interface GrantBody {
 }
 
 export const GrantIdParams = z
-  .object({ id: z.string().regex(/^grant_[0-9a-f]{24}$/, "not a grant id") })
+  .object({ id: z.string().regex(ID_FORMATS.grant.pattern, "not a grant id") })
   .strict();
 
 /** `GET /v1/grants`: newest first, `limit` per page, `cursor` from the previous page's `next_cursor`. */

@@ -7,5 +7,6 @@ export * from "./errors.js";
 export * from "./grants.js";
 export * from "./health.js";
 export * from "./identity.js";
+export * from "./ids.js";
 export * from "./openapi.js";
 export * from "./response-schemas.js";

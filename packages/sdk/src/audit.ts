@@ -1,4 +1,5 @@
-import type { AuditEventBody, ListAuditResponse } from "@grantvault/protocol";
+import { type AuditEventBody, idProblem, type ListAuditResponse } from "@grantvault/protocol";
+import { VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
 
 /** One entry of the vault's audit log. */
@@ -32,6 +33,8 @@ export async function listAuditEvents(
   http: VaultHttp,
   options: ListAuditEventsOptions = {},
 ): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+  const problem = options.grantId === undefined ? null : idProblem("grant", options.grantId);
+  if (problem !== null) throw new VaultValueError("invalid_argument", `grantId: ${problem}`);
   const query = new URLSearchParams();
   if (options.type !== undefined) query.set("type", options.type);
   if (options.grantId !== undefined) query.set("grant_id", options.grantId);

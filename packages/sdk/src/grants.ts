@@ -1,4 +1,4 @@
-import type { GrantBody, GrantStatus, ListGrantsResponse } from "@grantvault/protocol";
+import { type GrantBody, type GrantStatus, idProblem, type ListGrantsResponse } from "@grantvault/protocol";
 import type { GrantPolicy } from "./connect.js";
 import { VaultValueError } from "./errors.js";
 import type { VaultHttp } from "./http.js";
@@ -34,8 +34,6 @@ export interface GrantPage {
   nextCursor: string | null;
 }
 
-const GRANT_ID = /^grant_[0-9a-f]{24}$/;
-
 export async function listGrants(http: VaultHttp, options: ListGrantsOptions = {}): Promise<GrantPage> {
   const query = new URLSearchParams();
   if (options.providerId !== undefined) query.set("provider", options.providerId);
@@ -58,9 +56,8 @@ export async function revokeGrant(http: VaultHttp, grantId: string, reason?: str
 }
 
 function checkedId(grantId: string): string {
-  if (typeof grantId !== "string" || !GRANT_ID.test(grantId)) {
-    throw new VaultValueError("invalid_argument", `not a grant id: ${JSON.stringify(grantId)}`);
-  }
+  const problem = idProblem("grant", grantId);
+  if (problem !== null) throw new VaultValueError("invalid_argument", problem);
   return grantId;
 }
 

@@ -1,5 +1,6 @@
 import {
   type CredentialResponse,
+  idProblem,
   PROXY_HEADERS,
   type ResolveGrantResponse,
   type RetryInfoBody,
@@ -60,7 +61,6 @@ function withRetryInfo(response: Response, info: RetryInfoBody | null): VaultRes
 }
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
-const GRANT_ID = /^grant_[0-9a-f]{24}$/;
 const REFUSED_HEADERS = new Set(["authorization", "cookie", "proxy-authorization", "x-api-key"]);
 
 /**
@@ -153,12 +153,15 @@ function prepare(
   const verb = method.toUpperCase();
   if (!METHODS.has(verb))
     throw new VaultValueError("invalid_argument", `unsupported method ${JSON.stringify(method)}`);
-  if (!options || typeof options.grantId !== "string" || !GRANT_ID.test(options.grantId)) {
+  if (!options || options.grantId === undefined) {
     throw new VaultValueError(
       "invalid_argument",
       "grantId is required (a `grant_…` id from connect()), or provider with a user token",
     );
   }
+  // Said apart from "required": a value was given, and the message says what is wrong with it.
+  const problem = idProblem("grant", options.grantId);
+  if (problem !== null) throw new VaultValueError("invalid_argument", `grantId: ${problem}`);
   if (options.json !== undefined && options.body !== undefined) {
     throw new VaultValueError("invalid_argument", "pass json or body, not both");
   }

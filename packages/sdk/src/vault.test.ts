@@ -72,4 +72,25 @@ describe("Vault (SDK) against a real server", () => {
     }
     expect(() => new Vault({ apiKey, baseUrl: "file:///etc/passwd" })).toThrow(/http\(s\) URL/);
   });
+
+  it("says a malformed grant id is malformed (not missing), by its shape, before any network call", async () => {
+    // Nothing listens here: a call that reached the network would fail differently.
+    const client = new Vault({ apiKey, baseUrl: "http://127.0.0.1:1" });
+    const url = "https://api.github.com/user";
+    for (const call of [
+      client.request("GET", url, { grantId: "not-a-grant" }),
+      client.proxyRequest("GET", url, { grantId: "not-a-grant" }),
+      client.listAuditEvents({ grantId: "not-a-grant" }),
+    ]) {
+      const error = await call.catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(VaultValueError);
+      expect((error as Error).message).toBe(
+        'grantId: not a grant id: got 11 character(s) that do not start with "grant_"; a grant id is "grant_" and 24 lowercase hex digits, e.g. grant_0123456789abcdef01234567',
+      );
+    }
+    const pasted = await client.getGrant(apiKey).catch((caught: unknown) => caught);
+    expect((pasted as Error).message).toContain("looks like an API key");
+    expect((pasted as Error).message).not.toContain(apiKey);
+    await expect(client.request("GET", url, {})).rejects.toThrow(/grantId is required/);
+  });
 });

@@ -20,6 +20,7 @@ import { requireApiKey } from "./http/api-key-auth.js";
 import { answerClientError, answerFrameworkError, requireHostHeader } from "./http/client-errors.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { FlowCookies } from "./http/flow-cookie.js";
+import { RequestLog, type RequestLogLevel } from "./http/request-log.js";
 import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
@@ -70,6 +71,8 @@ export interface AppDependencies {
    * Omitted: created when the configuration exposes metrics, else nothing is recorded.
    */
   metrics?: PrometheusMetrics;
+  /** The level of Fastify's lines for each request; default info (Fastify's). */
+  requestLogLevel?: RequestLogLevel;
 }
 
 /** Request bodies larger than this are refused with `payload_too_large`. */
@@ -105,6 +108,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const app = Fastify({
     // pino's Logger type is wider than Fastify's; the instance is the same.
     loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new RequestLog(deps.requestLogLevel ?? "info"),
     bodyLimit: BODY_LIMIT_BYTES,
     // Request ids are ours to log, not the client's to choose.
     requestIdHeader: false,

@@ -103,8 +103,8 @@ export const SETTINGS = {
   logLevel: {
     env: "GRANTVAULT_LOG_LEVEL",
     flag: "log-level",
-    description: `One of ${LOG_LEVELS.join(", ")}.`,
-    default: "info",
+    description: `One of ${LOG_LEVELS.join(", ")}. Unset, each request is logged at debug; set, at info.`,
+    default: "info (requests at debug)",
   },
   providersFile: {
     env: "GRANTVAULT_PROVIDERS_FILE",

@@ -8,6 +8,7 @@ import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
 import { startMetricsListener } from "./http/metrics-listener.js";
+import type { RequestLogLevel } from "./http/request-log.js";
 import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
 import type { Logger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
@@ -35,6 +36,7 @@ export async function serve(
   input: ServerConfig,
   logger: Logger,
   print: (text: string) => void,
+  options: { requestLogLevel?: RequestLogLevel } = {},
 ): Promise<void> {
   const config = await withConcretePort(input);
   const file: ProvidersFile = config.providersFile
@@ -72,6 +74,7 @@ export async function serve(
     providers,
     identities,
     ...(metrics ? { metrics } : {}),
+    ...(options.requestLogLevel ? { requestLogLevel: options.requestLogLevel } : {}),
   });
   await app.listen({ host: config.host, port: config.port });
   const metricsListener =

@@ -1,4 +1,17 @@
-import { type ParseArgsConfig, parseArgs } from "node:util";
+import { createRequire } from "node:module";
+import { idProblem } from "@grantvault/protocol";
+import {
+  type CliSpec,
+  CommandLineError,
+  type CommandSpec,
+  commandHelp,
+  groupHelp,
+  type OptionValues,
+  type ParsedCommandLine,
+  parseCommandLine,
+  usageErrorText,
+  wantsJson,
+} from "@grantvault/protocol/cli-args";
 import type { QueryValue } from "../request.js";
 import { auditCommand } from "./audit-command.js";
 import { connectCommand, EXIT } from "./connect-command.js";
@@ -9,7 +22,7 @@ import {
   grantsRevokeCommand,
   grantsShowCommand,
 } from "./grants-command.js";
-import { commonFailure, printFailure } from "./output.js";
+import { commonFailure, printFailure, printJson } from "./output.js";
 import { requestCommand } from "./request-command.js";
 
 const USAGE = `Usage: grantvault <command> [options]
@@ -55,65 +68,135 @@ Options for request:
 Options for every command:
   --url URL               the vault (default GRANTVAULT_URL, else http://127.0.0.1:7400)
   --json                  print the result as JSON (errors as {"error":{"code","message"}} on stderr)
-  -h, --help              show this help
+  -h, --help              show this help (\`grantvault connect --help\`: one command's)
+  --version               print the version
 
 The API key comes from GRANTVAULT_API_KEY.
 Exit codes: 0 success, 1 failed (request: the provider answered other than 2xx), 2 usage,
 connect only: 3 denied, 4 timed out, 5 provider misconfigured.
 `;
 
-const COMMON = {
-  url: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+const GRANT_ID = { name: "GRANT_ID", hint: "see `grantvault grants list`" } as const;
 
-/** The options of each command (a command is its first one or two words). */
-const OPTIONS = {
-  connect: {
-    ...COMMON,
-    provider: { type: "string", multiple: true },
-    "no-browser": { type: "boolean" },
-    timeout: { type: "string" },
-    ttl: { type: "string" },
+/** Every command, its operands and options: the parser and the per-command help read it. */
+const CLI: CliSpec = {
+  program: "grantvault",
+  common: {
+    url: {
+      type: "string",
+      value: "URL",
+      description: "the vault (default GRANTVAULT_URL, else http://127.0.0.1:7400)",
+    },
+    json: {
+      type: "boolean",
+      description: 'print the result as JSON (errors as {"error":{"code","message"}} on stderr)',
+    },
+    help: { type: "boolean", short: "h", description: "show this help" },
+    version: { type: "boolean", description: "print the version" },
   },
-  "grants list": {
-    ...COMMON,
-    provider: { type: "string" },
-    status: { type: "string" },
-    account: { type: "string" },
-    limit: { type: "string" },
-    all: { type: "boolean" },
-  },
-  "grants show": COMMON,
-  "grants revoke": { ...COMMON, reason: { type: "string" } },
-  audit: {
-    ...COMMON,
-    grant: { type: "string" },
-    type: { type: "string" },
-    limit: { type: "string" },
-  },
-  request: {
-    ...COMMON,
-    grant: { type: "string" },
-    "json-body": { type: "string" },
-    data: { type: "string", short: "d" },
-    header: { type: "string", multiple: true, short: "H" },
-    query: { type: "string", multiple: true },
-    reason: { type: "string" },
-    include: { type: "boolean", short: "i" },
-  },
-} as const satisfies Record<string, ParseArgsConfig["options"]>;
+  commands: [
+    {
+      name: "connect",
+      summary: "connect an account (opens your browser, or prints a link and QR code)",
+      options: {
+        provider: {
+          type: "string",
+          multiple: true,
+          value: "ID",
+          description: "a provider to offer (repeat for several; default: all the vault has)",
+        },
+        browser: {
+          type: "boolean",
+          label: "--no-browser",
+          description: "do not open a browser; print the link (and a QR code) only",
+        },
+        timeout: { type: "string", value: "SECONDS", description: "how long to wait for you (default 300)" },
+        ttl: {
+          type: "string",
+          value: "SECONDS",
+          description: "the grant expires after this long (default: never)",
+        },
+      },
+      footer: "Exit codes: 0 connected, 1 failed, 2 usage, 3 denied, 4 timed out, 5 provider misconfigured.",
+    },
+    {
+      name: "grants list",
+      summary: "list the app's grants, newest first",
+      options: {
+        provider: { type: "string", value: "ID", description: "only this provider's grants" },
+        status: {
+          type: "string",
+          value: "STATUS",
+          description: "only grants in this status: active, expired, revoked or reauth_required",
+        },
+        account: { type: "string", value: "ID", description: "only this account (e.g. alice@example.com)" },
+        limit: { type: "string", value: "N", description: "grants per page, 1-100 (default 50)" },
+        all: { type: "boolean", description: "list every page, not only the first" },
+      },
+    },
+    { name: "grants show", summary: "show one grant", operands: [GRANT_ID] },
+    {
+      name: "grants revoke",
+      summary: "revoke a grant (its tokens are deleted, and revoked at the provider)",
+      operands: [GRANT_ID],
+      options: { reason: { type: "string", value: "TEXT", description: "why (recorded with the grant)" } },
+    },
+    {
+      name: "request",
+      summary: "call a provider's API as a grant's account; the body goes to stdout",
+      operands: [{ name: "METHOD" }, { name: "URL" }],
+      options: {
+        grant: { type: "string", value: "ID", description: "the grant to act as (required)" },
+        "json-body": {
+          type: "string",
+          value: "JSON",
+          description: "send this JSON body (content-type: application/json)",
+        },
+        data: { type: "string", short: "d", value: "TEXT", description: "send this body as is" },
+        header: {
+          type: "string",
+          multiple: true,
+          short: "H",
+          value: '"Name: value"',
+          description: "add a header (repeatable; not Authorization: the vault sets it)",
+        },
+        query: {
+          type: "string",
+          multiple: true,
+          value: "NAME=VALUE",
+          description: "add a query parameter (repeatable)",
+        },
+        reason: {
+          type: "string",
+          value: "TEXT",
+          description: "why the call is made (recorded in the audit log)",
+        },
+        include: {
+          type: "boolean",
+          short: "i",
+          description: "print the status line and headers to stderr first",
+        },
+      },
+      footer:
+        "Exit codes: 0 the provider answered 2xx, 1 it answered otherwise (or the vault refused), 2 usage.",
+    },
+    {
+      name: "audit",
+      summary: "the app's audit log, newest first",
+      options: {
+        grant: { type: "string", value: "GRANT_ID", description: "only this grant's events" },
+        type: {
+          type: "string",
+          value: "TYPE",
+          description: "only events of this type (e.g. credential.retrieved, credential.refused)",
+        },
+        limit: { type: "string", value: "N", description: "events to show, 1-200 (default 50)" },
+      },
+    },
+  ],
+};
 
-/** Every option, so that the words of the command can be told from option values. */
-const ALL_OPTIONS = Object.assign({}, ...Object.values(OPTIONS), {
-  provider: { type: "string", multiple: true },
-}) as ParseArgsConfig["options"];
-
-type Values<Command extends keyof typeof OPTIONS> = ReturnType<
-  typeof parseCommand<(typeof OPTIONS)[Command]>
->["values"];
-
+/** A mistake in the values given to a command (its usage is the help to point at). */
 class UsageError extends Error {}
 
 /** The end-user CLI; resolves with the exit code. */
@@ -121,90 +204,23 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(argv);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`grantvault: ${error.message}\nRun \`grantvault --help\` for usage.\n`);
+    if (error instanceof UsageError || error instanceof CommandLineError) {
+      process.stderr.write(usageErrorText(CLI.program, error, wantsJson(argv)));
       return EXIT.usage;
     }
-    return printFailure(commonFailure(error), argv.includes("--json"));
+    return printFailure(commonFailure(error), wantsJson(argv));
   }
 }
 
 async function run(argv: string[]): Promise<number> {
-  const first = parse(argv, ALL_OPTIONS, false);
-  const [command, subcommand] = first.positionals;
-  const wantsHelp = (first.values as { help?: unknown }).help === true || command === "help";
-  if (wantsHelp || command === undefined) {
-    process.stdout.write(USAGE);
-    return wantsHelp ? EXIT.ok : EXIT.usage;
-  }
-  const { url } = first.values as { url?: unknown };
-  if (typeof url === "string" && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) {
-    throw new UsageError(`--url must be the vault's http(s) URL, got ${JSON.stringify(url)}`);
-  }
-  if (command === "grants" && subcommand === undefined) {
-    throw new UsageError("grants needs a subcommand: list, show GRANT_ID or revoke GRANT_ID");
-  }
-  const name = command === "grants" ? `grants ${subcommand}` : command;
-  if (!Object.hasOwn(OPTIONS, name)) {
-    throw new UsageError(
-      command === "grants"
-        ? `unknown grants subcommand "${subcommand}" (list, show or revoke)`
-        : `unknown command "${command}"`,
-    );
-  }
-  const key = name as keyof typeof OPTIONS;
-  const words = key.split(" ").length;
-
+  const parsed = parseCommandLine(CLI, argv);
+  if (parsed.kind !== "run") return answer(parsed);
   let start: () => Promise<number>;
-  switch (key) {
-    case "connect": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      expectOperands(positionals.slice(words), []);
-      start = connect(values);
-      break;
-    }
-    case "grants list": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      expectOperands(positionals.slice(words), []);
-      start = grantsList(values);
-      break;
-    }
-    case "grants show": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      const [grantId] = expectOperands(positionals.slice(words), ["GRANT_ID"] as const);
-      start = () => grantsShowCommand({ json: values.json === true, url: values.url, grantId });
-      break;
-    }
-    case "grants revoke": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      const [grantId] = expectOperands(positionals.slice(words), ["GRANT_ID"] as const);
-      start = () =>
-        grantsRevokeCommand({ json: values.json === true, url: values.url, grantId, reason: values.reason });
-      break;
-    }
-    case "audit": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      expectOperands(positionals.slice(words), []);
-      const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200)) {
-        throw new UsageError("--limit must be a whole number from 1 to 200");
-      }
-      start = () =>
-        auditCommand({
-          json: values.json === true,
-          url: values.url,
-          grantId: values.grant,
-          type: values.type,
-          limit,
-        });
-      break;
-    }
-    case "request": {
-      const { values, positionals } = parseCommand(argv, OPTIONS[key]);
-      const [method, url] = expectOperands(positionals.slice(words), ["METHOD", "URL"] as const);
-      start = request(method, url, values);
-      break;
-    }
+  try {
+    start = prepare(parsed);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new CommandLineError(error.message, `${CLI.program} ${parsed.command.name} --help`);
   }
   if (!process.env.GRANTVAULT_API_KEY) {
     throw new UsageError(
@@ -214,47 +230,97 @@ async function run(argv: string[]): Promise<number> {
   return start();
 }
 
-function parse(argv: string[], options: ParseArgsConfig["options"], strict: boolean) {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict, options });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+/** What `help`, `--version` and a bare `grantvault` print. */
+function answer(parsed: Exclude<ParsedCommandLine, { kind: "run" }>): number {
+  switch (parsed.kind) {
+    case "none":
+      process.stdout.write(USAGE);
+      return EXIT.usage;
+    case "help":
+      process.stdout.write(helpText(parsed.topic));
+      return EXIT.ok;
+    case "version":
+      if (parsed.json) printJson({ version: VERSION });
+      else process.stdout.write(`grantvault ${VERSION}\n`);
+      return EXIT.ok;
   }
 }
 
-function parseCommand<Options extends NonNullable<ParseArgsConfig["options"]>>(
-  argv: string[],
-  options: Options,
-) {
-  try {
-    return parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: Options }>({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+/** Checks the command's values; the command to run once they are right. */
+function prepare(parsed: Extract<ParsedCommandLine, { kind: "run" }>): () => Promise<number> {
+  const { command, operands, values } = parsed;
+  const url = text(values, "url");
+  if (url !== undefined && !(URL.canParse(url) && /^https?:$/.test(new URL(url).protocol))) {
+    throw new UsageError(`--url must be the vault's http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  const json = parsed.json;
+  checkGrantIds(command.name, operands, values);
+  switch (command.name) {
+    case "connect":
+      return connect(values, json, url);
+    case "grants list":
+      return grantsList(values, json, url);
+    case "grants show": {
+      const [grantId = ""] = operands;
+      return () => grantsShowCommand({ json, url, grantId });
+    }
+    case "grants revoke": {
+      const [grantId = ""] = operands;
+      return () => grantsRevokeCommand({ json, url, grantId, reason: text(values, "reason") });
+    }
+    case "audit": {
+      const limitText = text(values, "limit");
+      const limit = limitText === undefined ? undefined : Number(limitText);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200)) {
+        throw new UsageError("--limit must be a whole number from 1 to 200");
+      }
+      return () =>
+        auditCommand({ json, url, grantId: text(values, "grant"), type: text(values, "type"), limit });
+    }
+    case "request": {
+      const [method = "", target = ""] = operands;
+      return request(method, target, values, json, url);
+    }
+    default:
+      throw new Error(`no handler for ${command.name}`);
   }
 }
 
-/** The operands after the command words, exactly as many as `names`. */
-function expectOperands<Names extends readonly string[]>(
-  operands: string[],
-  names: Names,
-): { [Index in keyof Names]: string } {
-  if (operands.length < names.length) {
-    throw new UsageError(`missing ${names.slice(operands.length).join(" ")}`);
+/** The version in this package's package.json: two levels up from src/cli and from dist/cli alike. */
+const VERSION: string = createRequire(import.meta.url)("../../package.json").version;
+
+/** A malformed grant id is a usage error, said before anything reaches the vault. */
+function checkGrantIds(command: string, operands: string[], values: OptionValues): void {
+  const given = [
+    ...(command.startsWith("grants ") && operands[0] !== undefined ? [["GRANT_ID", operands[0]]] : []),
+    ...(text(values, "grant") === undefined ? [] : [["--grant", text(values, "grant")]]),
+  ];
+  for (const [what, value] of given) {
+    const problem = idProblem("grant", value);
+    if (problem !== null) throw new UsageError(`${what}: ${problem}`);
   }
-  if (operands.length > names.length) {
-    throw new UsageError(`unexpected argument "${operands[names.length]}"`);
-  }
-  return operands as { [Index in keyof Names]: string };
 }
 
-function connect(values: Values<"connect">): () => Promise<number> {
-  const timeoutSeconds = values.timeout === undefined ? 300 : Number(values.timeout);
-  const ttlSeconds = values.ttl === undefined ? undefined : Number(values.ttl);
+function helpText(topic: CommandSpec | string | null): string {
+  if (topic === null) return USAGE;
+  return typeof topic === "string" ? groupHelp(CLI, topic) : commandHelp(CLI, topic);
+}
+
+function text(values: OptionValues, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function list(values: OptionValues, name: string): string[] {
+  const value = values[name];
+  return Array.isArray(value) ? value : [];
+}
+
+function connect(values: OptionValues, json: boolean, url: string | undefined): () => Promise<number> {
+  const timeout = text(values, "timeout");
+  const ttl = text(values, "ttl");
+  const timeoutSeconds = timeout === undefined ? 300 : Number(timeout);
+  const ttlSeconds = ttl === undefined ? undefined : Number(ttl);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new UsageError("--timeout must be a positive number of seconds");
   }
@@ -263,57 +329,66 @@ function connect(values: Values<"connect">): () => Promise<number> {
   }
   return () =>
     connectCommand({
-      providers: values.provider ?? [],
-      browser: !values["no-browser"],
+      providers: list(values, "provider"),
+      browser: values.browser !== false,
       timeoutSeconds,
       ttlSeconds,
-      json: values.json === true,
-      url: values.url,
+      json,
+      url,
     });
 }
 
-function grantsList(values: Values<"grants list">): () => Promise<number> {
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
+function grantsList(values: OptionValues, json: boolean, url: string | undefined): () => Promise<number> {
+  const limitText = text(values, "limit");
+  const limit = limitText === undefined ? undefined : Number(limitText);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 100)) {
     throw new UsageError("--limit must be a whole number from 1 to 100");
   }
-  const status = values.status;
+  const status = text(values, "status");
   if (status !== undefined && !(GRANT_STATUSES as readonly string[]).includes(status)) {
     throw new UsageError(`--status must be one of ${GRANT_STATUSES.join(", ")}`);
   }
   return () =>
     grantsListCommand({
-      json: values.json === true,
-      url: values.url,
-      providerId: values.provider,
+      json,
+      url,
+      providerId: text(values, "provider"),
       status: status as GrantStatus | undefined,
-      accountIdentifier: values.account,
+      accountIdentifier: text(values, "account"),
       limit,
       all: values.all === true,
     });
 }
 
-function request(method: string, url: string, values: Values<"request">): () => Promise<number> {
-  const grantId = values.grant;
+function request(
+  method: string,
+  url: string,
+  values: OptionValues,
+  jsonOutput: boolean,
+  vaultUrl: string | undefined,
+): () => Promise<number> {
+  const grantId = text(values, "grant");
+  const jsonBody = text(values, "json-body");
+  const data = text(values, "data");
   if (grantId === undefined) {
     throw new UsageError("request needs --grant GRANT_ID (see `grantvault grants list`)");
   }
-  if (values["json-body"] !== undefined && values.data !== undefined) {
+  if (jsonBody !== undefined && data !== undefined) {
     throw new UsageError("pass --json-body or --data, not both");
   }
-  if ((values["json-body"] !== undefined || values.data !== undefined) && /^(GET|HEAD)$/i.test(method)) {
+  if ((jsonBody !== undefined || data !== undefined) && /^(GET|HEAD)$/i.test(method)) {
     throw new UsageError(`a ${method.toUpperCase()} request cannot have a body`);
   }
   let json: unknown;
-  if (values["json-body"] !== undefined) {
+  if (jsonBody !== undefined) {
     try {
-      json = JSON.parse(values["json-body"]);
+      json = JSON.parse(jsonBody);
     } catch (error) {
       throw new UsageError(`--json-body is not valid JSON: ${(error as Error).message}`);
     }
   }
   const headers: Record<string, string> = {};
-  for (const header of values.header ?? []) {
+  for (const header of list(values, "header")) {
     const match = /^([^:\s]+)\s*:\s*(.*)$/.exec(header);
     if (!match?.[1])
       throw new UsageError(`--header must look like "Name: value", got ${JSON.stringify(header)}`);
@@ -325,7 +400,7 @@ function request(method: string, url: string, values: Values<"request">): () => 
     else headers[known] = `${headers[known]}, ${value}`;
   }
   const query: Record<string, QueryValue> = {};
-  for (const pair of values.query ?? []) {
+  for (const pair of list(values, "query")) {
     const equals = pair.indexOf("=");
     if (equals < 1) throw new UsageError(`--query must look like name=value, got ${JSON.stringify(pair)}`);
     const queryName = pair.slice(0, equals);
@@ -340,12 +415,12 @@ function request(method: string, url: string, values: Values<"request">): () => 
       url,
       grantId,
       json,
-      data: values.data,
+      data,
       headers,
       query,
-      reason: values.reason,
+      reason: text(values, "reason"),
       include: values.include === true,
-      jsonOutput: values.json === true,
-      vaultUrl: values.url,
+      jsonOutput,
+      vaultUrl,
     });
 }

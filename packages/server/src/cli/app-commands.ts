@@ -1,4 +1,4 @@
-import { API_KEY_SCOPES, type ApiKeyScope, WebOrigin } from "@grantvault/protocol";
+import { API_KEY_SCOPES, type ApiKeyScope, type IdKind, idProblem, WebOrigin } from "@grantvault/protocol";
 import { ApiKeyManagement, OPERATOR } from "../apps/api-key-management.js";
 import { AppSettings } from "../apps/app-settings.js";
 import { systemClock } from "../clock.js";
@@ -65,6 +65,7 @@ export async function appsList({ runtime, output, json }: CommandContext): Promi
 export async function keysCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
   const appId = typeof options.app === "string" ? options.app : "";
   if (!appId) throw new UsageError("keys create needs --app APP_ID (see `grantvault-server apps list`)");
+  checkId("app", appId, "--app");
   if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
   const name = typeof options.name === "string" ? options.name : null;
   const scopes = requestedScopes(options);
@@ -99,12 +100,19 @@ function requestedScopes(options: CommandContext["options"]): ApiKeyScope[] | un
   return names as ApiKeyScope[];
 }
 
+/** A malformed id is a usage mistake, said by its shape (it may be a secret pasted in the wrong place). */
+function checkId(kind: IdKind, value: string, what: string): void {
+  const problem = idProblem(kind, value);
+  if (problem !== null) throw new UsageError(`${what}: ${problem}`);
+}
+
 function scopeList(scopes: readonly ApiKeyScope[]): string {
   return scopes.length === 0 ? "none, proxy mode only" : scopes.join(", ");
 }
 
 export async function keysList({ runtime, output, json, options }: CommandContext): Promise<void> {
   const appId = typeof options.app === "string" ? options.app : undefined;
+  if (appId !== undefined) checkId("app", appId, "--app");
   const keys = await runtime.store.apiKeys.list(appId);
   const rows = keys.map((key) => ({
     api_key_id: key.id,
@@ -140,6 +148,7 @@ export async function keysList({ runtime, output, json, options }: CommandContex
 export async function keysRevoke({ runtime, output, json, positionals }: CommandContext): Promise<void> {
   const [keyId] = positionals;
   if (!keyId) throw new UsageError("keys revoke needs the KEY_ID (see `grantvault-server keys list`)");
+  checkId("apiKey", keyId, "KEY_ID");
   const existing = await runtime.store.apiKeys.get(keyId);
   if (!existing) throw new UsageError(`there is no API key ${keyId}`);
   const revoked =

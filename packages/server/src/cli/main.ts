@@ -1,4 +1,15 @@
-import { parseArgs } from "node:util";
+import { createRequire } from "node:module";
+import {
+  type CliSpec,
+  CommandLineError,
+  type CommandSpec,
+  commandHelp,
+  groupHelp,
+  type OptionSpec,
+  parseCommandLine,
+  usageErrorText,
+  wantsJson,
+} from "@grantvault/protocol/cli-args";
 import { ConfigError, loadConfig, SETTINGS, type ServerConfig } from "../config.js";
 import { createLogger, type Logger } from "../logger.js";
 import { ProvidersFileError } from "../providers/provider-registry.js";
@@ -75,22 +86,168 @@ Commands:
 Options:
   --json                         machine-readable output
   -h, --help                     show this help
+  --version                      print the version
 ${Object.values(SETTINGS)
-  .map((setting) =>
-    "flag" in setting
-      ? `  --${`${setting.flag} VALUE`.padEnd(29)}${setting.description} [${setting.env}]`
-      : null,
-  )
-  .filter(Boolean)
+  .flatMap((setting) => {
+    if (!("flag" in setting)) return [];
+    const label = `--${setting.flag}${"boolean" in setting ? "" : " VALUE"}`;
+    // A label too long for the column still gets a space before its description.
+    return [`  ${label.padEnd(31)}${label.length >= 31 ? " " : ""}${setting.description} [${setting.env}]`];
+  })
   .join("\n")}
+
+Run \`grantvault-server <command> --help\` for one command's usage.
 
 GRANTVAULT_MASTER_KEY is read from the environment only. See the README for every setting.
 `;
 
-const CONFIG_FLAGS = Object.values(SETTINGS).flatMap((setting) => ("flag" in setting ? [setting.flag] : []));
-const BOOLEAN_FLAGS = new Set<string>(
-  Object.values(SETTINGS).flatMap((setting) => ("boolean" in setting ? [setting.flag] : [])),
+/** The settings as options: every command that opens the database takes them. */
+const SETTING_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  Object.values(SETTINGS).flatMap((setting) =>
+    "flag" in setting
+      ? [
+          [
+            setting.flag,
+            {
+              type: "boolean" in setting ? "boolean" : "string",
+              description: `${setting.description} [${setting.env}]`,
+            } satisfies OptionSpec,
+          ],
+        ]
+      : [],
+  ),
 );
+const HIDDEN_SETTINGS: Record<string, OptionSpec> = Object.fromEntries(
+  Object.entries(SETTING_OPTIONS).map(([name, option]) => [name, { ...option, hidden: true }]),
+);
+const SETTINGS_FOOTER =
+  "It also takes the settings (--data-dir, --database-url…): see `grantvault-server serve --help`.";
+
+const APP_ID = { type: "string", value: "APP_ID" } as const;
+const APP = { name: "APP", hint: "an app id or name; see `grantvault-server apps list`" };
+
+/** A command that opens the database (with the settings as options). */
+function withDatabase(command: CommandSpec): CommandSpec {
+  return { ...command, options: { ...command.options, ...HIDDEN_SETTINGS }, footer: SETTINGS_FOOTER };
+}
+
+const CLI: CliSpec = {
+  program: "grantvault-server",
+  defaultCommand: "serve",
+  common: {
+    json: { type: "boolean", description: "machine-readable output" },
+    help: { type: "boolean", short: "h", description: "show this help" },
+    version: { type: "boolean", description: "print the version" },
+  },
+  commands: [
+    {
+      name: "serve",
+      summary: "run the vault (the default command)",
+      options: SETTING_OPTIONS,
+      footer: "GRANTVAULT_MASTER_KEY is read from the environment only. See the README for every setting.",
+    },
+    withDatabase({ name: "migrate", summary: "apply pending database migrations and exit" }),
+    {
+      name: "doctor",
+      summary:
+        "check settings, data directory, database, key ring and providers (discovery reachable); say what to fix; exit 1 if anything fails. Changes nothing.",
+      options: SETTING_OPTIONS,
+    },
+    withDatabase({
+      name: "apps create",
+      summary: "create an app and print its first API key (once)",
+      options: { name: { type: "string", value: "NAME", description: "the app's name (required)" } },
+    }),
+    withDatabase({ name: "apps list", summary: "list apps" }),
+    withDatabase({
+      name: "apps allow-origin",
+      summary: "let APP's web flows use ORIGIN (Connect.js popup, return URLs)",
+      operands: [APP, { name: "ORIGIN", hint: "e.g. https://app.example.com" }],
+    }),
+    withDatabase({
+      name: "apps disallow-origin",
+      summary: "take back apps allow-origin",
+      operands: [APP, { name: "ORIGIN" }],
+    }),
+    withDatabase({
+      name: "apps allow-grant-use-without-user",
+      summary:
+        "let APP use its user-bound grants without the user's token (audited; the default requires it)",
+      operands: [APP],
+    }),
+    withDatabase({
+      name: "apps require-user-token",
+      summary: "back to the default: a user-bound grant needs its user's token",
+      operands: [APP],
+    }),
+    withDatabase({
+      name: "keys create",
+      summary: "create another API key for an app (printed once); all scopes unless narrowed",
+      options: {
+        app: { ...APP_ID, description: "the app (required; see `grantvault-server apps list`)" },
+        name: { type: "string", value: "NAME", description: "a name for the key" },
+        "proxy-only": { type: "boolean", description: "no scope: proxy mode only (for agents)" },
+        scopes: {
+          type: "string",
+          value: "LIST",
+          description: "admin,retrieve or one of them (admin: manage keys; retrieve: get tokens)",
+        },
+      },
+    }),
+    withDatabase({
+      name: "keys list",
+      summary: "list API keys (prefixes only)",
+      options: { app: { ...APP_ID, description: "only this app's keys" } },
+    }),
+    withDatabase({
+      name: "keys revoke",
+      summary: "revoke an API key, effective immediately",
+      operands: [{ name: "KEY_ID", hint: "see `grantvault-server keys list`" }],
+    }),
+    withDatabase({
+      name: "keys rotate",
+      summary: "add a new encryption key and re-encrypt every stored secret",
+    }),
+    withDatabase({
+      name: "keys status",
+      summary: "show encryption keys and how many secrets each protects",
+    }),
+    withDatabase({
+      name: "keys drop",
+      summary: "remove an unused old encryption key from the key file",
+      operands: [{ name: "KEY_ID", hint: "see `grantvault-server keys status`" }],
+    }),
+    { name: "keys generate", summary: "print a new encryption key entry for GRANTVAULT_MASTER_KEY" },
+    withDatabase({
+      name: "audit verify",
+      summary: "check the audit log's keyed hash chains; exit 1 if a row was altered or deleted",
+      options: {
+        app: { ...APP_ID, description: "only this app's chain" },
+        checkpoints: {
+          type: "string",
+          value: "FILE",
+          description: "checkpoints exported before (by audit checkpoints --out)",
+        },
+      },
+    }),
+    withDatabase({
+      name: "audit checkpoints",
+      summary:
+        "sign each verified chain's tip, record it, print it as JSON lines (or append them to FILE, kept outside the database)",
+      options: {
+        app: { ...APP_ID, description: "only this app's chain" },
+        out: { type: "string", value: "FILE", description: "append the checkpoints to FILE" },
+        "adopt-legacy": {
+          type: "boolean",
+          description: "once after upgrading: sign chains ending in rows without MAC",
+        },
+      },
+    }),
+  ],
+};
+
+/** The version in this package's package.json: two levels up from src/cli and from dist/cli alike. */
+const VERSION: string = createRequire(import.meta.url)("../../package.json").version;
 
 /** Runs the CLI; resolves with the process exit code (serve keeps running and resolves at once). */
 export async function main(
@@ -98,69 +255,73 @@ export async function main(
   env: Record<string, string | undefined>,
   output: Output = processOutput,
 ): Promise<number> {
-  let json = argv.includes("--json");
+  let json = wantsJson(argv);
+  let help = `${CLI.program} --help`;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-        name: { type: "string" },
-        app: { type: "string" },
-        scopes: { type: "string" },
-        checkpoints: { type: "string" },
-        out: { type: "string" },
-        "adopt-legacy": { type: "boolean" },
-        "proxy-only": { type: "boolean" },
-        ...Object.fromEntries(
-          CONFIG_FLAGS.map((flag) => [
-            flag,
-            { type: BOOLEAN_FLAGS.has(flag) ? ("boolean" as const) : ("string" as const) },
-          ]),
-        ),
-      },
-    });
-    json = values.json === true;
-    if (values.help || positionals[0] === "help") {
-      output.out(USAGE);
+    const parsed = parseCommandLine(CLI, argv);
+    json = parsed.json;
+    if (parsed.kind === "help") {
+      const { topic } = parsed;
+      output.out(
+        topic === null ? USAGE : typeof topic === "string" ? groupHelp(CLI, topic) : commandHelp(CLI, topic),
+      );
       return 0;
     }
-    const [group = "serve", sub, ...rest] = positionals;
-    if (group === "keys" && sub === "generate") {
+    if (parsed.kind === "version") {
+      emit(output, json, { version: VERSION }, `grantvault-server ${VERSION}`);
+      return 0;
+    }
+    if (parsed.kind === "none") throw new Error("grantvault-server always has a command");
+    const { command, operands, values } = parsed;
+    help = `${CLI.program} ${command.name} --help`;
+    if (command.name === "keys generate") {
       keysGenerate(output, json);
       return 0;
     }
     const flags: Record<string, string> = {};
-    for (const flag of CONFIG_FLAGS) {
-      const value = values[flag as keyof typeof values];
+    for (const flag of Object.keys(SETTING_OPTIONS)) {
+      const value = values[flag];
       if (typeof value === "string") flags[flag] = value;
-      if (value === true) flags[flag] = "true";
+      if (typeof value === "boolean") flags[flag] = String(value);
     }
     // Before the configuration is loaded: a bad setting is one of the things it reports.
-    if (group === "doctor" && sub === undefined) return await doctor(env, flags, output, json);
+    if (command.name === "doctor") return await doctor(env, flags, output, json);
     const config = loadConfig(env, flags);
-    if (group === "serve") {
+    if (command.name === "serve") {
       const logger = createLogger(config.logLevel);
-      await serve(config, logger, (text) => output.out(text));
+      await serve(config, logger, (text) => output.out(text), {
+        requestLogLevel: requestLogLevel(env, flags),
+      });
       return 0;
     }
-    const key = sub === undefined ? group : `${group} ${sub}`;
-    const command = COMMANDS[key] ?? (group === "migrate" ? COMMANDS.migrate : undefined);
-    if (!command) throw new UsageError(`unknown command "${positionals.join(" ")}"`);
-    const positionalArgs = group === "migrate" ? positionals.slice(1) : rest;
+    const run = COMMANDS[command.name];
+    if (!run) throw new Error(`no handler for ${command.name}`);
     // Results go to stdout (clean for --json); warnings of the machinery go to stderr.
     const logger: Logger = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, {
       write: (line: string) => output.err(line),
     });
+    const options = values as CommandContext["options"];
     return await runWith(config, logger, async (runtime) => {
-      const code = await command({ runtime, output, json, positionals: positionalArgs, options: values });
+      const code = await run({ runtime, output, json, positionals: operands, options });
       return typeof code === "number" ? code : 0;
     });
   } catch (error) {
-    return reportError(error, output, json);
+    return reportError(error, output, json, help);
   }
+}
+
+/**
+ * Each request's two lines (received, answered) would scroll the banner and its one-time API key
+ * away: they are debug lines unless the operator chose a log level, so `--log-level info` (or
+ * GRANTVAULT_LOG_LEVEL=info) brings them back.
+ */
+function requestLogLevel(
+  env: Record<string, string | undefined>,
+  flags: Record<string, string>,
+): "info" | "debug" {
+  return flags[SETTINGS.logLevel.flag] !== undefined || env[SETTINGS.logLevel.env] !== undefined
+    ? "info"
+    : "debug";
 }
 
 async function runWith(
@@ -187,20 +348,21 @@ async function migrateCommand({ runtime, output, json }: CommandContext): Promis
   );
 }
 
-function reportError(error: unknown, output: Output, json: boolean): number {
-  const badConfig = error instanceof ConfigError || error instanceof ProvidersFileError;
-  const usage = badConfig || error instanceof UsageError || isParseArgsError(error);
-  const message = error instanceof Error ? error.message : String(error);
-  const code = badConfig ? "invalid_config" : usage ? "usage" : "failed";
-  if (json) output.err(`${JSON.stringify({ error: { code, message } })}\n`);
-  else
+function reportError(error: unknown, output: Output, json: boolean, help: string): number {
+  if (error instanceof CommandLineError || error instanceof UsageError) {
     output.err(
-      `grantvault-server: ${message}${usage ? "\nRun `grantvault-server --help` for usage." : ""}\n`,
+      usageErrorText(
+        CLI.program,
+        error instanceof CommandLineError ? error : new CommandLineError(error.message, help),
+        json,
+      ),
     );
-  return usage ? 2 : 1;
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code ?? "";
-  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+    return 2;
+  }
+  const badConfig = error instanceof ConfigError || error instanceof ProvidersFileError;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = badConfig ? "invalid_config" : "failed";
+  if (json) output.err(`${JSON.stringify({ error: { code, message } })}\n`);
+  else output.err(`grantvault-server: ${message}${badConfig ? `\nRun \`${help}\` for usage.` : ""}\n`);
+  return badConfig ? 2 : 1;
 }
