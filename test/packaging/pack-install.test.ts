@@ -118,68 +118,53 @@ async function pythonBuildSystem(): Promise<{ requires: string[]; backend: strin
   return { requires: JSON.parse(requires), backend };
 }
 
+/** One failed attempt at an unreachable index is enough; pip's default retries cost seconds. */
+const PIP_ENV = { PIP_RETRIES: "0", PYTHONDONTWRITEBYTECODE: "1" };
+
 /**
  * Builds the sdist with the package's build backend, then the wheel from that sdist with
- * `pip wheel` (as an installer building from source does), and installs the wheel into a new venv.
+ * `pip wheel` (as an installer building from source does).
  *
  * pip has no sdist command and `build` is not installed, so the backend (flit_core) is fetched
  * once with `pip download` from pip's configured index (a local mirror on CI machines, which have
  * no route to pypi.org), its PEP 517 `build_sdist` hook is called directly, and `pip wheel` builds
  * in its usual isolated environment from that same download (`--no-index`: no second lookup).
  */
-async function installPythonPackage(): Promise<void> {
+async function buildPythonDist(): Promise<{ sdist: string; wheel: string }> {
   const dist = join(work, "python-dist");
   const backendDir = join(work, "python-backend");
   await mkdir(dist);
   const { requires, backend } = await pythonBuildSystem();
-  // One failed attempt at an unreachable index is enough; pip's default retries cost seconds.
-  const pipEnv = { PIP_RETRIES: "0", PYTHONDONTWRITEBYTECODE: "1" };
-  await mustRun(
-    "python3",
-    ["-m", "pip", "download", "--quiet", "--no-deps", "--dest", backendDir, ...requires],
-    {
-      cwd: work,
-      env: pipEnv,
-    },
-  );
+  const download = ["-m", "pip", "download", "--quiet", "--no-deps", "--dest", backendDir, ...requires];
+  await mustRun("python3", download, { cwd: work, env: PIP_ENV });
   const backendPath = (await readdir(backendDir)).map((file) => join(backendDir, file)).join(":");
   const buildSdist =
     "import importlib, sys; print(importlib.import_module(sys.argv[1]).build_sdist(sys.argv[2]))";
   const built = await mustRun("python3", ["-c", buildSdist, backend, dist], {
     cwd: join(ROOT, "python"),
-    env: { ...pipEnv, PYTHONPATH: backendPath },
+    env: { ...PIP_ENV, PYTHONPATH: backendPath },
   });
   const sdist = built.stdout.trim();
   expect(sdist).toBe("grantvault-0.1.0.tar.gz");
-  await mustRun(
-    "python3",
-    [
-      "-m",
-      "pip",
-      "wheel",
-      "--quiet",
-      "--no-deps",
-      "--no-index",
-      "--find-links",
-      backendDir,
-      "--wheel-dir",
-      dist,
-      join(dist, sdist),
-    ],
-    { cwd: work, env: pipEnv },
-  );
+  const wheelFromSdist = ["-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index"];
+  wheelFromSdist.push("--find-links", backendDir, "--wheel-dir", dist, join(dist, sdist));
+  await mustRun("python3", wheelFromSdist, { cwd: work, env: PIP_ENV });
   const wheel = "grantvault-0.1.0-py3-none-any.whl";
   expect(new Set(await readdir(dist))).toEqual(new Set([sdist, wheel]));
-  pythonDist = { sdist: join(dist, sdist), wheel: join(dist, wheel) };
+  return { sdist: join(dist, sdist), wheel: join(dist, wheel) };
+}
 
+/** Builds the Python sdist and wheel while a new venv is created, then installs the wheel there. */
+async function installPythonPackage(): Promise<void> {
   const venv = join(work, "venv");
-  await mustRun("python3", ["-m", "venv", venv], { cwd: work });
+  [pythonDist] = await Promise.all([
+    buildPythonDist(),
+    mustRun("python3", ["-m", "venv", venv], { cwd: work }),
+  ]);
   venvPython = join(venv, "bin", "python");
   // --no-index: the SDK has no dependencies, so nothing but the wheel may be needed.
-  await mustRun(venvPython, ["-m", "pip", "install", "--no-index", "--quiet", pythonDist.wheel], {
-    cwd: work,
-    env: pipEnv,
-  });
+  const install = ["-m", "pip", "install", "--no-index", "--quiet", pythonDist.wheel];
+  await mustRun(venvPython, install, { cwd: work, env: PIP_ENV });
 }
 
 /** Starts the installed `grantvault-server serve --demo` and reads the first-start API key. */
