@@ -1,5 +1,5 @@
 """Parts that need no vault: the browser rule and the notebook link, redirects and responses, and
-the package (version, offline wheel build, standard library only)."""
+the package (version, standard library only; test/packaging checks the built wheel and sdist)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import tempfile
 import threading
 import types
 import unittest
-import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -140,24 +139,6 @@ class PackageTest(unittest.TestCase):
         self.assertIsNotNone(version)
         assert version is not None
         self.assertEqual(grantvault.__version__, version.group(1))
-
-    def test_the_build_backend_makes_a_typed_wheel_offline(self) -> None:
-        sys.path.insert(0, str(PYTHON_DIR / "build_backend"))
-        try:
-            import grantvault_build
-        finally:
-            sys.path.pop(0)
-        self.assertEqual(grantvault_build.get_requires_for_build_wheel(), [])
-        with tempfile.TemporaryDirectory() as directory:
-            name = grantvault_build.build_wheel(directory)
-            self.assertEqual(name, f"grantvault-{grantvault.__version__}-py3-none-any.whl")
-            with zipfile.ZipFile(Path(directory) / name) as wheel:
-                names = wheel.namelist()
-                metadata = wheel.read(f"grantvault-{grantvault.__version__}.dist-info/METADATA")
-        for expected in ("grantvault/__init__.py", "grantvault/py.typed", "grantvault/vault.py"):
-            self.assertIn(expected, names)
-        self.assertFalse([n for n in names if "__pycache__" in n or "tests" in n])
-        self.assertIn(b"Requires-Python: >=3.10", metadata)
 
     def test_standard_library_only(self) -> None:
         imported = set()

@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BROWSER_OPENER } from "../harness/browser.js";
 
 /**
  * Installs Grantvault the way a user does, outside this repository: `npm pack` of every workspace
  * package, `npm install` of the tarballs into a fresh project in the system temp directory, the
- * Python wheel (built by the in-tree standard-library backend) into a fresh venv. Then the packed
- * server runs `serve --demo` and both SDKs, from their installed copies, call it.
+ * Python sdist and wheel (built with flit_core, the package's build backend) with the wheel
+ * installed into a fresh venv. Then the packed server runs `serve --demo` and both SDKs, from their
+ * installed copies, call it; the Python SDK runs the README's Python quickstart.
  *
  * better-sqlite3 compiles from source when no prebuilt binary can be downloaded (minutes on a small
  * machine), so by default the install skips install scripts and reuses the repository's compiled
@@ -65,10 +67,12 @@ async function mustRun(
 let work: string;
 let project: string;
 let venvPython: string;
+let pythonDist: { sdist: string; wheel: string };
 let server: ChildProcess | undefined;
 let serverOutput = "";
 let apiKey: string;
 let baseUrl: string;
+let demoApiUrl: string;
 
 /** Packs every package and installs the tarballs into a new project outside the repository. */
 async function installNpmPackages(): Promise<void> {
@@ -103,29 +107,64 @@ async function reuseCompiledSqlite(): Promise<void> {
   await copyFile(join(ROOT, release, "better_sqlite3.node"), join(project, release, "better_sqlite3.node"));
 }
 
-/** Builds the sdist and the wheel with the in-tree backend and installs the wheel into a new venv. */
-async function installPythonPackage(): Promise<void> {
+/** `[build-system]` of python/pyproject.toml: what to fetch and which module to call. */
+async function pythonBuildSystem(): Promise<{ requires: string[]; backend: string }> {
+  const pyproject = await readFile(join(ROOT, "python/pyproject.toml"), "utf8");
+  const table = pyproject.split(/^\[build-system\]$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const requires = /^requires = (\[.*\])$/m.exec(table)?.[1];
+  const backend = /^build-backend = "([\w.]+)"$/m.exec(table)?.[1];
+  if (!requires || !backend)
+    throw new Error(`no [build-system] requires/build-backend in python/pyproject.toml`);
+  return { requires: JSON.parse(requires), backend };
+}
+
+/** One failed attempt at an unreachable index is enough; pip's default retries cost seconds. */
+const PIP_ENV = { PIP_RETRIES: "0", PYTHONDONTWRITEBYTECODE: "1" };
+
+/**
+ * Builds the sdist with the package's build backend, then the wheel from that sdist with
+ * `pip wheel` (as an installer building from source does).
+ *
+ * pip has no sdist command and `build` is not installed, so the backend (flit_core) is fetched
+ * once with `pip download` from pip's configured index (a local mirror on CI machines, which have
+ * no route to pypi.org), its PEP 517 `build_sdist` hook is called directly, and `pip wheel` builds
+ * in its usual isolated environment from that same download (`--no-index`: no second lookup).
+ */
+async function buildPythonDist(): Promise<{ sdist: string; wheel: string }> {
   const dist = join(work, "python-dist");
+  const backendDir = join(work, "python-backend");
   await mkdir(dist);
-  const build =
-    "import sys; sys.path.insert(0, 'build_backend'); import grantvault_build as b; " +
-    "print(b.build_sdist(sys.argv[1])); print(b.build_wheel(sys.argv[1]))";
-  const built = await mustRun("python3", ["-c", build, dist], { cwd: join(ROOT, "python") });
-  const [sdist, wheel] = built.stdout.trim().split("\n");
-  expect(sdist).toMatch(/^grantvault-0\.1\.0\.tar\.gz$/);
-  expect(wheel).toMatch(/^grantvault-0\.1\.0-py3-none-any\.whl$/);
-
-  const listing = await mustRun("tar", ["tzf", join(dist, sdist ?? "")], { cwd: work });
-  for (const file of ["PKG-INFO", "pyproject.toml", "README.md", "src/grantvault/__init__.py"]) {
-    expect(listing.stdout).toContain(`grantvault-0.1.0/${file}`);
-  }
-
-  const venv = join(work, "venv");
-  await mustRun("python3", ["-m", "venv", venv], { cwd: work });
-  venvPython = join(venv, "bin", "python");
-  await mustRun(venvPython, ["-m", "pip", "install", "--no-index", "--quiet", join(dist, wheel ?? "")], {
-    cwd: work,
+  const { requires, backend } = await pythonBuildSystem();
+  const download = ["-m", "pip", "download", "--quiet", "--no-deps", "--dest", backendDir, ...requires];
+  await mustRun("python3", download, { cwd: work, env: PIP_ENV });
+  const backendPath = (await readdir(backendDir)).map((file) => join(backendDir, file)).join(":");
+  const buildSdist =
+    "import importlib, sys; print(importlib.import_module(sys.argv[1]).build_sdist(sys.argv[2]))";
+  const built = await mustRun("python3", ["-c", buildSdist, backend, dist], {
+    cwd: join(ROOT, "python"),
+    env: { ...PIP_ENV, PYTHONPATH: backendPath },
   });
+  const sdist = built.stdout.trim();
+  expect(sdist).toBe("grantvault-0.1.0.tar.gz");
+  const wheelFromSdist = ["-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index"];
+  wheelFromSdist.push("--find-links", backendDir, "--wheel-dir", dist, join(dist, sdist));
+  await mustRun("python3", wheelFromSdist, { cwd: work, env: PIP_ENV });
+  const wheel = "grantvault-0.1.0-py3-none-any.whl";
+  expect(new Set(await readdir(dist))).toEqual(new Set([sdist, wheel]));
+  return { sdist: join(dist, sdist), wheel: join(dist, wheel) };
+}
+
+/** Builds the Python sdist and wheel while a new venv is created, then installs the wheel there. */
+async function installPythonPackage(): Promise<void> {
+  const venv = join(work, "venv");
+  [pythonDist] = await Promise.all([
+    buildPythonDist(),
+    mustRun("python3", ["-m", "venv", venv], { cwd: work }),
+  ]);
+  venvPython = join(venv, "bin", "python");
+  // --no-index: the SDK has no dependencies, so nothing but the wheel may be needed.
+  const install = ["-m", "pip", "install", "--no-index", "--quiet", pythonDist.wheel];
+  await mustRun(venvPython, install, { cwd: work, env: PIP_ENV });
 }
 
 /** Starts the installed `grantvault-server serve --demo` and reads the first-start API key. */
@@ -147,9 +186,11 @@ async function startPackedServer(): Promise<void> {
   for (;;) {
     const key = /export GRANTVAULT_API_KEY=(\S+)/.exec(serverOutput)?.[1];
     const url = /export GRANTVAULT_URL=(\S+)/.exec(serverOutput)?.[1];
-    if (key && url) {
+    const demoApi = /its API for demo grants: GET (\S+)/.exec(serverOutput)?.[1];
+    if (key && url && demoApi) {
       apiKey = key;
       baseUrl = url;
+      demoApiUrl = demoApi;
       break;
     }
     if (server.exitCode !== null || Date.now() - started > 30_000) {
@@ -306,4 +347,89 @@ describe("packed packages installed outside the repository", () => {
     expect(answer.grants).toBe(0);
     expect(answer.file).toContain(join(work, "venv"));
   });
+  it("the Python sdist and wheel carry the package's metadata and only what belongs in them", async () => {
+    const inspect = [
+      "import email.parser, json, sys, tarfile, zipfile",
+      "def fields(text):",
+      "    message = email.parser.Parser().parsestr(text)",
+      "    return {'headers': [[k, v] for k, v in message.items()], 'body': message.get_payload()}",
+      "with zipfile.ZipFile(sys.argv[2]) as wheel:",
+      "    names = wheel.namelist()",
+      "    metadata = fields(wheel.read('grantvault-0.1.0.dist-info/METADATA').decode())",
+      "    licence = wheel.read('grantvault-0.1.0.dist-info/licenses/LICENSE').decode()",
+      "with tarfile.open(sys.argv[1]) as sdist:",
+      "    members = sdist.getnames()",
+      "    pkg_info = fields(sdist.extractfile('grantvault-0.1.0/PKG-INFO').read().decode())",
+      "print(json.dumps({'wheel': {'names': names, 'metadata': metadata, 'licence': licence},",
+      "                  'sdist': {'names': members, 'metadata': pkg_info}}))",
+    ].join("\n");
+    const result = await mustRun("python3", ["-c", inspect, pythonDist.sdist, pythonDist.wheel], {
+      cwd: work,
+    });
+    const { wheel, sdist } = JSON.parse(result.stdout);
+    const readme = await readFile(join(ROOT, "python/README.md"), "utf8");
+
+    for (const { headers, body } of [wheel.metadata, sdist.metadata] as {
+      headers: string[][];
+      body: string;
+    }[]) {
+      const one = (name: string) => headers.filter(([key]) => key === name).map(([, value]) => value);
+      expect(one("Name")).toEqual(["grantvault"]);
+      expect(one("Version")).toEqual(["0.1.0"]);
+      expect(one("Requires-Python")).toEqual([">=3.10"]);
+      expect(one("License-Expression")).toEqual(["Apache-2.0"]);
+      expect(one("License-File")).toEqual(["LICENSE"]);
+      expect(one("Summary")[0]).toMatch(/^Grantvault Python SDK/);
+      expect(one("Description-Content-Type")).toEqual(["text/markdown"]);
+      expect(one("Classifier")).toContain("Typing :: Typed");
+      // Standard library only: installing the SDK installs nothing else.
+      expect(one("Requires-Dist")).toEqual([]);
+      expect(body.trim()).toBe(readme.trim());
+    }
+
+    const wheelNames: string[] = wheel.names;
+    expect(wheelNames.filter((name) => !/^grantvault(-0\.1\.0\.dist-info)?\//.test(name))).toEqual([]);
+    expect(wheelNames).toEqual(expect.arrayContaining(["grantvault/__init__.py", "grantvault/py.typed"]));
+    expect(wheelNames.filter((name) => name.includes("__pycache__") || name.includes("tests/"))).toEqual([]);
+    expect(wheel.licence).toBe(await readFile(join(ROOT, "LICENSE"), "utf8"));
+
+    const sdistNames: string[] = sdist.names;
+    const expected = ["PKG-INFO", "pyproject.toml", "README.md", "LICENSE", "src/grantvault/py.typed"];
+    expected.push("src/grantvault/__init__.py", "tests/support.py", "tests/test_runtime.py");
+    expect(sdistNames).toEqual(expect.arrayContaining(expected.map((file) => `grantvault-0.1.0/${file}`)));
+    expect(sdistNames.filter((name) => name.includes("__pycache__") || name.endsWith(".pyc"))).toEqual([]);
+  });
+
+  // Last: it connects a grant, and the tests above expect none.
+  it("the installed Python SDK runs the README's Python quickstart against the packed server", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const section = readme.split(/^## Python SDK$/m)[1] ?? "";
+    const quickstart = /^```python\n([\s\S]*?)^```$/m.exec(section)?.[1] ?? "";
+    const placeholder = "http://127.0.0.1:<demo port>/me";
+    expect(quickstart).toContain(placeholder);
+    const script = join(work, "quickstart.py");
+    await writeFile(script, quickstart.replace(placeholder, demoApiUrl));
+
+    // `connect()` opens $BROWSER with the link: the stand-in drives Chromium through the Connect
+    // page and the demo provider's sign-in, as a person would.
+    const result = await run(venvPython, [script], {
+      cwd: work,
+      env: {
+        GRANTVAULT_API_KEY: apiKey,
+        GRANTVAULT_URL: baseUrl,
+        BROWSER: BROWSER_OPENER,
+        GV_BROWSER_PROVIDER: "demo",
+        GV_BROWSER_LOG: join(work, "browser.log"),
+        PYTHONUNBUFFERED: "1",
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(apiKey);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^grant_[0-9a-f]+ \S*alice/);
+    expect(lines[1]).toBe("active");
+    expect(lines).toEqual(expect.arrayContaining(["session.completed ok", "grant.created ok"]));
+    expect(lines.at(-2)).toMatch(/^200 \{'sub': 'alice', 'email': 'alice@demo\.invalid'/);
+    expect(lines.at(-1)).toBe("host_not_allowed");
+  }, 120_000);
 });
