@@ -3,8 +3,14 @@ mapping of the vault's error codes to the TypeScript SDK's classes."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shutil
+import tempfile
 import unittest
+from collections.abc import Iterator
+from pathlib import Path
 from unittest import mock
 
 from grantvault import (
@@ -28,6 +34,7 @@ from grantvault import (
 )
 from grantvault.errors import error_from_response
 from grantvault.identity import auth_result_of
+from grantvault.local_credentials import resolve_vault_access
 from grantvault.prepared_call import build_url, prepare
 
 
@@ -36,7 +43,11 @@ class ArgumentsTest(unittest.TestCase):
 
     def test_vault_settings(self) -> None:
         self.assertEqual(self.offline.base_url, "http://127.0.0.1:1")
-        with mock.patch.dict(os.environ, {"GRANTVAULT_API_KEY": "", "GRANTVAULT_URL": ""}):
+        with (
+            mock.patch.dict(os.environ, {"GRANTVAULT_API_KEY": "", "GRANTVAULT_URL": ""}),
+            tempfile.TemporaryDirectory() as empty,
+            _inside(Path(empty)),
+        ):
             with self.assertRaises(VaultValueError):
                 Vault()
             self.assertEqual(Vault(api_key="k").base_url, "http://127.0.0.1:7400")
@@ -281,3 +292,65 @@ class ErrorsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@contextlib.contextmanager
+def _inside(folder: Path) -> Iterator[None]:
+    """Runs the block with ``folder`` as the working directory (away from any local vault)."""
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+class LocalCredentialsTest(unittest.TestCase):
+    """Issue 14 item 1: a local embedded vault's credentials file, found by walking up."""
+
+    key = "gv_live_localkeylocalkeylocalkeylocalkeylocalkey1"
+    credentials = {
+        "version": 1,
+        "url": "http://127.0.0.1:7400",
+        "api_key": key,
+        "app_id": "app_0123456789abcdef01234567",
+        "app_name": "default",
+    }
+
+    def project(self, content: object, mode: int = 0o600) -> Path:
+        root = Path(tempfile.mkdtemp(prefix="gv-local-"))
+        self.addCleanup(shutil.rmtree, root, True)
+        (root / ".grantvault").mkdir(mode=0o700)
+        path = root / ".grantvault" / "credentials.json"
+        path.write_text(content if isinstance(content, str) else json.dumps(content))
+        path.chmod(mode)
+        deep = root / "examples" / "web"
+        deep.mkdir(parents=True)
+        return deep
+
+    def env(self, **values: str) -> contextlib.AbstractContextManager[object]:
+        return mock.patch.dict(
+            os.environ, {"GRANTVAULT_API_KEY": "", "GRANTVAULT_URL": "", **values}
+        )
+
+    def test_found_from_a_folder_below_and_used_with_its_url(self) -> None:
+        with self.env(), _inside(self.project(self.credentials)):
+            self.assertEqual(resolve_vault_access(None, None), (self.key, "http://127.0.0.1:7400"))
+            self.assertEqual(Vault().base_url, "http://127.0.0.1:7400")
+            self.assertEqual(resolve_vault_access("given", None)[0], "given")
+
+    def test_never_sent_to_another_vault(self) -> None:
+        with self.env(), _inside(self.project(self.credentials)):
+            for other in ("https://evil.example", "http://127.0.0.1:7401"):
+                with self.subTest(other=other), self.assertRaisesRegex(
+                    VaultValueError, "only sent to"
+                ):
+                    resolve_vault_access(None, other)
+
+    def test_refused_when_readable_by_others_or_malformed(self) -> None:
+        with self.env(), _inside(self.project(self.credentials, 0o644)):
+            with self.assertRaisesRegex(VaultValueError, "chmod 600"):
+                resolve_vault_access(None, None)
+        with self.env(), _inside(self.project("{not json")):
+            with self.assertRaisesRegex(VaultValueError, "not a Grantvault credentials file"):
+                resolve_vault_access(None, None)

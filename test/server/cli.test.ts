@@ -244,19 +244,21 @@ describe("grantvault-server command-line conventions (issue 14 item 5)", () => {
   });
 
   it("says an API key id or app id is malformed and what one looks like, without echoing it", async () => {
+    const { api_key: apiKey } = await runJson("apps", "create", "--name", "ids");
     const revoke = await run("keys", "revoke", "not-a-key");
     expect(revoke.code).toBe(2);
     expect(revoke.err).toContain(
       'KEY_ID: not an API key id: got 9 character(s) that do not start with "key_"',
     );
     expect(revoke.err).toContain('an API key id is "key_" and 24 lowercase hex digits');
-    const { api_key: apiKey } = await runJson("apps", "create", "--name", "ids");
     const pasted = await run("keys", "revoke", apiKey);
     expect(pasted.code).toBe(2);
     expect(pasted.err).toContain("got what looks like an API key (gv_live_…)");
     expect(pasted.err).not.toContain(apiKey);
+    // --app takes a name or an id (issue 14 item 2): an unknown one lists the apps there are.
     const app = await run("keys", "create", "--app", "billing");
-    expect(app.err).toContain("--app: not an app id");
+    expect(app.code).toBe(2);
+    expect(app.err).toContain('--app: there is no app named or with the id "billing" (apps: ');
   });
 });
 
@@ -377,6 +379,8 @@ describe("grantvault-server keys rotate (key file)", () => {
     const generated = await runJson("keys", "generate");
     expect(generated.entry).toMatch(/^k\d{8}-[0-9a-f]{4}:[A-Za-z0-9+/]{43}=$/);
     env = { ...env, GRANTVAULT_MASTER_KEY: generated.entry };
+    // `keys status` reads an existing vault only: `migrate` sets one up with that key.
+    await runJson("migrate");
     const status = await runJson("keys", "status");
     expect(status).toMatchObject({ source: "env", primary_key_id: generated.key_id });
   });

@@ -8,5 +8,6 @@ export * from "./grants.js";
 export * from "./health.js";
 export * from "./identity.js";
 export * from "./ids.js";
+export * from "./local-credentials.js";
 export * from "./openapi.js";
 export * from "./response-schemas.js";

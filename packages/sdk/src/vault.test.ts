@@ -1,5 +1,8 @@
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestVault, type TestVault } from "../../../test/harness/vault-app.js";
@@ -64,10 +67,14 @@ describe("Vault (SDK) against a real server", () => {
 
   it("refuses to start without a key or with a bad URL, before any network call", () => {
     const saved = process.env.GRANTVAULT_API_KEY;
+    const cwd = process.cwd();
     delete process.env.GRANTVAULT_API_KEY;
+    // Away from any local vault's credentials file (a developer's `npm start` leaves one).
+    process.chdir(mkdtempSync(join(tmpdir(), "gv-nokey-")));
     try {
       expect(() => new Vault({ baseUrl })).toThrow(VaultValueError);
     } finally {
+      process.chdir(cwd);
       if (saved !== undefined) process.env.GRANTVAULT_API_KEY = saved;
     }
     expect(() => new Vault({ apiKey, baseUrl: "file:///etc/passwd" })).toThrow(/http\(s\) URL/);

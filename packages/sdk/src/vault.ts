@@ -18,6 +18,7 @@ import {
 import { DEFAULT_TIMEOUT_MS, VaultHttp } from "./http.js";
 import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
 import { checkVaultTransport, linkOrigins } from "./link-origin.js";
+import { resolveVaultAccess } from "./local-credentials.js";
 import {
   proxyRequest,
   type RequestOptions,
@@ -35,9 +36,15 @@ import {
 } from "./transport.js";
 
 export interface VaultOptions {
-  /** Defaults to the `GRANTVAULT_API_KEY` environment variable. */
+  /**
+   * Defaults to the `GRANTVAULT_API_KEY` environment variable, else the key a local embedded vault
+   * wrote to `.grantvault/credentials.json` in the working directory or a folder above it.
+   */
   apiKey?: string;
-  /** Defaults to `GRANTVAULT_URL`, else `http://127.0.0.1:7400` (the embedded default). */
+  /**
+   * Defaults to `GRANTVAULT_URL`, else the local credentials file's URL, else
+   * `http://127.0.0.1:7400` (the embedded default).
+   */
   baseUrl?: string;
   /**
    * Every HTTP call the SDK makes goes through this `fetch` when given (tests, unusual runtimes);
@@ -89,14 +96,9 @@ export class Vault {
   readonly #linkOrigins: readonly string[];
 
   constructor(options: VaultOptions = {}) {
-    const apiKey = options.apiKey ?? process.env.GRANTVAULT_API_KEY;
-    if (!apiKey) {
-      throw new VaultValueError(
-        "invalid_argument",
-        "no API key: pass { apiKey } or set GRANTVAULT_API_KEY (`grantvault-server apps create` prints one)",
-      );
-    }
-    const baseUrl = options.baseUrl ?? process.env.GRANTVAULT_URL ?? DEFAULT_BASE_URL;
+    const access = resolveVaultAccess(options);
+    const apiKey = access.apiKey;
+    const baseUrl = access.baseUrl ?? DEFAULT_BASE_URL;
     if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
       throw new VaultValueError(
         "invalid_argument",

@@ -18,6 +18,7 @@ describe("loadConfig", () => {
       port: 7400,
       publicUrl: "http://127.0.0.1:7400",
       dataDir: "/srv/.grantvault",
+      dataDirSource: "default",
       databaseUrl: "/srv/.grantvault/grantvault.db",
       masterKey: undefined,
       logLevel: "info",

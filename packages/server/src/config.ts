@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
-import { MAX_WAIT_SECONDS } from "@grantvault/protocol";
+import { LOCAL_DATA_DIR, MAX_WAIT_SECONDS } from "@grantvault/protocol";
 import { z } from "zod";
+import { findLocalDataDir } from "./local-vault.js";
 import { isLoopbackHost } from "./net.js";
 import { isPostgresUrl } from "./storage/database.js";
 
@@ -15,6 +16,11 @@ export interface ServerConfig {
   /** The origin users' browsers and providers reach the vault at, without a trailing slash. */
   publicUrl: string;
   dataDir: string;
+  /**
+   * How the data directory was chosen: a setting; `found`, an existing `.grantvault` in the
+   * working directory or a folder above; `default`, none yet (`serve` creates `./.grantvault`).
+   */
+  dataDirSource: "setting" | "found" | "default";
   /** A `postgres://` URL or an absolute SQLite file path. */
   databaseUrl: string;
   /** `id:base64` entries; absent means the key file in the data dir (embedded default only). */
@@ -85,8 +91,9 @@ export const SETTINGS = {
   dataDir: {
     env: "GRANTVAULT_DATA_DIR",
     flag: "data-dir",
-    description: "Directory for the SQLite file and the key file (created with mode 0700).",
-    default: "./.grantvault",
+    description:
+      "Directory for the SQLite file, the key file and the local credentials file (created with mode 0700).",
+    default: "./.grantvault, or the nearest one in a folder above",
   },
   databaseUrl: {
     env: "GRANTVAULT_DATABASE_URL",
@@ -191,7 +198,7 @@ export const SETTINGS = {
       "Bearer token (16+ characters) that `/metrics` requires; when set, `/metrics` is also served on the main port.",
     default: "none (`/metrics` not on the main port)",
   },
-} as const satisfies Record<keyof ServerConfig, Setting>;
+} as const satisfies Record<Exclude<keyof ServerConfig, "dataDirSource">, Setting>;
 
 /** Variables of the SDK and CLI, which may be set in the same shell; the server ignores them. */
 const CLIENT_VARIABLES = new Set(["GRANTVAULT_API_KEY", "GRANTVAULT_URL"]);
@@ -222,7 +229,7 @@ const schema = z.object({
   host: hostname.default(SETTINGS.host.default),
   port: port.default(Number(SETTINGS.port.default)),
   publicUrl: publicUrl.optional(),
-  dataDir: z.string().min(1, "must not be empty").default(SETTINGS.dataDir.default),
+  dataDir: z.string().min(1, "must not be empty").default(LOCAL_DATA_DIR),
   databaseUrl: z
     .string()
     .min(1, "must not be empty")
@@ -325,13 +332,15 @@ export function loadConfig(
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const values = parsed.data;
-  const dataDir = resolve(cwd, values.dataDir);
+  const found = raw.dataDir === undefined ? findLocalDataDir(cwd) : null;
+  const dataDir = found ?? resolve(cwd, values.dataDir);
   const databaseUrl = values.databaseUrl ?? resolve(dataDir, "grantvault.db");
   return {
     host: values.host,
     port: values.port,
     publicUrl: values.publicUrl ?? defaultPublicUrl(values.host, values.port),
     dataDir,
+    dataDirSource: raw.dataDir !== undefined ? "setting" : found ? "found" : "default",
     databaseUrl: isPostgresUrl(databaseUrl) ? databaseUrl : resolve(cwd, databaseUrl),
     masterKey: values.masterKey,
     logLevel: values.logLevel,

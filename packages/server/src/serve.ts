@@ -10,6 +10,7 @@ import type { DemoProvider } from "./demo/demo-provider.js";
 import { startMetricsListener } from "./http/metrics-listener.js";
 import type { RequestLogLevel } from "./http/request-log.js";
 import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
+import { followLocalCredentials, writeLocalCredentials } from "./local-vault.js";
 import type { Logger } from "./logger.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
@@ -19,7 +20,7 @@ import {
   type ProvidersFile,
   ProvidersFileError,
 } from "./providers/provider-registry.js";
-import { openDataDir, openRuntime } from "./runtime.js";
+import { openDataDir, openRuntime, type Runtime } from "./runtime.js";
 import type { Store } from "./storage/store.js";
 
 /** The demo provider's keys and tokens, under the data dir: demo grants outlive a restart. */
@@ -42,50 +43,74 @@ export async function serve(
   const file: ProvidersFile = config.providersFile
     ? await loadProvidersFile(config.providersFile)
     : { providers: [], identity: [] };
-  const providerConfigs: ProviderConfig[] = file.providers;
-  const demo = config.demo ? await startDemo(config, providerConfigs) : null;
-  if (demo) providerConfigs.push(demo.config);
-  const providers = ProviderRegistry.fromConfigs(providerConfigs);
-
-  const runtime = await openRuntime(config, logger, { server: true }).catch(async (error: unknown) => {
-    // Its listening socket would keep the process alive after the failed start.
-    await demo?.stop();
-    throw error;
-  });
-  const firstKey = await createFirstAppIfEmpty(
-    runtime.store,
-    ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys),
-  );
-  let identities: IdentityRegistry;
+  // What has been opened so far, closed in reverse if the start fails: a failed start exits
+  // instead of hanging on a listening socket or an open database.
+  const opened: (() => Promise<unknown>)[] = [];
+  const closeOpened = async () => {
+    for (const close of opened.reverse()) await close().catch(() => {});
+  };
   try {
-    identities = await identityRegistry(config, runtime.store, file, demo);
+    const providerConfigs: ProviderConfig[] = file.providers;
+    const demo = config.demo ? await startDemo(config, providerConfigs) : null;
+    if (demo) opened.push(() => demo.stop());
+    if (demo) providerConfigs.push(demo.config);
+    const providers = ProviderRegistry.fromConfigs(providerConfigs);
+
+    const runtime = await openRuntime(config, logger, { server: true });
+    opened.push(() => runtime.close());
+    const first = await createFirstAppIfEmpty(
+      config,
+      runtime.store,
+      ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys),
+    );
+    const localCredentials =
+      first?.credentialsFile ??
+      (runtime.store.engine === "sqlite"
+        ? await followLocalCredentials(config.dataDir, config.publicUrl)
+        : null);
+    const identities = await identityRegistry(config, runtime.store, file, demo);
+    const metrics = config.metricsPort === undefined ? undefined : new PrometheusMetrics();
+    const app = await buildApp({
+      config,
+      store: runtime.store,
+      keys: runtime.keys,
+      clock: systemClock,
+      logger,
+      providers,
+      identities,
+      ...(metrics ? { metrics } : {}),
+      ...(options.requestLogLevel ? { requestLogLevel: options.requestLogLevel } : {}),
+    });
+    opened.push(() => app.close());
+    await app.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+      throw listenError(error, config, first?.credentialsFile);
+    });
+    const metricsListener =
+      metrics && config.metricsPort !== undefined
+        ? await startMetricsListener(
+            metrics,
+            { host: config.metricsHost, port: config.metricsPort, token: config.metricsToken },
+            logger,
+          )
+        : null;
+    running({ app, metricsListener, runtime, demo, logger });
+    // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
+    print(banner(config, runtime.store, providers, first, localCredentials, demo, metricsListener));
   } catch (error) {
-    await runtime.close();
-    await demo?.stop();
+    await closeOpened();
     throw error;
   }
-  const metrics = config.metricsPort === undefined ? undefined : new PrometheusMetrics();
-  const app = await buildApp({
-    config,
-    store: runtime.store,
-    keys: runtime.keys,
-    clock: systemClock,
-    logger,
-    providers,
-    identities,
-    ...(metrics ? { metrics } : {}),
-    ...(options.requestLogLevel ? { requestLogLevel: options.requestLogLevel } : {}),
-  });
-  await app.listen({ host: config.host, port: config.port });
-  const metricsListener =
-    metrics && config.metricsPort !== undefined
-      ? await startMetricsListener(
-          metrics,
-          { host: config.metricsHost, port: config.metricsPort, token: config.metricsToken },
-          logger,
-        )
-      : null;
+}
 
+/** Stops on SIGTERM or SIGINT: no new connections, in-flight requests finish, then everything closes. */
+function running(parts: {
+  app: FastifyInstance;
+  metricsListener: FastifyInstance | null;
+  runtime: Runtime;
+  demo: DemoProvider | null;
+  logger: Logger;
+}): void {
+  const { app, metricsListener, runtime, demo, logger } = parts;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -108,8 +133,25 @@ export async function serve(
   };
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
-  // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
-  print(banner(config, runtime.store, providers, firstKey, demo, metricsListener));
+}
+
+/** A listen failure in words that say what to do; the first app's key is safe on disk. */
+function listenError(error: unknown, config: ServerConfig, credentialsFile: string | undefined): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  const keptKey = credentialsFile ? ` The first app's API key is saved in ${credentialsFile}.` : "";
+  const where = `${config.host}:${config.port}`;
+  if (code === "EADDRINUSE") {
+    return new Error(
+      `cannot listen on ${where}: the port is in use (is another vault running?). Stop it, or start with --port (GRANTVAULT_PORT) set to a free port.${keptKey}`,
+      { cause: error },
+    );
+  }
+  if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+    return new Error(`cannot listen on ${where} (${code}): choose another --host or --port.${keptKey}`, {
+      cause: error,
+    });
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
@@ -170,17 +212,40 @@ async function startDemo(config: ServerConfig, configs: readonly ProviderConfig[
   });
 }
 
-/** Only for the embedded default: with PostgreSQL, several processes would race to create it. */
-async function createFirstAppIfEmpty(store: Store, apiKeys: ApiKeyManagement): Promise<IssuedApiKey | null> {
+/** The first start's app and key, and the local credentials file that keeps the key. */
+interface FirstApp {
+  apiKey: IssuedApiKey;
+  credentialsFile: string;
+}
+
+/**
+ * Only for the embedded default: with PostgreSQL, several processes would race to create it. The
+ * key goes to the local credentials file at once, before anything else can fail: it is never lost,
+ * and the clients on this machine find it there (local-vault.ts).
+ */
+async function createFirstAppIfEmpty(
+  config: ServerConfig,
+  store: Store,
+  apiKeys: ApiKeyManagement,
+): Promise<FirstApp | null> {
   if (store.engine !== "sqlite" || (await store.apps.count()) > 0) return null;
-  return (await apiKeys.createApp(FIRST_APP_NAME)).apiKey;
+  const { app, apiKey } = await apiKeys.createApp(FIRST_APP_NAME);
+  const credentialsFile = await writeLocalCredentials(config.dataDir, {
+    version: 1,
+    url: config.publicUrl,
+    api_key: apiKey.plaintext,
+    app_id: app.id,
+    app_name: app.name,
+  });
+  return { apiKey, credentialsFile };
 }
 
 function banner(
   config: ServerConfig,
   store: Store,
   providers: ProviderRegistry,
-  firstKey: IssuedApiKey | null,
+  first: FirstApp | null,
+  localCredentials: string | null,
   demo: DemoProvider | null,
   metricsListener: FastifyInstance | null,
 ): string {
@@ -189,6 +254,9 @@ function banner(
     `  database: ${store.location} (${store.engine})`,
     `  data dir: ${config.dataDir}`,
   ];
+  if (localCredentials && !first) {
+    lines.push(`  local credentials: ${localCredentials} (used by the CLI and SDKs on this machine)`);
+  }
   const metricsAddress = metricsListener?.addresses()[0];
   if (metricsAddress && typeof metricsAddress === "object") {
     const host = metricsAddress.family === "IPv6" ? `[${metricsAddress.address}]` : metricsAddress.address;
@@ -212,13 +280,14 @@ function banner(
       `  sign-in (authenticate()) for the app "${FIRST_APP_NAME}": the demo provider`,
     );
   }
-  if (firstKey) {
+  if (first) {
     lines.push(
       "",
-      `First start: created the app "${FIRST_APP_NAME}" (${firstKey.key.appId}) and an API key.`,
-      "The key is shown only this once; store it now:",
+      `First start: created the app "${FIRST_APP_NAME}" (${first.apiKey.key.appId}) and an API key,`,
+      `saved in ${first.credentialsFile}: the grantvault CLI and both SDKs use it from this`,
+      "folder or any folder below it. Anywhere else, set:",
       "",
-      `  export GRANTVAULT_API_KEY=${firstKey.plaintext}`,
+      `  export GRANTVAULT_API_KEY=${first.apiKey.plaintext}`,
       `  export GRANTVAULT_URL=${config.publicUrl}`,
     );
   }

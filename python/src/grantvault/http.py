@@ -21,6 +21,7 @@ from typing import Any
 
 from ._version import __version__
 from .errors import NetworkError, VaultError, VaultValueError, error_from_response
+from .local_credentials import resolve_vault_access
 
 USER_AGENT = f"grantvault-python/{__version__}"
 DEFAULT_BASE_URL = "http://127.0.0.1:7400"
@@ -210,16 +211,9 @@ class VaultHttp:
         public_url: str | None = None,
     ) -> VaultHttp:
         """The channel of ``Vault(api_key, base_url, timeout)``: the key and URL from the
-        arguments, else the environment (``GRANTVAULT_API_KEY``, ``GRANTVAULT_URL``), all checked
-        before any network call."""
-        key = api_key if api_key is not None else os.environ.get("GRANTVAULT_API_KEY")
-        if not key:
-            raise VaultValueError(
-                "invalid_argument",
-                "no API key: pass api_key= or set GRANTVAULT_API_KEY "
-                "(`grantvault-server apps create` prints one)",
-            )
-        url = base_url if base_url is not None else os.environ.get("GRANTVAULT_URL")
+        arguments, else the environment (``GRANTVAULT_API_KEY``, ``GRANTVAULT_URL``), else a local
+        vault's credentials file (local_credentials.py), all checked before any network call."""
+        key, url = resolve_vault_access(api_key, base_url)
         url = url or DEFAULT_BASE_URL
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -12,6 +12,7 @@ import {
   usageErrorText,
   wantsJson,
 } from "@grantvault/protocol/cli-args";
+import { resolveVaultAccess } from "../local-credentials.js";
 import type { QueryValue } from "../request.js";
 import { auditCommand } from "./audit-command.js";
 import { connectCommand, EXIT } from "./connect-command.js";
@@ -71,7 +72,8 @@ Options for every command:
   -h, --help              show this help (\`grantvault connect --help\`: one command's)
   --version               print the version
 
-The API key comes from GRANTVAULT_API_KEY.
+The API key comes from GRANTVAULT_API_KEY, else from the local vault's .grantvault/credentials.json
+(written by its first start) in this folder or one above.
 Exit codes: 0 success, 1 failed (request: the provider answered other than 2xx), 2 usage,
 connect only: 3 denied, 4 timed out, 5 provider misconfigured.
 `;
@@ -222,10 +224,11 @@ async function run(argv: string[]): Promise<number> {
     if (!(error instanceof UsageError)) throw error;
     throw new CommandLineError(error.message, `${CLI.program} ${parsed.command.name} --help`);
   }
-  if (!process.env.GRANTVAULT_API_KEY) {
-    throw new UsageError(
-      "set GRANTVAULT_API_KEY to an API key of your vault (`grantvault-server apps create` prints one)",
-    );
+  try {
+    // The key from GRANTVAULT_API_KEY or a local vault's credentials file, checked before any call.
+    resolveVaultAccess({ baseUrl: parsed.values.url as string | undefined });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   return start();
 }

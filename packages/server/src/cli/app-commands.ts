@@ -3,7 +3,7 @@ import { ApiKeyManagement, OPERATOR } from "../apps/api-key-management.js";
 import { AppSettings } from "../apps/app-settings.js";
 import { systemClock } from "../clock.js";
 import type { Runtime } from "../runtime.js";
-import { emit, isoTime, type Output, table, UsageError } from "./output.js";
+import { emit, isoTime, type Output, printable, table, UsageError } from "./output.js";
 
 export interface CommandContext {
   runtime: Runtime;
@@ -63,10 +63,11 @@ export async function appsList({ runtime, output, json }: CommandContext): Promi
  * app, printed once; all scopes unless narrowed.
  */
 export async function keysCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
-  const appId = typeof options.app === "string" ? options.app : "";
-  if (!appId) throw new UsageError("keys create needs --app APP_ID (see `grantvault-server apps list`)");
-  checkId("app", appId, "--app");
-  if (!(await runtime.store.apps.get(appId))) throw new UsageError(`there is no app ${appId}`);
+  const appId = await appOption(runtime, options);
+  if (!appId)
+    throw new UsageError(
+      "keys create needs --app APP (an app's name or id; see `grantvault-server apps list`)",
+    );
   const name = typeof options.name === "string" ? options.name : null;
   const scopes = requestedScopes(options);
   const management = ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys);
@@ -101,6 +102,24 @@ function requestedScopes(options: CommandContext["options"]): ApiKeyScope[] | un
 }
 
 /** A malformed id is a usage mistake, said by its shape (it may be a secret pasted in the wrong place). */
+/**
+ * The app `--app` names, by name or id (a name is what the first start prints: `default`); its id,
+ * or undefined when the option is absent.
+ */
+export async function appOption(
+  runtime: CommandContext["runtime"],
+  options: CommandContext["options"],
+): Promise<string | undefined> {
+  const ref = typeof options.app === "string" ? options.app : undefined;
+  if (ref === undefined) return undefined;
+  const app = await runtime.store.apps.find(ref);
+  if (app) return app.id;
+  const names = (await runtime.store.apps.list()).map((known) => known.name);
+  throw new UsageError(
+    `--app: there is no app named or with the id "${printable(ref)}"${names.length > 0 ? ` (apps: ${names.map((name) => printable(name)).join(", ")})` : ""}`,
+  );
+}
+
 function checkId(kind: IdKind, value: string, what: string): void {
   const problem = idProblem(kind, value);
   if (problem !== null) throw new UsageError(`${what}: ${problem}`);
@@ -111,8 +130,7 @@ function scopeList(scopes: readonly ApiKeyScope[]): string {
 }
 
 export async function keysList({ runtime, output, json, options }: CommandContext): Promise<void> {
-  const appId = typeof options.app === "string" ? options.app : undefined;
-  if (appId !== undefined) checkId("app", appId, "--app");
+  const appId = await appOption(runtime, options);
   const keys = await runtime.store.apiKeys.list(appId);
   const rows = keys.map((key) => ({
     api_key_id: key.id,

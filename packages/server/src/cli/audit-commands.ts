@@ -2,7 +2,7 @@ import { appendFile, readFile } from "node:fs/promises";
 import { AuditLog } from "../audit/audit-log.js";
 import { systemClock } from "../clock.js";
 import type { CheckpointRow } from "../storage/audit-checkpoints-repository.js";
-import type { CommandContext } from "./app-commands.js";
+import { appOption, type CommandContext } from "./app-commands.js";
 import { emit, UsageError } from "./output.js";
 
 /**
@@ -12,7 +12,7 @@ import { emit, UsageError } from "./output.js";
  * log was tampered with.
  */
 export async function auditVerify({ runtime, output, json, options }: CommandContext): Promise<number> {
-  const appId = typeof options.app === "string" ? options.app : undefined;
+  const appId = await appOption(runtime, options);
   const file = typeof options.checkpoints === "string" ? options.checkpoints : undefined;
   const exported = file === undefined ? [] : await readCheckpointFile(file);
   const report = await new AuditLog(runtime.store, systemClock, runtime.keys).verify(appId, exported);
@@ -42,7 +42,7 @@ export async function auditVerify({ runtime, output, json, options }: CommandCon
  * `--adopt-legacy`, once after upgrading: chains ending in rows from before keyed links are signed.
  */
 export async function auditCheckpoints({ runtime, output, json, options }: CommandContext): Promise<number> {
-  const appId = typeof options.app === "string" ? options.app : undefined;
+  const appId = await appOption(runtime, options);
   const file = typeof options.out === "string" ? options.out : undefined;
   const earlier = file === undefined ? [] : await readCheckpointFile(file, { missingIsEmpty: true });
   const { taken, refused } = await new AuditLog(runtime.store, systemClock, runtime.keys).checkpoint(

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
+import { LOCAL_DATA_DIR } from "@grantvault/protocol";
 import {
   type CliSpec,
   CommandLineError,
@@ -15,6 +18,7 @@ import { createLogger, type Logger } from "../logger.js";
 import { ProvidersFileError } from "../providers/provider-registry.js";
 import { openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
+import { isPostgresUrl } from "../storage/database.js";
 import {
   appsAllowGrantUseWithoutUser,
   appsAllowOrigin,
@@ -123,7 +127,7 @@ const HIDDEN_SETTINGS: Record<string, OptionSpec> = Object.fromEntries(
 const SETTINGS_FOOTER =
   "It also takes the settings (--data-dir, --database-url…): see `grantvault-server serve --help`.";
 
-const APP_ID = { type: "string", value: "APP_ID" } as const;
+const APP_ID = { type: "string", value: "APP" } as const;
 const APP = { name: "APP", hint: "an app id or name; see `grantvault-server apps list`" };
 
 /** A command that opens the database (with the settings as options). */
@@ -184,7 +188,10 @@ const CLI: CliSpec = {
       name: "keys create",
       summary: "create another API key for an app (printed once); all scopes unless narrowed",
       options: {
-        app: { ...APP_ID, description: "the app (required; see `grantvault-server apps list`)" },
+        app: {
+          ...APP_ID,
+          description: "the app, by name or id (required; see `grantvault-server apps list`)",
+        },
         name: { type: "string", value: "NAME", description: "a name for the key" },
         "proxy-only": { type: "boolean", description: "no scope: proxy mode only (for agents)" },
         scopes: {
@@ -301,6 +308,10 @@ export async function main(
       write: (line: string) => output.err(line),
     });
     const options = values as CommandContext["options"];
+    if (!createsVault(command.name, config)) checkVaultExists(config);
+    if (config.dataDirSource === "found" && config.dataDir !== resolve(LOCAL_DATA_DIR)) {
+      output.err(`grantvault-server: using the vault in ${config.dataDir}\n`);
+    }
     return await runWith(config, logger, async (runtime) => {
       const code = await run({ runtime, output, json, positionals: operands, options });
       return typeof code === "number" ? code : 0;
@@ -322,6 +333,27 @@ function requestLogLevel(
   return flags[SETTINGS.logLevel.flag] !== undefined || env[SETTINGS.logLevel.env] !== undefined
     ? "info"
     : "debug";
+}
+
+/**
+ * `migrate` sets a database up, and `apps create` may start a vault whose place was given
+ * (--data-dir, --database-url or their variables). Every other command works on a vault that
+ * exists: run in the wrong folder, it would otherwise create an empty one (with a new master key)
+ * and answer from that.
+ */
+function createsVault(command: string, config: ServerConfig): boolean {
+  return command === "migrate" || (command === "apps create" && config.dataDirSource === "setting");
+}
+
+function checkVaultExists(config: ServerConfig): void {
+  if (isPostgresUrl(config.databaseUrl) || existsSync(config.databaseUrl)) return;
+  const where =
+    config.dataDirSource === "default"
+      ? `no ${LOCAL_DATA_DIR} folder in ${process.cwd()} or any folder above it`
+      : `no database at ${config.databaseUrl}`;
+  throw new UsageError(
+    `there is no vault here: ${where}. Run this inside the folder where the vault was started (\`npm start\` or \`grantvault-server serve\`), or point --data-dir (GRANTVAULT_DATA_DIR) or --database-url at it`,
+  );
 }
 
 async function runWith(
