@@ -78,16 +78,33 @@ button.addEventListener("click", () => {
 });
 
 // Back from a redirect-mode session (small screens): the vault added the session id and status.
+// The status in the URL is only a hint (anyone can type it): what happened is what the backend
+// reads from the vault. A success shows its grant; anything else shows a code other than "success".
+async function showReturn(back) {
+  try {
+    const response = await fetch(`/api/connect-result?session_id=${encodeURIComponent(back.sessionId)}`);
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(
+        body.error ?? "backend_error",
+        `Could not read the result: ${body.message ?? response.status}`,
+      );
+    } else if (body.results?.length) {
+      showGrant(body.results[0]);
+    } else if (body.error) {
+      showError(body.error.code, body.error.message);
+    } else {
+      showError("not_finished", `The connection did not finish (the session is ${body.status}).`);
+    }
+  } catch (error) {
+    showError("backend_error", `Could not read the result: ${error.message}`);
+  }
+}
+
 const back = GrantvaultConnect.readReturn();
 if (back) {
   history.replaceState(null, "", location.pathname);
   note(`returned ${back.status}`);
-  fetch(`/api/connect-result?session_id=${encodeURIComponent(back.sessionId)}`)
-    .then((response) => response.json())
-    .then((session) => {
-      if (session.results?.length) showGrant(session.results[0]);
-      else showError(session.error?.code ?? back.status, session.error?.message ?? "Nothing was connected.");
-    })
-    .catch(() => showError("backend_error", "Could not read the result."));
+  showReturn(back);
 }
 prepare();

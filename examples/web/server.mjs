@@ -6,6 +6,7 @@
 // ever sees the session token. Settings: GRANTVAULT_API_KEY (required), GRANTVAULT_URL (default
 // http://127.0.0.1:7400), PORT (default 3000), HOST (default 127.0.0.1), PROVIDERS (comma-separated
 // provider ids the user may choose from; default: all the vault offers).
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,7 +14,16 @@ import { Vault } from "grantvault";
 
 const here = new URL("./", import.meta.url);
 const WIDGET = fileURLToPath(new URL("../../packages/connect-js/dist/grantvault-connect.umd.js", here));
-const SESSION_COOKIE = "example_connect_session";
+/**
+ * Who this browser is, as a real app's sign-in cookie would say: set once, when the page loads.
+ * Sessions belong to it, not to "the latest session": the page mints the next session while it
+ * reads the last one's result (and other tabs mint theirs), so a cookie naming the latest session
+ * was replaced before the result was read, and the page said "Nothing was connected" (issue 14).
+ */
+const BROWSER_COOKIE = "example_browser";
+/** How long the sessions a browser started can be read (theirs expire after 10 minutes). */
+const SESSION_MEMORY_MS = 60 * 60_000;
+const MAX_REMEMBERED_SESSIONS = 10_000;
 
 /**
  * Starts the example. Resolves once it listens, with its origin (the `allowedOrigin` of every
@@ -31,6 +41,17 @@ export async function startExample({
   const page = await readFile(new URL("index.html", here), "utf8");
   const script = await readFile(new URL("app.js", here), "utf8");
   let origin = "";
+  /** Session id → the browser that started it (oldest first), for `/api/connect-result`. */
+  const startedBy = new Map();
+
+  function remember(sessionId, browser) {
+    const now = Date.now();
+    for (const [id, entry] of startedBy) {
+      if (now - entry.at < SESSION_MEMORY_MS && startedBy.size < MAX_REMEMBERED_SESSIONS) break;
+      startedBy.delete(id);
+    }
+    startedBy.set(sessionId, { browser, at: now });
+  }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error) => {
@@ -51,6 +72,11 @@ export async function startExample({
     if (request.method === "GET" && url.pathname === "/") {
       const html = page.replaceAll("{{VAULT_URL}}", escapeHtml(vaultUrl));
       return sendText(response, 200, "text/html", html, {
+        ...(browserOf(request)
+          ? {}
+          : {
+              "set-cookie": `${BROWSER_COOKIE}=${randomBytes(18).toString("base64url")}; Path=/; HttpOnly; SameSite=Lax`,
+            }),
         // The widget fetches the session's status from the vault: connect-src must allow it.
         "content-security-policy": `default-src 'self'; connect-src 'self' ${vaultOrigin}; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'`,
       });
@@ -69,6 +95,13 @@ export async function startExample({
     if (request.method === "POST" && url.pathname === "/api/connect-session") {
       // Only this app's own page may mint sessions (a real app would also check its signed-in user).
       if (request.headers.origin !== origin) return send(response, 403, { error: "cross-origin request" });
+      const browser = browserOf(request);
+      if (!browser) {
+        return send(response, 403, {
+          error: "no_browser_cookie",
+          message: "reload the page (it sets a cookie)",
+        });
+      }
       let session;
       try {
         session = await vault.createConnectSession({
@@ -82,23 +115,33 @@ export async function startExample({
         console.error(`example: the vault refused a connect session: ${error.message}`);
         return send(response, 502, { error: error.code ?? "vault_error", message: error.message });
       }
-      const cookie = `${SESSION_COOKIE}=${encodeURIComponent(session.sessionId ?? "")}; Path=/; HttpOnly; SameSite=Lax`;
+      remember(session.sessionId, browser);
       // The page gets the session token only: the API key and the connect URL stay here.
-      return send(response, 200, { session_token: session.sessionToken }, { "set-cookie": cookie });
+      return send(response, 200, { session_token: session.sessionToken });
     }
 
     if (request.method === "GET" && url.pathname === "/api/connect-result") {
-      // After a redirect-mode session the page asks for its result. Only the session this browser
-      // started (its cookie) is answered, so a crafted return URL cannot show another user's grant.
+      // After a redirect-mode session the page asks for its result. Only a session this browser
+      // started is answered, so a crafted return URL cannot show another user's grant.
       const sessionId = url.searchParams.get("session_id") ?? "";
-      if (!sessionId || cookieOf(request, SESSION_COOKIE) !== sessionId) {
-        return send(response, 404, { error: "unknown session" });
+      const started = startedBy.get(sessionId);
+      const browser = browserOf(request);
+      if (!started || !browser || !sameSecret(started.browser, browser)) {
+        return send(response, 404, {
+          error: "unknown_session",
+          message: "this browser did not start that session",
+        });
       }
       const answer = await fetch(`${vault.baseUrl}/v1/connect/sessions/${encodeURIComponent(sessionId)}`, {
         headers: { authorization: `Bearer ${apiKey}` },
       });
       const body = await answer.json();
-      if (!answer.ok) return send(response, 502, { error: body?.error?.code ?? "vault error" });
+      if (!answer.ok) {
+        return send(response, 502, {
+          error: body?.error?.code ?? "vault_error",
+          message: body?.error?.message,
+        });
+      }
       return send(response, 200, { status: body.status, results: body.results, error: body.error });
     }
 
@@ -143,6 +186,15 @@ function cookieOf(request, name) {
     if (key === name) return decodeURIComponent(value.join("="));
   }
   return undefined;
+}
+
+function browserOf(request) {
+  const value = cookieOf(request, BROWSER_COOKIE);
+  return value && /^[\w-]{24}$/.test(value) ? value : undefined;
+}
+
+function sameSecret(a, b) {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
 function escapeHtml(text) {

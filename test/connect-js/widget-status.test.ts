@@ -32,6 +32,23 @@ describe("the session's status (long-poll) ends the flow when no message arrives
     await expectOneTerminal(page);
   });
 
+  it("completed without a grant → provider_error, never onSuccess with nothing", async () => {
+    const session = world.vault.add();
+    const page = await openApp(session.token);
+    const popup = await clickOpen(page);
+    await waitForEvent(page, "OPEN");
+    world.vault.update(session.token, { status: "completed", results: [] });
+    expect(await waitForTerminal(page)).toEqual([
+      "error",
+      "provider_error",
+      "The vault reported no grant for this connection.",
+      "GrantvaultConnectError",
+      true,
+    ]);
+    await closedPage(popup);
+    await expectOneTerminal(page);
+  });
+
   it("denied → access_denied, failed → provider_error, with the vault's message", async () => {
     for (const [status, code] of [
       ["denied", "access_denied"],

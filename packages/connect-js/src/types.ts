@@ -38,7 +38,7 @@ export interface EventMetadata {
 export interface OpenOptions {
   /** The session token your backend got from `createConnectSession()`. */
   token: string;
-  /** The grants, as on the wire (`grant_id`, `provider_id`, `account_identifier`, `scopes`, `grant_policy`). */
+  /** The grants (at least one), as on the wire (`grant_id`, `provider_id`, `account_identifier`, `scopes`, `grant_policy`). */
   onSuccess: (results: ConnectResultBody[]) => void;
   onError?: (error: ConnectError) => void;
   /** The user closed the popup without finishing. */

@@ -112,7 +112,9 @@ export function create(options: CreateOptions): GrantvaultConnect {
     const why = session.error?.message;
     switch (session.status) {
       case "completed":
-        succeed(r, session.results ?? []);
+        // A success names its grants, as the Connect page's message must: none is no success.
+        if (session.results?.length) succeed(r, session.results);
+        else fail(r, "provider_error", "The vault reported no grant for this connection.");
         return true;
       case "denied":
         fail(r, "access_denied", why ?? "The connection was declined.");
