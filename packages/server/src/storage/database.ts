@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import {
@@ -11,7 +12,7 @@ import {
   SqliteDialect,
   sql,
 } from "kysely";
-import pg from "pg";
+import type pgModule from "pg";
 import { VaultError } from "../errors.js";
 import { LruMap } from "../lru-map.js";
 import { migrationProvider } from "./migrations/index.js";
@@ -20,6 +21,16 @@ import type { Database } from "./schema.js";
 import { type Checkpointer, startCheckpointer } from "./sqlite-checkpointer.js";
 
 export type Engine = "sqlite" | "postgres";
+
+/**
+ * The PostgreSQL driver, loaded on first use: the embedded default (SQLite) never needs it, and
+ * loading it costs a tenth of the server's start. It is CommonJS, so a synchronous require does.
+ */
+let pgDriver: typeof pgModule | undefined;
+function pg(): typeof pgModule {
+  pgDriver ??= createRequire(import.meta.url)("pg") as typeof pgModule;
+  return pgDriver;
+}
 
 /** An open database: the query builder plus what only the engine knows. */
 export interface DatabaseHandle {
@@ -146,7 +157,7 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 const INT8_OID = 20;
 
 function openPostgres(url: string, poolSize: number, acquireTimeoutMs: number): DatabaseHandle {
-  const pool = new pg.Pool({
+  const pool = new (pg().Pool)({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: acquireTimeoutMs,
@@ -155,7 +166,7 @@ function openPostgres(url: string, poolSize: number, acquireTimeoutMs: number): 
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         oid === INT8_OID && format !== "binary"
           ? (value: string) => Number(value)
-          : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+          : pg().types.getTypeParser(oid, format as "text")) as typeof pgModule.types.getTypeParser,
     },
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
@@ -180,9 +191,9 @@ function openPostgres(url: string, poolSize: number, acquireTimeoutMs: number): 
  * plans once per connection (node-postgres remembers which it already prepared); other queries
  * pass through unchanged.
  */
-function withNamedStatements(pool: pg.Pool): PostgresPool {
-  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+function withNamedStatements(pool: pgModule.Pool): PostgresPool {
+  const wrapped = new WeakMap<pgModule.PoolClient, PostgresPoolClient>();
+  const wrap = (client: pgModule.PoolClient): PostgresPoolClient => {
     let wrapper = wrapped.get(client);
     if (!wrapper) {
       wrapper = {
@@ -222,13 +233,13 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
  */
 class PostgresPubSub implements PubSub {
   readonly #handlers = new Map<string, Set<(payload: string) => void>>();
-  #client: pg.Client | null = null;
-  #connecting: Promise<pg.Client> | null = null;
+  #client: pgModule.Client | null = null;
+  #connecting: Promise<pgModule.Client> | null = null;
   #closed = false;
 
   constructor(
     private readonly url: string,
-    private readonly pool: pg.Pool,
+    private readonly pool: pgModule.Pool,
   ) {}
 
   async listen(channel: string, onMessage: (payload: string) => void): Promise<void> {
@@ -237,7 +248,7 @@ class PostgresPubSub implements PubSub {
     handlers.add(onMessage);
     this.#handlers.set(channel, handlers);
     const client = await this.#connect();
-    if (first) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    if (first) await client.query(`LISTEN ${pg().escapeIdentifier(channel)}`);
   }
 
   async notify(channel: string, payload: string): Promise<void> {
@@ -251,10 +262,10 @@ class PostgresPubSub implements PubSub {
     await client?.end().catch(() => {});
   }
 
-  #connect(): Promise<pg.Client> {
+  #connect(): Promise<pgModule.Client> {
     if (this.#client) return Promise.resolve(this.#client);
     this.#connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: this.url });
+      const client = new (pg().Client)({ connectionString: this.url });
       client.on("notification", (message) => {
         for (const handler of this.#handlers.get(message.channel) ?? []) handler(message.payload ?? "");
       });
@@ -262,7 +273,7 @@ class PostgresPubSub implements PubSub {
       client.on("end", () => this.#reconnectSoon(client));
       await client.connect();
       for (const channel of this.#handlers.keys())
-        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        await client.query(`LISTEN ${pg().escapeIdentifier(channel)}`);
       this.#client = client;
       return client;
     })().finally(() => {
@@ -271,7 +282,7 @@ class PostgresPubSub implements PubSub {
     return this.#connecting;
   }
 
-  #reconnectSoon(client: pg.Client): void {
+  #reconnectSoon(client: pgModule.Client): void {
     if (this.#closed || this.#client !== client) return;
     this.#client = null;
     setTimeout(() => void this.#connect().catch(() => this.#reconnectSoon(client)), 1_000).unref();
