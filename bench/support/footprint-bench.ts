@@ -13,7 +13,7 @@ import { startPingApiHandle } from "./ping-api-process.js";
 import {
   type MeasuredProcess,
   processMemory,
-  SERVER_CLI,
+  SERVER_BIN,
   spawnMeasured,
   waitForOk,
 } from "./server-process.js";
@@ -197,7 +197,7 @@ function startVault(
   port: number,
   env: Record<string, string> = {},
 ): MeasuredProcess {
-  return spawnMeasured([SERVER_CLI, "serve", "--port", String(port)], {
+  return spawnMeasured(SERVER_BIN, ["serve", "--port", String(port)], {
     GRANTVAULT_DATA_DIR: dataDir,
     ...(options.nodeOptions ? { NODE_OPTIONS: options.nodeOptions } : {}),
     ...env,
@@ -217,7 +217,7 @@ async function timeVaultStart(options: FootprintOptions, dataDir: string): Promi
 
 async function timeStart(args: string[], env: Record<string, string>, url: string): Promise<number> {
   const startedAt = performance.now();
-  const child = spawnMeasured(args, env);
+  const child = spawnMeasured(process.execPath, args, env);
   try {
     return (await waitForOk(url, child, START_LIMIT_MS)) - startedAt;
   } finally {

@@ -2,8 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
-/** The built operator CLI, as `npx grantvault-server` runs it (build first: `tsc -b`). */
-export const SERVER_CLI = fileURLToPath(new URL("../../packages/server/dist/cli.js", import.meta.url));
+/**
+ * The operator CLI's committed entry point, run as `npx grantvault-server` runs it: executed
+ * itself, so its shebang's V8 flag applies, and it loads the bundle (build first: `npm run build`).
+ */
+export const SERVER_BIN = fileURLToPath(
+  new URL("../../packages/server/bin/grantvault-server.js", import.meta.url),
+);
 
 /** A process the footprint bench started and measures from the outside. */
 export interface MeasuredProcess {
@@ -18,11 +23,15 @@ export interface MeasuredProcess {
 }
 
 /**
- * Spawns `node <args>` with only the environment given (plus PATH), so no GRANTVAULT_* setting of
+ * Spawns `command args` with only the environment given (plus PATH), so no GRANTVAULT_* setting of
  * the shell leaks into a measurement.
  */
-export function spawnMeasured(args: string[], env: Record<string, string> = {}): MeasuredProcess {
-  const child = spawn(process.execPath, args, {
+export function spawnMeasured(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): MeasuredProcess {
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

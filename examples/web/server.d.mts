@@ -1,8 +1,8 @@
 /** Types of server.mjs (the example is plain JavaScript; the tests start it in-process). */
 export interface ExampleOptions {
-  /** The vault API key; default GRANTVAULT_API_KEY. */
+  /** The vault API key; default GRANTVAULT_API_KEY, else the local vault's credentials file. */
   apiKey?: string;
-  /** Default GRANTVAULT_URL, else http://127.0.0.1:7400. */
+  /** Default GRANTVAULT_URL, else the local vault's, else http://127.0.0.1:7400. */
   vaultUrl?: string;
   /** Default HOST, else 127.0.0.1. */
   host?: string;
@@ -15,6 +15,8 @@ export interface ExampleOptions {
 export interface RunningExample {
   /** The example's origin: the allowed origin of every session it creates. */
   origin: string;
+  /** The vault it uses. */
+  vaultUrl: string;
   close(): Promise<void>;
 }
 

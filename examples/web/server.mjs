@@ -1,10 +1,10 @@
 // A one-page web app that connects an account through Grantvault with the Connect.js widget.
 //
-//   GRANTVAULT_API_KEY=gv_live_… npm run example:web      (then open http://127.0.0.1:3000)
+//   npm run example:web      (then open http://127.0.0.1:3000)
 //
 // The backend holds the vault API key and mints one connect session per click; the browser only
-// ever sees the session token. Settings: GRANTVAULT_API_KEY (required), GRANTVAULT_URL (default
-// http://127.0.0.1:7400), PORT (default 3000), HOST (default 127.0.0.1), PROVIDERS (comma-separated
+// ever sees the session token. Settings: GRANTVAULT_API_KEY and GRANTVAULT_URL (default: the local
+// vault's, from its .grantvault/credentials.json in this folder or above), PORT (default 3000), HOST (default 127.0.0.1), PROVIDERS (comma-separated
 // provider ids the user may choose from; default: all the vault offers).
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
@@ -31,13 +31,14 @@ const MAX_REMEMBERED_SESSIONS = 10_000;
  */
 export async function startExample({
   apiKey = process.env.GRANTVAULT_API_KEY,
-  vaultUrl = process.env.GRANTVAULT_URL ?? "http://127.0.0.1:7400",
+  vaultUrl = process.env.GRANTVAULT_URL,
   host = process.env.HOST ?? "127.0.0.1",
   port = Number(process.env.PORT ?? 3000),
   providers = process.env.PROVIDERS?.split(",").filter(Boolean),
 } = {}) {
+  // Without a key or URL, the SDK takes the local vault's (its .grantvault/credentials.json).
   const vault = new Vault({ apiKey, baseUrl: vaultUrl });
-  const vaultOrigin = new URL(vaultUrl).origin;
+  const vaultOrigin = new URL(vault.baseUrl).origin;
   const page = await readFile(new URL("index.html", here), "utf8");
   const script = await readFile(new URL("app.js", here), "utf8");
   let origin = "";
@@ -157,6 +158,7 @@ export async function startExample({
   origin = `http://${shownHost}:${typeof address === "object" && address ? address.port : port}`;
   return {
     origin,
+    vaultUrl: vault.baseUrl,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -202,16 +204,15 @@ function escapeHtml(text) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (!process.env.GRANTVAULT_API_KEY) {
-    console.error(
-      "Set GRANTVAULT_API_KEY to the key `npm start` printed (and GRANTVAULT_URL if the vault is not on http://127.0.0.1:7400).",
-    );
+  let example;
+  try {
+    example = await startExample();
+  } catch (error) {
+    // No key: neither GRANTVAULT_API_KEY nor a local vault's credentials file; the SDK says which.
+    console.error(`example: ${error.message}`);
     process.exit(2);
   }
-  const example = await startExample();
-  console.log(
-    `Connect.js example listening on ${example.origin} (vault: ${process.env.GRANTVAULT_URL ?? "http://127.0.0.1:7400"})`,
-  );
+  console.log(`Connect.js example listening on ${example.origin} (vault: ${example.vaultUrl})`);
   const stop = () => example.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -228,9 +228,12 @@ async function importedPackages(dir: string): Promise<Set<string>> {
   for (const entry of entries) {
     if (entry.includes("node_modules") || !/\.(m?js|d\.ts)$/.test(entry)) continue;
     const text = await readFile(join(dir, entry), "utf8");
-    for (const match of text.matchAll(
-      /\b(?:from|import)\s*\(?\s*"((?:node:|@[a-z0-9][\w.-]*\/)?[a-z0-9][\w./-]*)"/g,
-    )) {
+    // The server's bundle holds its dependencies' code, comments and examples included: only its
+    // own import statements (at the start of a line) and dynamic imports name what it loads.
+    const pattern = entry.includes("bundle")
+      ? /^(?:import\b[^"\n]*?from\s*|\s*(?:await\s+)?import\(\s*)"((?:node:|@[a-z0-9][\w.-]*\/)?[a-z0-9][\w./-]*)"/gm
+      : /\b(?:from|import)\s*\(?\s*"((?:node:|@[a-z0-9][\w.-]*\/)?[a-z0-9][\w./-]*)"/g;
+    for (const match of text.matchAll(pattern)) {
       const specifier = match[1] ?? "";
       if (specifier.startsWith("node:")) continue;
       const parts = specifier.split("/");

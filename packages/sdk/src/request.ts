@@ -159,7 +159,7 @@ function prepare(
       "grantId is required (a `grant_…` id from connect()), or provider with a user token",
     );
   }
-  // Said apart from "required": a value was given, and the message says what is wrong with it.
+  // Told apart from a missing one: a value was given, and the message says what is wrong with it.
   const problem = idProblem("grant", options.grantId);
   if (problem !== null) throw new VaultValueError("invalid_argument", `grantId: ${problem}`);
   if (options.json !== undefined && options.body !== undefined) {

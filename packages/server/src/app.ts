@@ -45,7 +45,7 @@ import { installSecurityHeaders } from "./http/security-headers.js";
 import { IdentityRegistry } from "./identity/identity-registry.js";
 import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
-import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
+import type { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { NO_METRICS } from "./metrics/vault-metrics.js";
 import { OAuthClient } from "./oauth/oauth-client.js";
 import { UserBinding } from "./policy/user-binding.js";
@@ -128,7 +128,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const apiKeys = new ApiKeyService(store, clock);
   const events = new SessionEvents(store.pubsub);
   await events.start();
-  const metrics = deps.metrics ?? (metricsExposed(config) ? new PrometheusMetrics() : undefined);
+  // prom-client is loaded only for a vault that exposes metrics.
+  const metrics =
+    deps.metrics ??
+    (metricsExposed(config)
+      ? new (await import("./metrics/prometheus-metrics.js")).PrometheusMetrics()
+      : undefined);
   const recorder = metrics ?? NO_METRICS;
   const audit = new AuditLog(store, clock, deps.keys, recorder);
   const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });

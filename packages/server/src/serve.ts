@@ -12,7 +12,6 @@ import type { RequestLogLevel } from "./http/request-log.js";
 import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
 import { followLocalCredentials, writeLocalCredentials } from "./local-vault.js";
 import type { Logger } from "./logger.js";
-import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import type { ProviderConfig } from "./providers/provider-config.js";
 import {
   loadProvidersFile,
@@ -69,7 +68,10 @@ export async function serve(
         ? await followLocalCredentials(config.dataDir, config.publicUrl)
         : null);
     const identities = await identityRegistry(config, runtime.store, file, demo);
-    const metrics = config.metricsPort === undefined ? undefined : new PrometheusMetrics();
+    const metrics =
+      config.metricsPort === undefined
+        ? undefined
+        : new (await import("./metrics/prometheus-metrics.js")).PrometheusMetrics();
     const app = await buildApp({
       config,
       store: runtime.store,
