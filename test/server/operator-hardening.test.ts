@@ -64,6 +64,7 @@ describe("operator hardening", () => {
     expect(listed.err).toContain("run: chmod 700");
 
     await chmod(dataDir, 0o700);
+    expect((await runCliInProcess(["migrate"], { GRANTVAULT_DATA_DIR: dataDir })).code).toBe(0);
     expect((await runCliInProcess(["apps", "list"], { GRANTVAULT_DATA_DIR: dataDir })).code).toBe(0);
   });
 
@@ -106,6 +107,8 @@ describe("operator hardening", () => {
   });
 
   it("F19: refuses an identity provider configured by app name, naming the id to use", async () => {
+    // The embedded vault in cwd (apps create refuses to make one where none was asked for).
+    await runServerCli(["migrate"], { cwd });
     const created = await runServerCli(["apps", "create", "--name", "billing", "--json"], { cwd });
     const { app_id: appId } = JSON.parse(created.stdout) as { app_id: string };
     const identity = { issuer: "https://sso.example.com", clientId: "c", clientSecret: "s" };

@@ -16,7 +16,7 @@ import {
 import { ConfigError, loadConfig, SETTINGS, type ServerConfig } from "../config.js";
 import { createLogger, type Logger } from "../logger.js";
 import { ProvidersFileError } from "../providers/provider-registry.js";
-import { openRuntime } from "../runtime.js";
+import { openDataDir, openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import { isPostgresUrl } from "../storage/database.js";
 import {
@@ -308,6 +308,8 @@ export async function main(
       write: (line: string) => output.err(line),
     });
     const options = values as CommandContext["options"];
+    // An existing data directory that others can enter is refused first, whatever the command (F20d).
+    if (existsSync(config.dataDir)) await openDataDir(config.dataDir);
     if (!createsVault(command.name, config)) checkVaultExists(config);
     if (config.dataDirSource === "found" && config.dataDir !== resolve(LOCAL_DATA_DIR)) {
       output.err(`grantvault-server: using the vault in ${config.dataDir}\n`);
