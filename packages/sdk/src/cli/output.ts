@@ -19,7 +19,7 @@ export function commonFailure(error: unknown): Failure {
     return {
       exit: EXIT.failed,
       code: error.code,
-      message: `the vault refused the API key (${error.code}): check GRANTVAULT_API_KEY; \`grantvault-server keys create --app ID\` makes a new one`,
+      message: `the vault refused the API key (${error.code}): check GRANTVAULT_API_KEY (or the local .grantvault/credentials.json); \`grantvault-server keys create --app default\` (or your app's name) makes a new one`,
     };
   }
   if (error instanceof NetworkError) {

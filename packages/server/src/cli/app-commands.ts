@@ -59,7 +59,7 @@ export async function appsList({ runtime, output, json }: CommandContext): Promi
 }
 
 /**
- * `keys create --app ID [--name NAME] [--proxy-only | --scopes LIST]`: another API key for an
+ * `keys create --app APP [--name NAME] [--proxy-only | --scopes LIST]`: another API key for an
  * app, printed once; all scopes unless narrowed.
  */
 export async function keysCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
