@@ -1,5 +1,4 @@
 import { statSync } from "node:fs";
-import { readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
   LOCAL_CREDENTIALS_FILE,
@@ -7,6 +6,7 @@ import {
   type LocalCredentials,
   localCredentialsSchema,
 } from "@grantvault/protocol";
+import { readOwnerOnlyFile, writeOwnerOnlyFile } from "./owner-only-file.js";
 
 /**
  * The embedded default's data directory nearest to `cwd`: `cwd/.grantvault` or the same in a
@@ -32,9 +32,7 @@ export function localCredentialsPath(dataDir: string): string {
  */
 export async function writeLocalCredentials(dataDir: string, credentials: LocalCredentials): Promise<string> {
   const path = localCredentialsPath(dataDir);
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600, flag: "wx" });
-  await rename(temporary, path);
+  await writeOwnerOnlyFile(path, `${JSON.stringify(credentials, null, 2)}\n`);
   return path;
 }
 
@@ -45,12 +43,8 @@ export async function writeLocalCredentials(dataDir: string, credentials: LocalC
  */
 export async function followLocalCredentials(dataDir: string, url: string): Promise<string | null> {
   const path = localCredentialsPath(dataDir);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return null;
-  }
+  const text = await readOwnerOnlyFile(path);
+  if (text === null) return null;
   let parsed: ReturnType<typeof localCredentialsSchema.safeParse>;
   try {
     parsed = localCredentialsSchema.safeParse(JSON.parse(text));

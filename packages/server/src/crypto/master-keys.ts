@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { readOwnerOnlyFile, writeOwnerOnlyFile } from "../owner-only-file.js";
 import { KEY_ID_PATTERN, Keyring, type MasterKey } from "./keyring.js";
 
 /**
@@ -89,27 +90,12 @@ export async function loadKeyring(options: {
 }
 
 export async function readKeyFile(path: string): Promise<MasterKey[] | null> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-  const { mode } = await stat(path);
-  if ((mode & 0o077) !== 0) {
-    throw new Error(
-      `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
-    );
-  }
-  return parseMasterKeys(text, path);
+  const text = await readOwnerOnlyFile(path);
+  return text === null ? null : parseMasterKeys(text, path);
 }
 
 /** Replaces the key file atomically (write, then rename), readable by the owner only. */
 export async function writeKeyFile(path: string, keys: readonly MasterKey[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, formatMasterKeys(keys), { mode: 0o600, flag: "w" });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  await writeOwnerOnlyFile(path, formatMasterKeys(keys));
 }

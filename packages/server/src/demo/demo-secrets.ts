@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmod, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { readOwnerOnlyFile, writeOwnerOnlyFile } from "../owner-only-file.js";
 
 /** The demo provider's secrets, kept so that what it issued stays valid across restarts. */
 export interface DemoSecrets {
@@ -30,27 +30,13 @@ export async function loadOrCreateDemoSecrets(dir: string): Promise<DemoSecrets>
   const existing = await readSecrets(path);
   if (existing) return existing;
   const secrets = newSecrets();
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: "w" });
-  await chmod(temporary, 0o600);
-  await rename(temporary, path);
+  await writeOwnerOnlyFile(path, `${JSON.stringify(secrets, null, 2)}\n`);
   return secrets;
 }
 
 async function readSecrets(path: string): Promise<DemoSecrets | null> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-  const { mode } = await stat(path);
-  if ((mode & 0o077) !== 0) {
-    throw new Error(
-      `${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`,
-    );
-  }
+  const text = await readOwnerOnlyFile(path);
+  if (text === null) return null;
   let parsed: ReturnType<typeof stored.safeParse>;
   try {
     parsed = stored.safeParse(JSON.parse(text));
