@@ -404,11 +404,35 @@ describe("packed packages installed outside the repository", () => {
   });
 
   // Last: it connects a grant, and the tests above expect none.
+  it("the installed TypeScript SDK runs the README's connect snippet against the packed server", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const after = readme.split("The same from TypeScript (package `grantvault`):")[1] ?? "";
+    const snippet = /^```ts\n([\s\S]*?)^```$/m.exec(after)?.[1] ?? "";
+    expect(snippet).toContain("vault.connect(");
+    // Plain JavaScript as written (no type annotations), so Node runs it without a TypeScript step.
+    const script = join(project, "readme-connect.mjs");
+    await writeFile(script, snippet);
+    const result = await run(process.execPath, [script], {
+      cwd: project,
+      env: {
+        GRANTVAULT_API_KEY: apiKey,
+        GRANTVAULT_URL: baseUrl,
+        BROWSER: BROWSER_OPENER,
+        GV_BROWSER_PROVIDER: "demo",
+        GV_BROWSER_LOGIN: "bob",
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(apiKey);
+    expect(result.stdout.trim()).toMatch(/^grant_[0-9a-f]{24} bob@demo\.invalid \[[^\]]*'openid'/);
+  }, 120_000);
+
   it("the installed Python SDK runs the README's Python quickstart against the packed server", async () => {
     const readme = await readFile(join(ROOT, "README.md"), "utf8");
     const section = readme.split(/^## Python SDK$/m)[1] ?? "";
     const quickstart = /^```python\n([\s\S]*?)^```$/m.exec(section)?.[1] ?? "";
-    const placeholder = "http://127.0.0.1:<demo port>/me";
+    // The README's demo API is on the default demo port; the packed server runs on free ports.
+    const placeholder = "http://127.0.0.1:7401/me";
     expect(quickstart).toContain(placeholder);
     const script = join(work, "quickstart.py");
     await writeFile(script, quickstart.replace(placeholder, demoApiUrl));
