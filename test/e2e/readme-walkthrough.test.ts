@@ -23,7 +23,7 @@ import { browserOpenerEnv } from "../harness/browser.js";
  * fails at once if something else holds them, rather than walking a different path than a reader.
  */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const INTRO = "Three commands from a fresh clone to a grant used in a request";
+const INTRO = "From a fresh clone to a grant used in a request";
 const VAULT_PORT = 7400;
 const DEMO_PORT = 7401;
 const LOGIN = "reader";
