@@ -53,7 +53,7 @@ async function readmeCommands(): Promise<Record<StepKey, string>> {
   if (introAt < 0) throw new Error(`README.md no longer contains the sentence "${INTRO}"`);
   const block = /```sh\n([\s\S]*?)\n```/.exec(readme.slice(introAt));
   const between = block ? readme.slice(introAt, introAt + block.index) : "";
-  if (!block?.[1] || between.split("\n").length > 3) {
+  if (!block?.[1] || between.split("\n").length > 4) {
     throw new Error(`README.md: no \`\`\`sh block right after "${INTRO}"`);
   }
   const lines = block[1]
