@@ -71,8 +71,8 @@ export function formatRequestTable(report: RequestBenchReport): string {
   return lines.join("\n");
 }
 
-/** The report as one JSON line, latencies rounded to 0.001 ms. */
-export function formatRequestJson(report: RequestBenchReport): string {
+/** The report as one JSON line, latencies rounded to 0.001 ms (also the scale bench's report). */
+export function formatRequestJson(report: object): string {
   return JSON.stringify(report, (_key, value: unknown) =>
     typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value,
   );
