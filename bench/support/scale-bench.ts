@@ -30,8 +30,8 @@ export interface SizeReport {
   grants: number;
   /** Grants added to reach it, the time taken and the rate. */
   seeded: { grants: number; seconds: number; grantsPerSecond: number };
-  /** The planner statistics taken after seeding. */
-  analyzeSeconds: number;
+  /** The planner statistics taken after seeding; null with --no-analyze. */
+  analyzeSeconds: number | null;
   latencyMs: Partial<Record<Operation, LatencySummary>>;
 }
 
@@ -54,6 +54,7 @@ export interface ScaleBenchReport {
   calls: number;
   warmUp: number;
   budgetSeconds: number;
+  analyze: boolean;
   machine: { node: string; cpus: number; loadAverage: number[] };
   engines: EngineScaleReport[];
 }
@@ -96,6 +97,7 @@ export async function runScaleBench(
     calls: options.calls,
     warmUp: options.warmUp,
     budgetSeconds: options.budgetSeconds,
+    analyze: options.analyze,
     machine,
     engines,
   };
@@ -188,10 +190,11 @@ async function runEngine(
         },
       });
       inApp = size;
-      const analyzeMs = await analyzeDatabase(database.url);
+      const analyzeMs = options.analyze ? await analyzeDatabase(database.url) : null;
       progress(
         `${engine}: seeded ${toAdd} grants in ${(seeded.ms / 1000).toFixed(1)} s ` +
-          `(${Math.round(seeded.rowsPerSecond)}/s), statistics in ${(analyzeMs / 1000).toFixed(1)} s; measuring…`,
+          `(${Math.round(seeded.rowsPerSecond)}/s)` +
+          `${analyzeMs === null ? "" : `, statistics in ${(analyzeMs / 1000).toFixed(1)} s`}; measuring…`,
       );
       const latencyMs: SizeReport["latencyMs"] = {};
       for (const operation of OPERATIONS) {
@@ -211,7 +214,7 @@ async function runEngine(
           seconds: seeded.ms / 1000,
           grantsPerSecond: seeded.rowsPerSecond,
         },
-        analyzeSeconds: analyzeMs / 1000,
+        analyzeSeconds: analyzeMs === null ? null : analyzeMs / 1000,
         latencyMs,
       });
     }

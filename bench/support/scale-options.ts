@@ -14,10 +14,12 @@ export interface ScaleBenchOptions {
   /** An operation stops early after this long (its n says how many it made). */
   budgetSeconds: number;
   engines: Engine[];
+  /** Take planner statistics after each seeding (ANALYZE; VACUUM (ANALYZE) on PostgreSQL). */
+  analyze: boolean;
   json: boolean;
 }
 
-export const SCALE_USAGE = `Usage: npm run bench:scale -- [--grants N] [--small N] [--calls N] [--warm-up N] [--budget-seconds S] [--engine E] [--json]
+export const SCALE_USAGE = `Usage: npm run bench:scale -- [--grants N] [--small N] [--calls N] [--warm-up N] [--budget-seconds S] [--engine E] [--no-analyze] [--json]
 
   --small N           grants in the app at the first measurement (default 1000)
   --grants N          grants in the app at the second measurement (default 1000000)
@@ -26,6 +28,7 @@ export const SCALE_USAGE = `Usage: npm run bench:scale -- [--grants N] [--small 
   --budget-seconds S  an operation stops early after S seconds of measured calls (default 30)
   --engine E          sqlite, postgres or both (default both; PostgreSQL: TEST_DATABASE_URL, a superuser
                       URL of an existing server, or else a throwaway cluster from the local binaries)
+  --no-analyze        no planner statistics after seeding (the vault itself never gathers them on SQLite)
   --json              print only one JSON line with the results`;
 
 const ENGINES = new Map<string, Engine[]>([
@@ -46,6 +49,7 @@ export function parseScaleOptions(argv: string[]): ScaleBenchOptions | "help" {
       "warm-up": { type: "string", default: "50" },
       "budget-seconds": { type: "string", default: "30" },
       engine: { type: "string", default: "both" },
+      "no-analyze": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -65,6 +69,7 @@ export function parseScaleOptions(argv: string[]): ScaleBenchOptions | "help" {
     warmUp: integerIn("--warm-up", values["warm-up"], 0, 10_000),
     budgetSeconds: integerIn("--budget-seconds", values["budget-seconds"], 1, 3600),
     engines,
+    analyze: !values["no-analyze"],
     json: values.json,
   };
 }

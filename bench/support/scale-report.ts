@@ -63,7 +63,8 @@ export function formatScaleTable(report: ScaleBenchReport): string {
     for (const size of engine.sizes) {
       lines.push(
         `${engine.engine}: seeded ${size.seeded.grants} grants (to ${size.grants}) in ${size.seeded.seconds.toFixed(1)} s, ` +
-          `${Math.round(size.seeded.grantsPerSecond)} grants/s (+ a credentials row each); statistics ${size.analyzeSeconds.toFixed(1)} s`,
+          `${Math.round(size.seeded.grantsPerSecond)} grants/s (+ a credentials row each); ` +
+          (size.analyzeSeconds === null ? "no statistics" : `statistics ${size.analyzeSeconds.toFixed(1)} s`),
       );
     }
     if (engine.target) {
