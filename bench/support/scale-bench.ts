@@ -196,6 +196,9 @@ async function runEngine(
           `(${Math.round(seeded.rowsPerSecond)}/s)` +
           `${analyzeMs === null ? "" : `, statistics in ${(analyzeMs / 1000).toFixed(1)} s`}; measuring…`,
       );
+      // SQLite's seeding and statistics ran on this thread: idle connections whose keep-alive
+      // time ran out meanwhile are closed now, before a measured call could be sent on one.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const latencyMs: SizeReport["latencyMs"] = {};
       for (const operation of OPERATIONS) {
         const samples = await measure(operation, calls[operation], options);

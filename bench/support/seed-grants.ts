@@ -55,7 +55,7 @@ export const SEED_SPREAD = {
   createdStepMs: 30_000,
 } as const;
 
-const DEFAULT_BATCH = 50_000;
+const DEFAULT_BATCH = 20_000;
 
 /** The template's columns that the seeded rows copy. */
 interface Template {
@@ -142,6 +142,10 @@ export async function seedGrants(options: SeedOptions): Promise<SeedResult> {
       const to = Math.min(options.grants, from + batchSize - 1);
       await seeder.batch({ from, to, prefix, app: options.appId, template });
       options.onBatch?.(to);
+      // SQLite's batches run on this thread: let timers and sockets have their turn between them.
+      // A server that kept a connection idle past its keep-alive time closes it now, not as the
+      // next request arrives on it (which the client would see as ECONNRESET).
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     await seeder.close();
