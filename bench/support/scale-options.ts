@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { integerIn } from "./integer-flag.js";
-import type { Engine } from "./request-options.js";
+import { type Engine, enginesFlag } from "./request-options.js";
 
 export interface ScaleBenchOptions {
   /** Grants in the app at the first measurement (the real one included). */
@@ -31,12 +31,6 @@ export const SCALE_USAGE = `Usage: npm run bench:scale -- [--grants N] [--small 
   --no-analyze        no planner statistics after seeding (the vault itself never gathers them on SQLite)
   --json              print only one JSON line with the results`;
 
-const ENGINES = new Map<string, Engine[]>([
-  ["sqlite", ["sqlite"]],
-  ["postgres", ["postgres"]],
-  ["both", ["sqlite", "postgres"]],
-]);
-
 /** Parses the command line; throws with a readable message on bad input. */
 export function parseScaleOptions(argv: string[]): ScaleBenchOptions | "help" {
   const { values } = parseArgs({
@@ -55,10 +49,7 @@ export function parseScaleOptions(argv: string[]): ScaleBenchOptions | "help" {
     },
   });
   if (values.help) return "help";
-  const engines = ENGINES.get(values.engine);
-  if (!engines) {
-    throw new Error(`--engine must be sqlite, postgres or both, got ${JSON.stringify(values.engine)}`);
-  }
+  const engines = enginesFlag(values.engine);
   const small = integerIn("--small", values.small, 1, 1_000_000);
   const grants = integerIn("--grants", values.grants, 1, 10_000_000);
   if (grants <= small) throw new Error(`--grants (${grants}) must be more than --small (${small})`);

@@ -1,3 +1,4 @@
+import { alignedColumns } from "./request-report.js";
 import { OPERATIONS, type ScaleBenchReport } from "./scale-bench.js";
 
 /** The human-readable report: per engine, each operation at both sizes, the ratios; then seeding and the target. */
@@ -40,14 +41,7 @@ export function formatScaleTable(report: ScaleBenchReport): string {
       ]);
     }
   }
-  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
-  const line = (row: string[]) =>
-    row
-      .map((text, column) =>
-        column < 2 ? text.padEnd(widths[column] ?? 0) : text.padStart(widths[column] ?? 0),
-      )
-      .join("  ")
-      .trimEnd();
+  const line = alignedColumns(rows, 0);
   const { machine } = report;
   const lines = [
     `Scale: latency per call with ${small} and with ${large} grants in the app, in ms`,
