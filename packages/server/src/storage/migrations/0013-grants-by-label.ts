@@ -5,8 +5,8 @@ import type { Kysely, Migration } from "kysely";
  * first, reads only that account's grants. The index of migration 0008 starts with the provider,
  * so without one the only way in was every grant of the app in creation order: measured with a
  * million grants (bench:scale), 8 s on SQLite without planner statistics (which the vault does
- * not gather), and a scan of the app's index range on PostgreSQL. Ordered like the listing, so the
- * newest-first page needs no sort either.
+ * not gather); PostgreSQL before 18 has no skip-scan either, so at best it walks the app's part of
+ * an index. Ordered like the listing, so the newest-first page needs no sort either.
  */
 export const grantsByLabel: Migration = {
   async up(db: Kysely<unknown>) {
