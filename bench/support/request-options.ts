@@ -46,6 +46,13 @@ const ENGINES = new Map<string, Engine[]>([
   ["both", ["sqlite", "postgres"]],
 ]);
 
+/** `--engine`'s value (sqlite, postgres or both) as the engines to run, in order; throws otherwise. */
+export function enginesFlag(text: string): Engine[] {
+  const engines = ENGINES.get(text);
+  if (!engines) throw new Error(`--engine must be sqlite, postgres or both, got ${JSON.stringify(text)}`);
+  return engines;
+}
+
 /** Parses the command line; throws with a readable message on bad input. */
 export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help" {
   const { values } = parseArgs({
@@ -63,10 +70,7 @@ export function parseRequestOptions(argv: string[]): RequestBenchOptions | "help
     },
   });
   if (values.help) return "help";
-  const engines = ENGINES.get(values.engine);
-  if (!engines) {
-    throw new Error(`--engine must be sqlite, postgres or both, got ${JSON.stringify(values.engine)}`);
-  }
+  const engines = enginesFlag(values.engine);
   const api = oneOf("--api", values.api, ["ping", "resource"] as const);
   const processes = oneOf("--processes", values.processes, ["separate", "single"] as const);
   if (api === "resource" && processes === "separate") {

@@ -24,17 +24,7 @@ export function formatRequestTable(report: RequestBenchReport): string {
     rows.push([engine, "added  B − A", "", ...FIGURES.map((figure) => ms(added[figure])), ms(cpu?.added)]);
     rows.push([engine, "ratio  B / A", "", times(ratio.p50), times(ratio.p90), times(ratio.p99)]);
   }
-  const widths = (rows[0] as string[]).map((_, column) =>
-    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
-  );
-  // Text columns left-aligned, figures right-aligned.
-  const line = (row: string[]) =>
-    row
-      .map((text, column) =>
-        column < 2 ? text.padEnd(widths[column] ?? 0) : text.padStart((widths[column] ?? 0) + 2),
-      )
-      .join("  ")
-      .trimEnd();
+  const line = alignedColumns(rows, 2);
 
   const api =
     report.api === "ping"
@@ -71,9 +61,26 @@ export function formatRequestTable(report: RequestBenchReport): string {
   return lines.join("\n");
 }
 
-/** The report as one JSON line, latencies rounded to 0.001 ms. */
-export function formatRequestJson(report: RequestBenchReport): string {
+/** The report as one JSON line, latencies rounded to 0.001 ms (also the scale bench's report). */
+export function formatRequestJson(report: object): string {
   return JSON.stringify(report, (_key, value: unknown) =>
     typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value,
   );
+}
+
+/**
+ * A formatter for rows of a plain-text table: the first two columns (text) left-aligned, the
+ * others (figures) right-aligned, each `figurePadding` wider than its widest cell.
+ */
+export function alignedColumns(rows: string[][], figurePadding: number): (row: string[]) => string {
+  const widths = (rows[0] as string[]).map((_, column) =>
+    Math.max(...rows.map((row) => row[column]?.length ?? 0)),
+  );
+  return (row) =>
+    row
+      .map((text, column) =>
+        column < 2 ? text.padEnd(widths[column] ?? 0) : text.padStart((widths[column] ?? 0) + figurePadding),
+      )
+      .join("  ")
+      .trimEnd();
 }

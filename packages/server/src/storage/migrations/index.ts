@@ -11,6 +11,7 @@ import { flowBrowserBinding } from "./0009-flow-browser-binding.js";
 import { refreshLeases } from "./0010-refresh-leases.js";
 import { auditMac } from "./0011-audit-mac.js";
 import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
+import { grantsByLabel } from "./0013-grants-by-label.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0010-refresh-leases": refreshLeases,
   "0011-audit-mac": auditMac,
   "0012-user-grants-need-user-token": userGrantsNeedUserToken,
+  "0013-grants-by-label": grantsByLabel,
 };
 
 export const migrationProvider: MigrationProvider = {
