@@ -347,6 +347,16 @@ class LocalCredentialsTest(unittest.TestCase):
                 ):
                     resolve_vault_access(None, other)
 
+    def test_refused_when_another_user_owns_it(self) -> None:
+        # As if the file's owner were someone else: this process runs as another uid.
+        with (
+            self.env(),
+            _inside(self.project(self.credentials)),
+            mock.patch("os.getuid", return_value=os.getuid() + 1),
+            self.assertRaisesRegex(VaultValueError, "belongs to another user"),
+        ):
+            resolve_vault_access(None, None)
+
     def test_refused_when_readable_by_others_or_malformed(self) -> None:
         with self.env(), _inside(self.project(self.credentials, 0o644)):
             with self.assertRaisesRegex(VaultValueError, "chmod 600"):

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { VaultValueError } from "./errors.js";
 import { resolveVaultAccess } from "./local-credentials.js";
 
@@ -61,6 +61,17 @@ describe("the local credentials file (issue 14 item 1)", () => {
     );
     const ftp = { ...CREDENTIALS, url: "ftp://127.0.0.1" };
     expect(() => resolveVaultAccess({}, {}, project(ftp).deep)).toThrow(/not a Grantvault credentials file/);
+  });
+
+  it("is refused when another user owns it (a .grantvault/ planted above the working directory)", () => {
+    const { deep } = project(CREDENTIALS);
+    // As if the file's owner were someone else: this process runs as another uid.
+    const getuid = vi.spyOn(process, "getuid").mockReturnValue((process.getuid?.() ?? 0) + 1);
+    try {
+      expect(() => resolveVaultAccess({}, {}, deep)).toThrow(/belongs to another user/);
+    } finally {
+      getuid.mockRestore();
+    }
   });
 
   it("says how to get a key when there is none", () => {

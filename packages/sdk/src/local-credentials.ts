@@ -55,6 +55,14 @@ export function findLocalCredentials(cwd: string) {
     const path = join(dir, LOCAL_DATA_DIR, LOCAL_CREDENTIALS_FILE);
     const stat = statSync(path, { throwIfNoEntry: false });
     if (stat?.isFile()) {
+      // Someone else's file (a `.grantvault/` planted in /tmp, say) would send this client's
+      // connects and calls to their vault: refused, as git refuses a repository it does not own.
+      if (process.getuid !== undefined && stat.uid !== process.getuid()) {
+        throw new VaultValueError(
+          "invalid_argument",
+          `${path} belongs to another user; not using it (set GRANTVAULT_API_KEY and GRANTVAULT_URL instead)`,
+        );
+      }
       if (process.platform !== "win32" && (stat.mode & 0o077) !== 0) {
         throw new VaultValueError(
           "invalid_argument",

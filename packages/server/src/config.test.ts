@@ -1,4 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
 
 function problemsOf(env: Record<string, string>, flags: Record<string, string> = {}): string[] {
@@ -12,6 +15,28 @@ function problemsOf(env: Record<string, string>, flags: Record<string, string> =
 }
 
 describe("loadConfig", () => {
+  it("finds the vault's data directory in a folder above, but not another user's (issue 14 item 4)", () => {
+    const project = mkdtempSync(join(tmpdir(), "gv-config-"));
+    mkdirSync(join(project, ".grantvault"), { mode: 0o700 });
+    const deep = join(project, "examples", "web");
+    mkdirSync(deep, { recursive: true });
+    expect(loadConfig({}, {}, deep)).toMatchObject({
+      dataDir: join(project, ".grantvault"),
+      dataDirSource: "found",
+    });
+    // As if the folder's owner were someone else: this process runs as another uid.
+    const getuid = vi.spyOn(process, "getuid").mockReturnValue((process.getuid?.() ?? 0) + 1);
+    try {
+      expect(() => loadConfig({}, {}, deep)).toThrow(/belongs to another user; pass --data-dir/);
+      // Named deliberately, it is used.
+      expect(loadConfig({ GRANTVAULT_DATA_DIR: join(project, ".grantvault") }, {}, deep).dataDirSource).toBe(
+        "setting",
+      );
+    } finally {
+      getuid.mockRestore();
+    }
+  });
+
   it("has working defaults for the embedded default", () => {
     expect(loadConfig({}, {}, "/srv")).toStrictEqual({
       host: "127.0.0.1",

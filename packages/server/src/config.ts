@@ -332,7 +332,12 @@ export function loadConfig(
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const values = parsed.data;
-  const found = raw.dataDir === undefined ? findLocalDataDir(cwd) : null;
+  let found: string | null = null;
+  try {
+    if (raw.dataDir === undefined) found = findLocalDataDir(cwd);
+  } catch (error) {
+    throw new ConfigError([`${SETTINGS.dataDir.env}: ${(error as Error).message}`]);
+  }
   const dataDir = found ?? resolve(cwd, values.dataDir);
   const databaseUrl = values.databaseUrl ?? resolve(dataDir, "grantvault.db");
   return {

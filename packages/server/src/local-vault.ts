@@ -16,7 +16,15 @@ import { readOwnerOnlyFile, writeOwnerOnlyFile } from "./owner-only-file.js";
 export function findLocalDataDir(cwd: string): string | null {
   for (let dir = cwd; ; dir = dirname(dir)) {
     const candidate = join(dir, LOCAL_DATA_DIR);
-    if (statSync(candidate, { throwIfNoEntry: false })?.isDirectory()) return candidate;
+    const stat = statSync(candidate, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      // Another user's (planted in /tmp, say) is not walked into, as git refuses a repository it
+      // does not own; --data-dir still opens one deliberately.
+      if (process.getuid !== undefined && stat.uid !== process.getuid()) {
+        throw new Error(`${candidate} belongs to another user; pass --data-dir to use a vault deliberately`);
+      }
+      return candidate;
+    }
     if (dirname(dir) === dir) return null;
   }
 }

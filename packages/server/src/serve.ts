@@ -51,8 +51,10 @@ export async function serve(
   try {
     const providerConfigs: ProviderConfig[] = file.providers;
     const demo = config.demo ? await startDemo(config, providerConfigs) : null;
-    if (demo) opened.push(() => demo.stop());
-    if (demo) providerConfigs.push(demo.config);
+    if (demo) {
+      opened.push(() => demo.stop());
+      providerConfigs.push(demo.config);
+    }
     const providers = ProviderRegistry.fromConfigs(providerConfigs);
 
     const runtime = await openRuntime(config, logger, { server: true });

@@ -43,6 +43,14 @@ def find_local_credentials(cwd: Path | None = None) -> LocalCredentials | None:
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
+        # Someone else's file (a .grantvault/ planted in /tmp, say) would send this client's
+        # connects and calls to their vault: refused, as git refuses a repository it does not own.
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            raise VaultValueError(
+                "invalid_argument",
+                f"{path} belongs to another user; not using it "
+                "(set GRANTVAULT_API_KEY and GRANTVAULT_URL instead)",
+            )
         if os.name == "posix" and info.st_mode & 0o077:
             raise VaultValueError(
                 "invalid_argument",
