@@ -85,7 +85,7 @@ const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
  * A client of one Grantvault server, acting for one app (the app of its API key).
  *
  * @example
- * const vault = new Vault(); // GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
+ * const vault = new Vault(); // GRANTVAULT_API_KEY and GRANTVAULT_URL, else the local vault's
  * const [github] = await vault.connect({ providers: ["github"] });
  * console.log(github.grantId);
  */

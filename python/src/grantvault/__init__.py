@@ -4,7 +4,7 @@ Same surface as the TypeScript SDK, with Python conventions (snake_case, seconds
 
     from grantvault import Vault
 
-    vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
+    vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL, else the local vault's
     [grant] = vault.connect(providers=["demo"])
     response = vault.request("GET", "https://api.example.com/user", grant_id=grant.grant_id)
 

@@ -32,8 +32,11 @@ class Vault:
     """A client of one Grantvault server, acting for the app of its API key.
 
     Args:
-        api_key: The app's API key; defaults to the ``GRANTVAULT_API_KEY`` environment variable.
-        base_url: The vault's URL; defaults to ``GRANTVAULT_URL``, else ``http://127.0.0.1:7400``.
+        api_key: The app's API key; defaults to the ``GRANTVAULT_API_KEY`` environment variable,
+            else a local vault's ``.grantvault/credentials.json`` found by walking up from the
+            working directory.
+        base_url: The vault's URL; defaults to ``GRANTVAULT_URL``, else that file's URL, else
+            ``http://127.0.0.1:7400``.
         timeout: Seconds to wait for each answer (of the vault, and of providers in retrieve mode).
         user_token_getter: Returns the signed-in user's token, or ``None`` when no user is
             signed in (called per call, so it can read a ``contextvars`` variable set for the
@@ -50,7 +53,7 @@ class Vault:
     A ``Vault`` may be shared between threads. Neither its ``repr()`` nor any error shows the
     API key, and no provider token ever reaches your code. Example::
 
-        vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL from the environment
+        vault = Vault()  # GRANTVAULT_API_KEY and GRANTVAULT_URL, else the local vault's
         [github] = vault.connect(providers=["github"])
         response = vault.request("GET", "https://api.github.com/user", grant_id=github.grant_id)
     """
