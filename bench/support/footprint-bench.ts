@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Vault } from "../../packages/sdk/src/index.js";
@@ -18,6 +18,7 @@ import {
   waitForOk,
 } from "./server-process.js";
 import { type LatencySummary, summarize } from "./stats.js";
+import { loadAverage, runSlice } from "./throughput-bench.js";
 
 export interface FootprintOptions {
   /** Cold starts per process kind. */
@@ -231,40 +232,20 @@ async function emptyDataDir(): Promise<string> {
   return dir;
 }
 
-/** `concurrency` workers calling one after the other for `seconds`. */
+/** The throughput bench's closed loop of `concurrency` workers, summarized for this report. */
 async function closedLoop(
   options: FootprintOptions,
   call: () => Promise<void>,
 ): Promise<FootprintReport["load"]> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const startedAt = performance.now();
-  const deadline = startedAt + options.seconds * 1000;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const callStartedAt = performance.now();
-      try {
-        await call();
-        latencies.push(performance.now() - callStartedAt);
-      } catch {
-        errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  const seconds = (performance.now() - startedAt) / 1000;
+  const slice = await runSlice(call, options.concurrency, options.seconds * 1000);
   return {
-    requests: latencies.length,
-    errors,
-    requestsPerSecond: latencies.length / seconds,
-    latencyMs: summarize(latencies),
+    requests: slice.latencies.length,
+    errors: slice.errors,
+    requestsPerSecond: slice.latencies.length / (slice.elapsedMs / 1000),
+    latencyMs: summarize(slice.latencies),
   };
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function loadAverage(): number[] {
-  return loadavg().map((load) => Math.round(load * 100) / 100);
 }

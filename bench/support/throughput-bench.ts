@@ -235,7 +235,7 @@ interface SliceResult {
  * (a closed loop: a new request starts when the previous one ended). The slice lasts until the
  * last request in flight at the deadline has finished, and that is its elapsed time.
  */
-async function runSlice(
+export async function runSlice(
   call: Call,
   concurrency: number,
   durationMs: number,
@@ -308,6 +308,6 @@ async function expectPong(response: Response): Promise<void> {
 }
 
 /** The 1-, 5- and 15-minute load averages: everything shares this machine, so its load shows in the figures. */
-function loadAverage(): number[] {
+export function loadAverage(): number[] {
   return loadavg().map((load) => Math.round(load * 100) / 100);
 }
