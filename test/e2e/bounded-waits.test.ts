@@ -4,13 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   AuditLog,
+  ConfigEvents,
   ConnectSessionService,
-  IdentityRegistry,
+  createLogger,
   Keyring,
   KeyringHolder,
   OAuthClient,
   type ProviderConfig,
-  ProviderRegistry,
+  ProviderDirectory,
   SessionEvents,
   UserTokens,
 } from "../../packages/server/src/testing.js";
@@ -93,19 +94,23 @@ describe("F13: session reads leave nothing on long-lived signals", () => {
     const { store, clock } = vault;
     const events = new SessionEvents(store.pubsub);
     await events.start();
+    const keys = new KeyringHolder(new Keyring([{ id: "test", key: randomBytes(32) }]), { kind: "env" });
+    const directory = new ProviderDirectory({
+      store,
+      keys,
+      events: new ConfigEvents(store.pubsub),
+      logger: createLogger("silent"),
+      now: () => clock.now(),
+      builtIns: [PROVIDER],
+    });
     const sessions = new ConnectSessionService(
       store,
-      ProviderRegistry.fromConfigs([PROVIDER]),
+      directory,
       events,
       clock,
-      new AuditLog(
-        store,
-        clock,
-        new KeyringHolder(new Keyring([{ id: "test", key: randomBytes(32) }]), { kind: "env" }),
-      ),
+      new AuditLog(store, clock, keys),
       new UserTokens({
-        identities: new IdentityRegistry([]),
-        apps: store.apps,
+        identities: directory,
         oauth: new OAuthClient(fetch, () => clock.now()),
         clock,
       }),

@@ -9,13 +9,11 @@ import {
   type Clock,
   createLogger,
   type IdentityProviderConfig,
-  IdentityRegistry,
   KEY_FILE_NAME,
   Keyring,
   KeyringHolder,
   loadConfig,
   type ProviderConfig,
-  ProviderRegistry,
   Store,
   writeKeyFile,
 } from "../../packages/server/src/testing.js";
@@ -94,8 +92,10 @@ export async function startTestVault(
     keys,
     clock,
     logger: createLogger("silent"),
-    providers: ProviderRegistry.fromConfigs(options.providers ?? []),
-    identities: new IdentityRegistry(options.identity ?? []),
+    // In memory, offered to every app (as the demo provider is); the database-held providers of
+    // each app are the admin API's (test/e2e/control-plane*.test.ts).
+    builtInProviders: options.providers ?? [],
+    builtInIdentities: options.identity ?? [],
     ...(options.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: options.keySetCooldownMs }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });

@@ -71,6 +71,18 @@ export const ERROR_CODES = {
     message: "The user connected several accounts of this provider; pass `account` to pick one.",
   },
   session_not_found: { status: 404, message: "There is no such session." },
+  already_exists: {
+    status: 409,
+    message: "Something with that id exists already; update it, or choose another id.",
+  },
+  provider_disabled: {
+    status: 403,
+    message: "The provider is disabled for this app; the operator can enable it again.",
+  },
+  app_disabled: {
+    status: 403,
+    message: "The app is disabled; its API keys are refused until the operator enables it.",
+  },
   insufficient_scope: {
     status: 403,
     message: "This API key may not do that: it lacks the scope the action needs (see `keys list`).",

@@ -9,6 +9,8 @@ import { ConnectSessionService } from "./connect/connect-sessions.js";
 import { ExpiredSweeper } from "./connect/expired-sweeper.js";
 import { DEFAULT_HELD_POLL_LIMITS, HeldPolls } from "./connect/held-polls.js";
 import { SessionEvents } from "./connect/session-events.js";
+import { ConfigEvents } from "./control/config-events.js";
+import { ProviderDirectory } from "./control/provider-directory.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialAccess } from "./grants/credential-access.js";
 import { CredentialStore } from "./grants/credential-store.js";
@@ -42,14 +44,13 @@ import { registerPostGrantProxy } from "./http/routes/post-grant-proxy.js";
 import { registerPostGrantsResolve } from "./http/routes/post-grants-resolve.js";
 import { registerPostIdentityVerify } from "./http/routes/post-identity-verify.js";
 import { installSecurityHeaders } from "./http/security-headers.js";
-import { IdentityRegistry } from "./identity/identity-registry.js";
 import { UserTokens } from "./identity/user-tokens.js";
 import type { Logger } from "./logger.js";
 import type { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { NO_METRICS } from "./metrics/vault-metrics.js";
 import { OAuthClient } from "./oauth/oauth-client.js";
 import { UserBinding } from "./policy/user-binding.js";
-import type { ProviderRegistry } from "./providers/provider-registry.js";
+import type { IdentityProviderConfig, ProviderConfig } from "./providers/provider-config.js";
 import type { Store } from "./storage/store.js";
 
 /** What the HTTP app is built from; tests pass their own (a temp SQLite file, a fake clock...). */
@@ -59,9 +60,13 @@ export interface AppDependencies {
   keys: KeyringHolder;
   clock: Clock;
   logger: Logger;
-  providers: ProviderRegistry;
-  /** The apps' identity providers (`authenticate()`, user tokens); none when omitted. */
-  identities?: IdentityRegistry;
+  /**
+   * Providers offered to every app besides its own from the database: the demo provider, tests'
+   * in-memory ones. None when omitted.
+   */
+  builtInProviders?: readonly ProviderConfig[];
+  /** Identity providers not in the database, by app (the demo provider for the first app; tests'). */
+  builtInIdentities?: readonly IdentityProviderConfig[];
   /** How soon an unknown signing key may fetch an identity provider's keys again; default 30 s. */
   keySetCooldownMs?: number;
   /** How the vault reaches providers; tests may wrap it to observe or disturb traffic. */
@@ -124,7 +129,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   requireHostHeader(app);
   installSecurityHeaders(app);
 
-  const { config, store, clock, logger, providers } = deps;
+  const { config, store, clock, logger } = deps;
   const apiKeys = new ApiKeyService(store, clock);
   const events = new SessionEvents(store.pubsub);
   await events.start();
@@ -138,10 +143,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const audit = new AuditLog(store, clock, deps.keys, recorder);
   const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
-  const identities = deps.identities ?? new IdentityRegistry([]);
+  const configEvents = new ConfigEvents(store.pubsub);
+  await configEvents.start();
+  const providers = new ProviderDirectory({
+    store,
+    keys: deps.keys,
+    events: configEvents,
+    logger,
+    now: () => clock.now(),
+    ...(deps.builtInProviders ? { builtIns: deps.builtInProviders } : {}),
+    ...(deps.builtInIdentities ? { builtInIdentities: deps.builtInIdentities } : {}),
+  });
   const userTokens = new UserTokens({
-    identities,
-    apps: store.apps,
+    identities: providers,
     oauth,
     clock,
     ...(deps.keySetCooldownMs === undefined ? {} : { keySetCooldownMs: deps.keySetCooldownMs }),

@@ -4,21 +4,20 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
 import type { IssuedApiKey } from "./apps/api-keys.js";
+import { AuditLog } from "./audit/audit-log.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
+import { CLI_OPERATOR } from "./control/change-actor.js";
+import { ConfigEvents } from "./control/config-events.js";
+import { type ImportReport, ProviderAdmin } from "./control/provider-admin.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
 import { startMetricsListener } from "./http/metrics-listener.js";
 import type { RequestLogLevel } from "./http/request-log.js";
-import { IdentityRegistry, identityAppProblems } from "./identity/identity-registry.js";
+import { identityAppProblems } from "./identity/identity-registry.js";
 import { followLocalCredentials, writeLocalCredentials } from "./local-vault.js";
 import type { Logger } from "./logger.js";
-import type { ProviderConfig } from "./providers/provider-config.js";
-import {
-  loadProvidersFile,
-  ProviderRegistry,
-  type ProvidersFile,
-  ProvidersFileError,
-} from "./providers/provider-registry.js";
+import type { IdentityProviderConfig, ProviderConfig } from "./providers/provider-config.js";
+import { loadProvidersFile, type ProvidersFile, ProvidersFileError } from "./providers/providers-file.js";
 import { openDataDir, openRuntime, type Runtime } from "./runtime.js";
 import type { Store } from "./storage/store.js";
 
@@ -49,13 +48,9 @@ export async function serve(
     for (const close of opened.reverse()) await close().catch(() => {});
   };
   try {
-    const providerConfigs: ProviderConfig[] = file.providers;
-    const demo = config.demo ? await startDemo(config, providerConfigs) : null;
-    if (demo) {
-      opened.push(() => demo.stop());
-      providerConfigs.push(demo.config);
-    }
-    const providers = ProviderRegistry.fromConfigs(providerConfigs);
+    const demo = config.demo ? await startDemo(config, file.providers) : null;
+    if (demo) opened.push(() => demo.stop());
+    const builtInProviders: ProviderConfig[] = demo ? [demo.config] : [];
 
     const runtime = await openRuntime(config, logger, { server: true });
     opened.push(() => runtime.close());
@@ -69,7 +64,8 @@ export async function serve(
       (runtime.store.engine === "sqlite"
         ? await followLocalCredentials(config.dataDir, config.publicUrl)
         : null);
-    const identities = await identityRegistry(config, runtime.store, file, demo);
+    const imported = await importProvidersFile(config, runtime, file);
+    const builtInIdentities = await identityConfigs(config, runtime.store, file, demo);
     const metrics =
       config.metricsPort === undefined
         ? undefined
@@ -80,8 +76,8 @@ export async function serve(
       keys: runtime.keys,
       clock: systemClock,
       logger,
-      providers,
-      identities,
+      builtInProviders,
+      builtInIdentities,
       ...(metrics ? { metrics } : {}),
       ...(options.requestLogLevel ? { requestLogLevel: options.requestLogLevel } : {}),
     });
@@ -99,7 +95,8 @@ export async function serve(
         : null;
     running({ app, metricsListener, runtime, demo, logger });
     // Only now: whoever waits for the banner may signal us at once, and must find us ready to stop.
-    print(banner(config, runtime.store, providers, first, localCredentials, demo, metricsListener));
+    const offered = await offeredProviders(runtime.store, builtInProviders);
+    print(banner(config, runtime.store, offered, imported, first, localCredentials, demo, metricsListener));
   } catch (error) {
     await closeOpened();
     throw error;
@@ -159,15 +156,53 @@ function listenError(error: unknown, config: ServerConfig, credentialsFile: stri
 }
 
 /**
- * The apps' identity providers, by app id (F19). The demo provider doubles as the identity provider
- * of the first app (`default`), unless the file names one for it.
+ * The providers file, for compatibility, imported into every app that exists at start (issue 15):
+ * idempotent, so every start and every process of a fleet may do it. Apps created later get
+ * theirs with `grantvault-server providers import FILE --app APP` or the admin API.
  */
-async function identityRegistry(
+async function importProvidersFile(
+  config: ServerConfig,
+  runtime: Runtime,
+  file: ProvidersFile,
+): Promise<ImportReport | null> {
+  if (file.providers.length === 0) return null;
+  const { store, keys } = runtime;
+  const admin = new ProviderAdmin({
+    store,
+    keys,
+    audit: new AuditLog(store, systemClock, keys),
+    events: new ConfigEvents(store.pubsub),
+    clock: systemClock,
+    publicUrl: config.publicUrl,
+  });
+  const total: ImportReport = { created: [], updated: [], unchanged: [] };
+  for (const app of await store.apps.list()) {
+    const report = await admin.import(CLI_OPERATOR, app.id, file.providers);
+    for (const outcome of ["created", "updated", "unchanged"] as const)
+      total[outcome].push(...report[outcome]);
+  }
+  return total;
+}
+
+/** Every provider id some app offers, for the banner's redirect URIs. */
+async function offeredProviders(store: Store, builtIns: readonly ProviderConfig[]): Promise<string[]> {
+  const ids = new Set(builtIns.map((provider) => provider.id));
+  for (const app of await store.apps.list()) {
+    for (const row of await store.providers.listForApp(app.id)) ids.add(row.providerId);
+  }
+  return [...ids].sort();
+}
+
+/**
+ * The apps' identity providers from the file, by app id (F19). The demo provider doubles as the
+ * identity provider of the first app (`default`), unless the file names one for it.
+ */
+async function identityConfigs(
   config: ServerConfig,
   store: Store,
   file: ProvidersFile,
   demo: DemoProvider | null,
-): Promise<IdentityRegistry> {
+): Promise<IdentityProviderConfig[]> {
   const apps = await store.apps.list();
   const problems = identityAppProblems(file.identity, apps);
   if (problems.length > 0) throw new ProvidersFileError(config.providersFile ?? "", problems);
@@ -176,7 +211,7 @@ async function identityRegistry(
   if (demo && first && others.length === 0 && !identity.some((entry) => entry.app === first.id)) {
     identity.push(demo.identityFor(first.id));
   }
-  return new IdentityRegistry(identity);
+  return identity;
 }
 
 /**
@@ -247,7 +282,8 @@ async function createFirstAppIfEmpty(
 function banner(
   config: ServerConfig,
   store: Store,
-  providers: ProviderRegistry,
+  providers: string[],
+  imported: ImportReport | null,
   first: FirstApp | null,
   localCredentials: string | null,
   demo: DemoProvider | null,
@@ -268,13 +304,19 @@ function banner(
   } else if (config.metricsToken !== undefined) {
     lines.push(`  metrics: ${config.publicUrl}/metrics (bearer GRANTVAULT_METRICS_TOKEN)`);
   }
-  const list = providers.list();
-  if (list.length === 0) {
-    lines.push("  providers: none yet (GRANTVAULT_PROVIDERS_FILE, or --demo for a local demo provider)");
+  if (imported) {
+    lines.push(
+      `  providers file: imported into every app (${imported.created.length} created, ${imported.updated.length} updated, ${imported.unchanged.length} unchanged)`,
+    );
+  }
+  if (providers.length === 0) {
+    lines.push(
+      "  providers: none yet (`grantvault-server providers create`, the admin API, or --demo for a local demo provider)",
+    );
   } else {
     lines.push("  providers (register each redirect URI at the provider):");
-    for (const provider of list) {
-      lines.push(`    ${provider.id.padEnd(12)} ${config.publicUrl}/v1/oauth/callback/${provider.id}`);
+    for (const id of providers) {
+      lines.push(`    ${id.padEnd(12)} ${config.publicUrl}/v1/oauth/callback/${id}`);
     }
   }
   if (demo) {

@@ -16,6 +16,17 @@ export type AuditEventType =
   | "api_key.revoked"
   | "app.created"
   | "app.setting_changed"
+  | "app.updated"
+  | "app.disabled"
+  | "app.enabled"
+  | "app.deleted"
+  | "provider.created"
+  | "provider.updated"
+  | "provider.enabled"
+  | "provider.disabled"
+  | "provider.deleted"
+  | "identity_provider.set"
+  | "identity_provider.deleted"
   | "session.browser_mismatch";
 
 export interface AuditEventInput {

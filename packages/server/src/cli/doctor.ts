@@ -2,7 +2,7 @@ import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { ConfigError, loadConfig, type ServerConfig } from "../config.js";
 import { loadKeyring } from "../crypto/master-keys.js";
-import { loadProvidersFile, ProvidersFileError } from "../providers/provider-registry.js";
+import { loadProvidersFile, ProvidersFileError } from "../providers/providers-file.js";
 import { isPostgresUrl } from "../storage/database.js";
 import { Store } from "../storage/store.js";
 import { type Output, printable } from "./output.js";

@@ -15,7 +15,7 @@ import {
 } from "@grantvault/protocol/cli-args";
 import { ConfigError, loadConfig, SETTINGS, type ServerConfig } from "../config.js";
 import { createLogger, type Logger } from "../logger.js";
-import { ProvidersFileError } from "../providers/provider-registry.js";
+import { ProvidersFileError } from "../providers/providers-file.js";
 import { openDataDir, openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import { isPostgresUrl } from "../storage/database.js";

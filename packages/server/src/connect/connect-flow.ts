@@ -3,6 +3,7 @@ import type { ConnectDisplayMode, ErrorCode } from "@grantvault/protocol";
 import * as oauth from "oauth4webapi";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
+import type { ProviderDirectory } from "../control/provider-directory.js";
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import { VaultError } from "../errors.js";
 import type { CredentialStore } from "../grants/credential-store.js";
@@ -12,7 +13,6 @@ import type { UserTokens } from "../identity/user-tokens.js";
 import type { Logger } from "../logger.js";
 import { ConnectFailure } from "../oauth/connect-failure.js";
 import type { CodeExchange, OAuthClient } from "../oauth/oauth-client.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../storage/connect-sessions-repository.js";
 import { bindingOf, USER_TOKEN_FIELD } from "../storage/sealed-fields.js";
@@ -60,7 +60,7 @@ export class ConnectFlow {
   constructor(
     private readonly deps: {
       store: Store;
-      providers: ProviderRegistry;
+      providers: ProviderDirectory;
       oauth: OAuthClient;
       sessions: ConnectSessionService;
       credentials: CredentialStore;
@@ -141,8 +141,9 @@ export class ConnectFlow {
       const identity = await this.deps.userTokens.identityOf(session.appId).catch(() => null);
       return identity ? [identity.provider] : [];
     }
+    const providers = await this.deps.providers.forApp(session.appId);
     return session.allowedProviders.flatMap((id) => {
-      const provider = this.deps.providers.get(id);
+      const provider = providers.get(id);
       return provider ? [provider] : [];
     });
   }
@@ -162,7 +163,9 @@ export class ConnectFlow {
         stateProvider: SIGN_IN_STATE_PROVIDER,
       };
     }
-    const provider = providerId ? this.deps.providers.get(providerId) : undefined;
+    const provider = providerId
+      ? (await this.deps.providers.forApp(session.appId)).get(providerId)
+      : undefined;
     if (!provider || !providerId || !session.allowedProviders.includes(providerId)) {
       throw new ConnectFailure("provider_config", "That provider is not offered for this connection.");
     }

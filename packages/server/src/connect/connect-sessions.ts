@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomInt } from "node:crypto";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
+import type { AppProviders, ProviderDirectory } from "../control/provider-directory.js";
 import { VaultError } from "../errors.js";
 import type { UserTokens } from "../identity/user-tokens.js";
 import { NO_METRICS, type VaultMetrics } from "../metrics/vault-metrics.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type {
   ConnectSessionRecord,
   GrantPolicyRecord,
@@ -40,7 +40,7 @@ export class ConnectSessionService {
 
   constructor(
     private readonly store: Store,
-    private readonly providers: ProviderRegistry,
+    private readonly providers: ProviderDirectory,
     private readonly events: SessionEvents,
     private readonly clock: Clock,
     private readonly audit: AuditLog,
@@ -60,7 +60,8 @@ export class ConnectSessionService {
     input: CreateSessionInput,
     apiKeyPrefix: string | null = null,
   ): Promise<{ session: ConnectSessionRecord; token: string }> {
-    const configured = this.providers.ids();
+    const providers = await this.providers.forApp(appId);
+    const configured = providers.ids();
     if (configured.length === 0) throw new VaultError("no_providers_configured");
     const allowed = input.allowedProviders ?? configured;
     const unknown = allowed.filter((id) => !configured.includes(id));
@@ -71,7 +72,7 @@ export class ConnectSessionService {
       });
     }
     await this.#checkOrigins(appId, input);
-    this.#checkScopes(allowed, input.requiredScopes);
+    this.#checkScopes(providers, allowed, input.requiredScopes);
     const userSubject = input.userToken ? await this.userTokens.subjectOf(appId, input.userToken) : null;
     return this.#insert(
       appId,
@@ -176,10 +177,14 @@ export class ConnectSessionService {
     }
   }
 
-  #checkScopes(allowed: string[], required: Record<string, string[]> | undefined): void {
+  #checkScopes(
+    providers: AppProviders,
+    allowed: string[],
+    required: Record<string, string[]> | undefined,
+  ): void {
     const issues: { path: string; message: string }[] = [];
     for (const [providerId, scopes] of Object.entries(required ?? {})) {
-      const provider = this.providers.get(providerId);
+      const provider = providers.get(providerId);
       if (!provider || !allowed.includes(providerId)) {
         issues.push({
           path: `required_scopes.${providerId}`,

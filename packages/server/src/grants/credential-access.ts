@@ -2,13 +2,13 @@ import type { ApiKeyScope } from "@grantvault/protocol";
 import { type ApiKeyService, keyHashOf } from "../apps/api-keys.js";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
+import type { ProviderDirectory } from "../control/provider-directory.js";
 import { VaultError } from "../errors.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
 import type { Logger } from "../logger.js";
 import { NO_METRICS, timedGrantUse, type VaultMetrics } from "../metrics/vault-metrics.js";
 import type { TokenSet } from "../oauth/token-set.js";
 import { UserBinding } from "../policy/user-binding.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
@@ -69,7 +69,7 @@ export class CredentialAccess {
     private readonly deps: {
       apiKeys: ApiKeyService;
       store: Store;
-      providers: ProviderRegistry;
+      providers: ProviderDirectory;
       refresher: TokenRefresher;
       credentials: CredentialStore;
       userBinding: UserBinding;
@@ -180,7 +180,7 @@ export class CredentialAccess {
     if (mode === "retrieve" && !read.keyScopes.includes("retrieve")) return null;
     const { grant, sealedCredential } = read;
     if (!UserBinding.isOpen(grant, request.userToken)) return null;
-    if ("refusal" in this.#judge(grant, request.url)) return null;
+    if ("refusal" in (await this.#judge(grant, request.url))) return null;
     // A value the key ring can no longer open (a key rotated away) is the full path's to report.
     const tokens = await this.deps.credentials.open(grant.id, sealedCredential).catch(() => null);
     if (!tokens || !this.deps.refresher.isFresh(tokens)) return null;
@@ -235,7 +235,7 @@ export class CredentialAccess {
     const { appId } = caller;
     const grantId = grant.id;
     await this.deps.userBinding.check(appId, grant, request.userToken);
-    const verdict = this.#judge(grant, request.url);
+    const verdict = await this.#judge(grant, request.url);
     if ("refusal" in verdict) throw verdict.refusal;
     const { provider } = verdict;
 
@@ -276,8 +276,15 @@ export class CredentialAccess {
   }
 
   /** The checks that need nothing but the grant as read: its provider, the target, status and expiry. */
-  #judge(grant: GrantRecord, url: string): { provider: ResolvedProvider } | { refusal: VaultError } {
-    const provider = this.deps.providers.get(grant.providerId);
+  async #judge(
+    grant: GrantRecord,
+    url: string,
+  ): Promise<{ provider: ResolvedProvider } | { refusal: VaultError }> {
+    const providers = await this.deps.providers.forApp(grant.appId);
+    const provider = providers.get(grant.providerId);
+    if (!provider && providers.isDisabled(grant.providerId)) {
+      return { refusal: new VaultError("provider_disabled") };
+    }
     if (!provider) {
       return {
         refusal: new VaultError("reauth_required", {

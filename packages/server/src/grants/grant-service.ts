@@ -1,9 +1,9 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
+import type { ProviderDirectory } from "../control/provider-directory.js";
 import { VaultError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { OAuthClient } from "../oauth/oauth-client.js";
-import type { ProviderRegistry } from "../providers/provider-registry.js";
 import type { GrantFilter, GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import type { CredentialStore } from "./credential-store.js";
@@ -16,7 +16,7 @@ export class GrantService {
     private readonly deps: {
       store: Store;
       credentials: CredentialStore;
-      providers: ProviderRegistry;
+      providers: ProviderDirectory;
       oauth: OAuthClient;
       clock: Clock;
       logger: Logger;
@@ -86,7 +86,7 @@ export class GrantService {
       return tx.credentials.take(id);
     });
     const tokens = sealed === null ? null : await credentials.open(id, sealed).catch(() => null);
-    const provider = this.deps.providers.get(grant.providerId);
+    const provider = (await this.deps.providers.forApp(grant.appId)).get(grant.providerId);
     if (provider && tokens) {
       // Revoking the refresh token ends the whole authorization at most providers; the access
       // token is revoked too for those that only track it.

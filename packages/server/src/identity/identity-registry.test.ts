@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { IdentityRegistry, identityAppProblems } from "./identity-registry.js";
+import { identityAppProblems } from "./identity-registry.js";
 
 const entry = (app: string) => ({
   app,
@@ -8,14 +8,7 @@ const entry = (app: string) => ({
   clientSecret: "secret",
 });
 
-describe("IdentityRegistry", () => {
-  it("F19: finds an app's identity provider by its id only, never by a shared name", () => {
-    const registry = new IdentityRegistry([entry("app_billing1"), entry("billing")]);
-    expect(registry.forApp({ id: "app_billing1" })?.audience).toBe("client");
-    // Another app that happens to be called like an entry gets nothing.
-    expect(registry.forApp({ id: "app_other", name: "billing" } as { id: string })).toBeUndefined();
-  });
-
+describe("identityAppProblems", () => {
   it("F19: refuses an app name in identity[].app, suggesting the id", () => {
     const apps = [
       { id: "app_1", name: "billing" },

@@ -1,5 +1,4 @@
 import type { IdentityProviderConfig } from "../providers/provider-config.js";
-import { resolveIdentityProvider } from "../providers/resolve-provider.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 
@@ -8,31 +7,6 @@ export interface AppIdentity {
   provider: ResolvedProvider;
   /** The `aud` a user token must carry. */
   audience: string;
-}
-
-/**
- * The identity providers of the providers file, found by app id only: app names are not unique,
- * and every app sharing a name would share the identity provider and its user tokens (F19).
- */
-export class IdentityRegistry {
-  readonly #byApp: ReadonlyMap<string, AppIdentity>;
-
-  constructor(configs: readonly IdentityProviderConfig[]) {
-    this.#byApp = new Map(
-      configs.map((config) => [
-        config.app,
-        { provider: resolveIdentityProvider(config), audience: config.audience ?? config.clientId },
-      ]),
-    );
-  }
-
-  forApp(app: Pick<AppRecord, "id">): AppIdentity | undefined {
-    return this.#byApp.get(app.id);
-  }
-
-  get size(): number {
-    return this.#byApp.size;
-  }
 }
 
 /**

@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, customFetch, type JWTPayload, errors as joseErrors, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
+import type { ProviderDirectory } from "../control/provider-directory.js";
 import { VaultError } from "../errors.js";
 import type { OAuthClient } from "../oauth/oauth-client.js";
-import type { AppsRepository } from "../storage/apps-repository.js";
-import type { AppIdentity, IdentityRegistry } from "./identity-registry.js";
+import type { AppIdentity } from "./identity-registry.js";
 
 /** Signature algorithms a user token may use; `none` and HMAC (a shared secret) never. */
 const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -18,8 +18,7 @@ export class UserTokens {
 
   constructor(
     private readonly deps: {
-      identities: IdentityRegistry;
-      apps: Pick<AppsRepository, "get">;
+      identities: Pick<ProviderDirectory, "identityFor">;
       oauth: OAuthClient;
       clock: Clock;
       /**
@@ -33,8 +32,7 @@ export class UserTokens {
 
   /** The app's identity provider; `identity_not_configured` when it has none. */
   async identityOf(appId: string): Promise<AppIdentity> {
-    const app = await this.deps.apps.get(appId);
-    const identity = app ? this.deps.identities.forApp(app) : undefined;
+    const identity = await this.deps.identities.identityFor(appId);
     if (!identity) throw new VaultError("identity_not_configured");
     return identity;
   }

@@ -53,7 +53,8 @@ export class OAuthClient {
         ...(endpoints.revocationUrl ? { revocation_endpoint: endpoints.revocationUrl } : {}),
       });
     }
-    const cached = this.#discovered.get(provider.id);
+    // By issuer, not provider id: two apps may give the same id to different providers.
+    const cached = this.#discovered.get(endpoints.discoverFrom);
     if (cached) return cached;
     const issuer = new URL(endpoints.discoverFrom);
     const discovery = (async () => {
@@ -67,7 +68,7 @@ export class OAuthClient {
         unreachable = response.status >= 500;
         return await oauth.processDiscoveryResponse(issuer, response);
       } catch (error) {
-        this.#discovered.delete(provider.id);
+        this.#discovered.delete(endpoints.discoverFrom);
         throw new ConnectFailure(
           "provider_config",
           `${provider.displayName} could not be reached or its OpenID configuration is invalid.`,
@@ -76,7 +77,7 @@ export class OAuthClient {
         );
       }
     })();
-    this.#discovered.set(provider.id, discovery);
+    this.#discovered.set(endpoints.discoverFrom, discovery);
     return discovery;
   }
 

@@ -140,25 +140,57 @@ export function parseProviderConfigs(
   const providers: ProviderConfig[] = [];
   const seen = new Set<string>();
   list.forEach((entry, index) => {
-    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-      problems.push(`providers[${index}]: must be a JSON object`);
-      return;
-    }
-    const result = (entryKind(entry) ?? ProviderConfig).safeParse(
-      entry,
-    ) as z.ZodSafeParseResult<ProviderConfig>;
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        const path = issue.path.length > 0 ? `.${issue.path.join(".")}` : "";
-        problems.push(`providers[${index}]${path}: ${issue.message}`);
+    const result = parseProviderDocument(entry);
+    if ("issues" in result) {
+      for (const issue of result.issues) {
+        problems.push(`providers[${index}]${issue.path ? `.${issue.path}` : ""}: ${issue.message}`);
       }
       return;
     }
-    if (seen.has(result.data.id)) problems.push(`providers[${index}].id: "${result.data.id}" is used twice`);
-    seen.add(result.data.id);
-    providers.push(result.data);
+    const { provider } = result;
+    if (seen.has(provider.id)) problems.push(`providers[${index}].id: "${provider.id}" is used twice`);
+    seen.add(provider.id);
+    providers.push(provider);
   });
   return problems.length > 0 ? { problems } : { providers };
+}
+
+/** A problem with a document: the dotted path of the field (empty for the whole) and what is wrong. */
+export interface DocumentIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * Validates one provider document (a providers-file entry, or an admin API body): the provider or
+ * every problem with it, each with its field's path.
+ */
+export function parseProviderDocument(
+  entry: unknown,
+): { provider: ProviderConfig } | { issues: DocumentIssue[] } {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    return { issues: [{ path: "", message: "must be a JSON object" }] };
+  }
+  const result = entryKind(entry).safeParse(entry) as z.ZodSafeParseResult<ProviderConfig>;
+  if (result.success) return { provider: result.data };
+  return {
+    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+  };
+}
+
+/** The same for an app's identity provider document (`app` comes from where it is stored). */
+export function parseIdentityDocument(
+  entry: unknown,
+  app: string,
+): { identity: IdentityProviderConfig } | { issues: DocumentIssue[] } {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    return { issues: [{ path: "", message: "must be a JSON object" }] };
+  }
+  const result = IdentityProviderConfig.safeParse({ ...entry, app });
+  if (result.success) return { identity: result.data };
+  return {
+    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+  };
 }
 
 /** Validates the `identity` list of a providers file (absent: none). One identity provider per app. */

@@ -26,6 +26,11 @@ export interface GrantRecord {
   statusReason: string | null;
   /** The signed-in user (identity provider `sub`) the grant belongs to, or null (the app's). */
   userSubject: string | null;
+  /**
+   * The per-connection parameters (a tenant, a shop) its provider's URLs were filled with, or
+   * null when the provider has none. Omitted when building a grant for a provider without any.
+   */
+  connectionParams?: Record<string, string> | null;
 }
 
 /** Stored statuses; `expired` is derived from expires_at when reading. */
@@ -118,6 +123,7 @@ export class GrantsRepository {
         grant_policy: grant.grantPolicy ? JSON.stringify(grant.grantPolicy) : null,
         status_reason: grant.statusReason,
         user_subject: grant.userSubject,
+        connection_params: grant.connectionParams ? JSON.stringify(grant.connectionParams) : null,
       })
       .execute();
   }
@@ -313,6 +319,7 @@ const GRANT_COLUMNS = [
   "created_at",
   "updated_at",
   "grant_policy",
+  "connection_params",
   "status_reason",
   "user_subject",
 ] as const satisfies readonly (keyof GrantsRow)[];
@@ -350,5 +357,8 @@ function toGrant(row: GrantsRow): GrantRecord {
     grantPolicy: row.grant_policy ? (JSON.parse(row.grant_policy) as GrantPolicyRecord) : null,
     statusReason: row.status_reason,
     userSubject: row.user_subject,
+    ...(row.connection_params
+      ? { connectionParams: JSON.parse(row.connection_params) as Record<string, string> }
+      : {}),
   };
 }

@@ -14,6 +14,39 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   refresh_leases: RefreshLeasesTable;
+  providers: ProvidersTable;
+  identity_providers: IdentityProvidersTable;
+}
+
+/** An app's provider and its OAuth client (issue 15). */
+export interface ProvidersTable {
+  /** `prv_…`: addresses the sealed client secret. */
+  id: string;
+  app_id: string;
+  /** The id the app and its grants use (`github`), unique within the app. */
+  provider_id: string;
+  /** catalog | oidc | oauth2 */
+  kind: string;
+  /** The provider document without its client secret (JSON). */
+  config: string;
+  /** The sealed client secret (see crypto/keyring.ts); never plaintext. */
+  client_secret: string;
+  /** 1 offered and usable; 0 disabled (its grants stay, unusable until enabled again). */
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An app's identity provider (OIDC) for `authenticate()` and user tokens: at most one. */
+export interface IdentityProvidersTable {
+  app_id: string;
+  /** The identity provider document without its client secret (JSON). */
+  config: string;
+  /** The sealed client secret; never plaintext. */
+  client_secret: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
 }
 
 /** Who is refreshing a grant's tokens right now, until when (see refresh-leases-repository.ts). */
@@ -73,6 +106,8 @@ export interface AppsTable {
   allowed_origins: string;
   /** 1: a grant bound to a user is usable only with that user's token (F6); 0: the operator relaxed it. */
   user_grants_need_user_token: Generated<number>;
+  /** When the operator disabled the app (its keys are refused), or null. */
+  disabled_at: number | null;
 }
 
 export interface ApiKeysTable {
@@ -116,6 +151,8 @@ export interface GrantsTable {
   status_reason: string | null;
   /** The signed-in user (`sub` of the app's identity provider) the grant belongs to, or null. */
   user_subject: string | null;
+  /** JSON object of the per-connection parameters (`{"tenant": "acme"}`) its URLs use, or null. */
+  connection_params: string | null;
 }
 
 export interface CredentialsTable {
@@ -157,6 +194,8 @@ export interface ConnectSessionsTable {
   user_subject: string | null;
   /** Sign-in sessions: the sealed ID token once completed; otherwise null. */
   user_token: string | null;
+  /** JSON object: provider id → per-connection parameters given at creation, or null. */
+  connection_params: string | null;
 }
 
 export interface OAuthStatesTable {

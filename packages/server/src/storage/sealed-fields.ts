@@ -5,6 +5,8 @@
 export const SEALED_FIELDS = [
   { table: "credentials", idColumn: "grant_id", column: "secret" },
   { table: "connect_sessions", idColumn: "id", column: "user_token" },
+  { table: "providers", idColumn: "id", column: "client_secret" },
+  { table: "identity_providers", idColumn: "app_id", column: "client_secret" },
 ] as const;
 
 export type SealedField = (typeof SEALED_FIELDS)[number];
@@ -16,3 +18,9 @@ export function bindingOf(field: SealedField, rowId: string): string {
 
 /** The sealed ID token of a completed sign-in session. */
 export const USER_TOKEN_FIELD = SEALED_FIELDS[1];
+
+/** An app's provider's OAuth client secret. */
+export const PROVIDER_SECRET_FIELD = SEALED_FIELDS[2];
+
+/** An app's identity provider's client secret. */
+export const IDENTITY_SECRET_FIELD = SEALED_FIELDS[3];

@@ -16,7 +16,9 @@ import {
   ping,
 } from "./database.js";
 import { GrantsRepository } from "./grants-repository.js";
+import { IdentityProvidersRepository } from "./identity-providers-repository.js";
 import { OAuthStatesRepository } from "./oauth-states-repository.js";
+import { ProvidersRepository } from "./providers-repository.js";
 import { RefreshLeasesRepository } from "./refresh-leases-repository.js";
 import type { Database } from "./schema.js";
 import { SealedValuesRepository } from "./sealed-values-repository.js";
@@ -35,6 +37,8 @@ export class Store {
   readonly audit: AuditRepository;
   readonly auditCheckpoints: AuditCheckpointsRepository;
   readonly refreshLeases: RefreshLeasesRepository;
+  readonly providers: ProvidersRepository;
+  readonly identityProviders: IdentityProvidersRepository;
   /** Migrations applied when this store was opened (empty when the schema was current). */
   appliedOnOpen: string[] = [];
 
@@ -50,6 +54,8 @@ export class Store {
     this.audit = new AuditRepository(db);
     this.auditCheckpoints = new AuditCheckpointsRepository(db);
     this.refreshLeases = new RefreshLeasesRepository(db);
+    this.providers = new ProvidersRepository(db);
+    this.identityProviders = new IdentityProvidersRepository(db);
   }
 
   /**

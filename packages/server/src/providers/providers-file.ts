@@ -5,8 +5,6 @@ import {
   parseIdentityConfigs,
   parseProviderConfigs,
 } from "./provider-config.js";
-import { resolveProvider } from "./resolve-provider.js";
-import type { ResolvedProvider } from "./resolved-provider.js";
 
 /** A providers file that cannot be used: every problem, each with its place. */
 export class ProvidersFileError extends Error {
@@ -16,31 +14,6 @@ export class ProvidersFileError extends Error {
   ) {
     super(`invalid providers file ${path}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
     this.name = "ProvidersFileError";
-  }
-}
-
-/** The providers this server offers, by id. */
-export class ProviderRegistry {
-  readonly #providers: ReadonlyMap<string, ResolvedProvider>;
-
-  constructor(providers: readonly ResolvedProvider[]) {
-    this.#providers = new Map(providers.map((provider) => [provider.id, provider]));
-  }
-
-  static fromConfigs(configs: readonly ProviderConfig[]): ProviderRegistry {
-    return new ProviderRegistry(configs.map(resolveProvider));
-  }
-
-  get(id: string): ResolvedProvider | undefined {
-    return this.#providers.get(id);
-  }
-
-  list(): ResolvedProvider[] {
-    return [...this.#providers.values()];
-  }
-
-  ids(): string[] {
-    return [...this.#providers.keys()];
   }
 }
 

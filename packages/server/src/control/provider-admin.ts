@@ -1,0 +1,346 @@
+import type { AuditEventType } from "../audit/audit-event.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import type { KeyringHolder } from "../crypto/keyring-holder.js";
+import { VaultError } from "../errors.js";
+import { newId } from "../ids.js";
+import {
+  type DocumentIssue,
+  type ProviderConfig,
+  parseProviderDocument,
+} from "../providers/provider-config.js";
+import type { ProviderRow } from "../storage/providers-repository.js";
+import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
+import type { Store } from "../storage/store.js";
+import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
+import type { ConfigEvents } from "./config-events.js";
+
+/** An app's provider as the admin API and CLI show it: never its client secret. */
+export interface ProviderView {
+  /** The provider document without `clientSecret`. */
+  document: Record<string, unknown>;
+  id: string;
+  enabled: boolean;
+  /** The redirect URI to register at the provider for this OAuth client. */
+  redirectUri: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What an import did, by provider id. */
+export interface ImportReport {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+}
+
+/**
+ * Managing an app's providers (issue 15): every change is validated as a whole (every problem
+ * reported at once), seals the client secret with the key ring, is recorded in the app's audit
+ * chain (never the secret), and reaches every server process through ConfigEvents. A change whose
+ * audit row cannot be written is undone (fail closed), as for the app's other settings.
+ */
+export class ProviderAdmin {
+  constructor(
+    private readonly deps: {
+      store: Store;
+      keys: KeyringHolder;
+      audit: AuditLog;
+      events: ConfigEvents;
+      clock: Clock;
+      publicUrl: string;
+    },
+  ) {}
+
+  async list(appId: string): Promise<ProviderView[]> {
+    await this.#requireApp(appId);
+    return (await this.deps.store.providers.listForApp(appId)).map((row) => this.#view(row));
+  }
+
+  async get(appId: string, providerId: string): Promise<ProviderView> {
+    return this.#view(await this.#existing(appId, providerId));
+  }
+
+  /** A new provider of the app; `already_exists` when the app has one with that id. */
+  async create(actor: ChangeActor, appId: string, document: unknown): Promise<ProviderView> {
+    const provider = validated(document);
+    await this.#requireApp(appId);
+    const row = await this.#locked(appId, async (store) => {
+      if (await store.providers.get(appId, provider.id)) {
+        throw new VaultError("already_exists", {
+          message: `The app has a provider "${provider.id}" already; update it, or choose another id.`,
+        });
+      }
+      const created = await this.#row(appId, provider, null);
+      await store.providers.insert(created);
+      return created;
+    });
+    await this.#recorded(actor, row, "provider.created", { kind: row.kind }, () =>
+      this.deps.store.providers.delete(appId, row.providerId),
+    );
+    return this.#view(row);
+  }
+
+  /**
+   * Replaces the provider's document as a whole (PUT). Without `clientSecret` the stored one is
+   * kept, so a document can be re-sent without the secret; a new provider needs one.
+   */
+  async replace(
+    actor: ChangeActor,
+    appId: string,
+    providerId: string,
+    document: unknown,
+  ): Promise<ProviderView> {
+    const input = withPathId(document, providerId);
+    const { view } = await this.#change(actor, appId, providerId, async (current) => {
+      const secret = current && !hasSecret(input) ? await this.#openSecret(current) : undefined;
+      return validated(secret === undefined ? input : { ...(input as object), clientSecret: secret });
+    });
+    return view;
+  }
+
+  /**
+   * Changes some fields (PATCH): `null` removes an optional one; `enabled` turns the provider on
+   * or off. The result is validated as a whole.
+   */
+  async update(actor: ChangeActor, appId: string, providerId: string, patch: unknown): Promise<ProviderView> {
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+      throw invalid([{ path: "", message: "must be a JSON object" }]);
+    }
+    const { enabled, ...fields } = patch as Record<string, unknown>;
+    if (enabled !== undefined && typeof enabled !== "boolean") {
+      throw invalid([{ path: "enabled", message: "must be true or false" }]);
+    }
+    if ("id" in fields && fields.id !== providerId) {
+      throw invalid([{ path: "id", message: "cannot be changed; create a provider with the new id" }]);
+    }
+    let view = await this.get(appId, providerId);
+    if (Object.keys(fields).length > 0) {
+      ({ view } = await this.#change(actor, appId, providerId, async (current) => {
+        if (!current) throw new VaultError("not_found");
+        const merged: Record<string, unknown> = {
+          ...current.config,
+          clientSecret: await this.#openSecret(current),
+        };
+        for (const [field, value] of Object.entries(fields)) {
+          if (value === null) delete merged[field];
+          else merged[field] = value;
+        }
+        return validated(merged);
+      }));
+    }
+    if (enabled !== undefined) view = await this.setEnabled(actor, appId, providerId, enabled);
+    return view;
+  }
+
+  async setEnabled(
+    actor: ChangeActor,
+    appId: string,
+    providerId: string,
+    enabled: boolean,
+  ): Promise<ProviderView> {
+    const { store, clock } = this.deps;
+    const before = await this.#existing(appId, providerId);
+    if (before.enabled === enabled) return this.#view(before);
+    const after = { ...before, enabled, updatedAt: clock.now() };
+    await store.providers.update(after);
+    await this.#recorded(actor, after, enabled ? "provider.enabled" : "provider.disabled", {}, () =>
+      store.providers.update(before),
+    );
+    return this.#view(after);
+  }
+
+  /**
+   * Deletes the provider. Its grants stay (and are refused until a provider with that id exists
+   * again), so deleting by mistake loses no user's consent.
+   */
+  async delete(actor: ChangeActor, appId: string, providerId: string): Promise<void> {
+    const { store } = this.deps;
+    const before = await this.#existing(appId, providerId);
+    await store.providers.delete(appId, providerId);
+    await this.#recorded(actor, before, "provider.deleted", {}, () => store.providers.insert(before));
+  }
+
+  /**
+   * Brings the app's providers in line with `providers` (a providers file): new ids are created,
+   * changed ones updated, equal ones left alone, so running it again changes nothing. Providers of
+   * the app that the file does not name are kept; whether one is enabled is not the file's to say.
+   */
+  async import(
+    actor: ChangeActor,
+    appId: string,
+    providers: readonly ProviderConfig[],
+  ): Promise<ImportReport> {
+    await this.#requireApp(appId);
+    const report: ImportReport = { created: [], updated: [], unchanged: [] };
+    for (const provider of providers) {
+      // Under the lock: several processes starting with the same file import it once.
+      const { outcome } = await this.#change(actor, appId, provider.id, async () => provider);
+      report[outcome].push(provider.id);
+    }
+    return report;
+  }
+
+  /**
+   * A whole-document change under the app's lock: created when absent, left alone (and not
+   * recorded) when equal to what is stored.
+   */
+  async #change(
+    actor: ChangeActor,
+    appId: string,
+    providerId: string,
+    next: (current: ProviderRow | null) => Promise<ProviderConfig>,
+  ): Promise<{ view: ProviderView; outcome: keyof ImportReport }> {
+    await this.#requireApp(appId);
+    const { before, after } = await this.#locked(appId, async (store) => {
+      const current = await store.providers.get(appId, providerId);
+      const provider = await next(current);
+      if (current && (await this.#sameAs(current, provider))) return { before: current, after: null };
+      const row = await this.#row(appId, provider, current);
+      if (current) await store.providers.update(row);
+      else await store.providers.insert(row);
+      return { before: current, after: row };
+    });
+    if (!after) return { view: this.#view(before as ProviderRow), outcome: "unchanged" };
+    const { store } = this.deps;
+    if (before) {
+      await this.#recorded(
+        actor,
+        after,
+        "provider.updated",
+        { changed: await this.#changedFields(before, after) },
+        () => store.providers.update(before),
+      );
+      return { view: this.#view(after), outcome: "updated" };
+    }
+    await this.#recorded(actor, after, "provider.created", { kind: after.kind }, () =>
+      store.providers.delete(appId, providerId),
+    );
+    return { view: this.#view(after), outcome: "created" };
+  }
+
+  async #row(appId: string, provider: ProviderConfig, current: ProviderRow | null): Promise<ProviderRow> {
+    const { clientSecret, ...config } = provider;
+    const id = current?.id ?? newId("prv");
+    const keyring = await this.deps.keys.current();
+    const now = this.deps.clock.now();
+    return {
+      id,
+      appId,
+      providerId: provider.id,
+      kind: "catalog" in provider ? "catalog" : provider.type,
+      config,
+      sealedSecret: keyring.seal(clientSecret, bindingOf(PROVIDER_SECRET_FIELD, id)),
+      enabled: current?.enabled ?? true,
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+    };
+  }
+
+  /** Writes the audit row of a change already stored; undoes the change when that fails. */
+  async #recorded(
+    actor: ChangeActor,
+    row: ProviderRow,
+    type: AuditEventType,
+    details: Record<string, unknown>,
+    undo: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await this.deps.audit.append({
+        appId: row.appId,
+        type,
+        providerId: row.providerId,
+        apiKeyPrefix: actingKeyPrefix(actor),
+        details: { provider_id: row.providerId, ...details, by: actor.kind },
+      });
+    } catch (error) {
+      await undo();
+      throw new VaultError("audit_unavailable", { cause: error });
+    } finally {
+      // Also after an undo: a process may have read the change in between.
+      await this.deps.events.publish(row.appId);
+    }
+  }
+
+  async #changedFields(before: ProviderRow, after: ProviderRow): Promise<string[]> {
+    const keys = new Set([...Object.keys(before.config), ...Object.keys(after.config)]);
+    const changed = [...keys].filter((key) => canonical(before.config[key]) !== canonical(after.config[key]));
+    if ((await this.#openSecret(before)) !== (await this.#openSecret(after))) changed.push("clientSecret");
+    return changed.sort();
+  }
+
+  async #sameAs(row: ProviderRow, provider: ProviderConfig): Promise<boolean> {
+    const { clientSecret, ...config } = provider;
+    return canonical(row.config) === canonical(config) && (await this.#openSecret(row)) === clientSecret;
+  }
+
+  async #openSecret(row: ProviderRow): Promise<string> {
+    const keyring = await this.deps.keys.current();
+    return keyring.open(row.sealedSecret, bindingOf(PROVIDER_SECRET_FIELD, row.id));
+  }
+
+  async #existing(appId: string, providerId: string): Promise<ProviderRow> {
+    await this.#requireApp(appId);
+    const row = await this.deps.store.providers.get(appId, providerId);
+    if (!row) throw new VaultError("not_found", { message: `The app has no provider "${providerId}".` });
+    return row;
+  }
+
+  async #requireApp(appId: string): Promise<void> {
+    if (!(await this.deps.store.apps.get(appId)))
+      throw new VaultError("not_found", { message: "There is no such app." });
+  }
+
+  #locked<T>(appId: string, work: (store: Store) => Promise<T>): Promise<T> {
+    return this.deps.store.withLock(`providers:${appId}`, work);
+  }
+
+  #view(row: ProviderRow): ProviderView {
+    return {
+      document: { id: row.providerId, ...row.config },
+      id: row.providerId,
+      enabled: row.enabled,
+      redirectUri: `${this.deps.publicUrl}/v1/oauth/callback/${row.providerId}`,
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+}
+
+function validated(document: unknown): ProviderConfig {
+  const result = parseProviderDocument(document);
+  if ("issues" in result) throw invalid(result.issues);
+  return result.provider;
+}
+
+function invalid(issues: DocumentIssue[]): VaultError {
+  return new VaultError("invalid_request", {
+    message: `The provider document is invalid: ${issues.map((issue) => `${issue.path || "(document)"}: ${issue.message}`).join("; ")}.`,
+    issues: issues.map((issue) => ({ path: issue.path, message: issue.message })),
+  });
+}
+
+/** The path names the provider; a body naming another is a mistake, not a rename. */
+function withPathId(document: unknown, providerId: string): unknown {
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return document;
+  const given = (document as { id?: unknown }).id;
+  if (given !== undefined && given !== providerId) {
+    throw invalid([{ path: "id", message: `must be "${providerId}" (the path's), or left out` }]);
+  }
+  return { ...document, id: providerId };
+}
+
+function hasSecret(document: unknown): boolean {
+  return typeof document === "object" && document !== null && "clientSecret" in document;
+}
+
+/** JSON with sorted keys: equal documents compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, inner: unknown) =>
+      inner && typeof inner === "object" && !Array.isArray(inner)
+        ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+        : inner,
+    ) ?? "undefined"
+  );
+}
