@@ -1,6 +1,7 @@
 import { createTestDatabase } from "../harness/postgres.js";
 import { appsContract } from "./apps-contract.js";
 import { auditChainContract } from "./audit-chain-contract.js";
+import { controlPlaneContract } from "./control-plane-contract.js";
 import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
@@ -21,3 +22,4 @@ keyFileContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);
 expiryContract("postgres", openPostgres);
 refreshSafetyContract("postgres", openPostgres);
+controlPlaneContract("postgres", openPostgres);

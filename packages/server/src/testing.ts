@@ -50,6 +50,6 @@ export type { ConnectSessionRecord } from "./storage/connect-sessions-repository
 export type { GrantRecord } from "./storage/grants-repository.js";
 export { migrationProvider } from "./storage/migrations/index.js";
 export type { OAuthStateRecord } from "./storage/oauth-states-repository.js";
-export { bindingOf, USER_TOKEN_FIELD } from "./storage/sealed-fields.js";
+export { bindingOf, IDENTITY_SECRET_FIELD, USER_TOKEN_FIELD } from "./storage/sealed-fields.js";
 export { startCheckpointer } from "./storage/sqlite-checkpointer.js";
 export { Store } from "./storage/store.js";
