@@ -14,6 +14,7 @@ import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
 import type { ConfigEvents } from "./config-events.js";
+import { openProviderSecret } from "./stored-provider.js";
 
 /** An app's provider as the admin API and CLI show it: never its client secret. */
 export interface ProviderView {
@@ -275,8 +276,7 @@ export class ProviderAdmin {
   }
 
   async #openSecret(row: ProviderRow): Promise<string> {
-    const keyring = await this.deps.keys.current();
-    return keyring.open(row.sealedSecret, bindingOf(PROVIDER_SECRET_FIELD, row.id));
+    return openProviderSecret(row, await this.deps.keys.current());
   }
 
   async #existing(appId: string, providerId: string): Promise<ProviderRow> {

@@ -1,12 +1,13 @@
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import type { AppIdentity } from "../identity/identity-registry.js";
 import type { Logger } from "../logger.js";
-import { type IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
+import type { IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
 import { resolveIdentityProvider, resolveProvider } from "../providers/resolve-provider.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
-import { bindingOf, IDENTITY_SECRET_FIELD, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
+import { bindingOf, IDENTITY_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import type { ConfigEvents } from "./config-events.js";
+import { openStoredProvider } from "./stored-provider.js";
 
 /** What one app offers: its own providers, then the built-in ones it does not shadow. */
 export interface AppProviders {
@@ -106,9 +107,7 @@ export class ProviderDirectory {
         continue;
       }
       try {
-        const clientSecret = keyring.open(row.sealedSecret, bindingOf(PROVIDER_SECRET_FIELD, row.id));
-        const config = ProviderConfig.parse({ ...row.config, clientSecret });
-        own.set(row.providerId, resolveProvider(config));
+        own.set(row.providerId, resolveProvider(openStoredProvider(row, keyring)));
       } catch (error) {
         // One unusable row (a catalog entry this version lacks, an unreadable secret) must not
         // take the app's other providers down with it.
