@@ -1,6 +1,7 @@
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import type { AppIdentity } from "../identity/identity-registry.js";
 import type { Logger } from "../logger.js";
+import { LruMap } from "../lru-map.js";
 import type { IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
 import { resolveIdentityProvider, resolveProvider } from "../providers/resolve-provider.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
@@ -27,6 +28,9 @@ export interface AppProviders {
  */
 export const CONFIG_TTL_MS = 30_000;
 
+/** Apps whose configuration a process keeps read at once; the least recently used leave first. */
+const APPS_CACHED = 10_000;
+
 interface Cached<T> {
   value: Promise<T>;
   until: number;
@@ -38,8 +42,8 @@ interface Cached<T> {
  * (the demo provider, tests' in-memory ones) are offered to every app that has none of that id.
  */
 export class ProviderDirectory {
-  readonly #providers = new Map<string, Cached<AppProviders>>();
-  readonly #identities = new Map<string, Cached<AppIdentity | undefined>>();
+  readonly #providers = new LruMap<string, Cached<AppProviders>>(APPS_CACHED);
+  readonly #identities = new LruMap<string, Cached<AppIdentity | undefined>>(APPS_CACHED);
   readonly #builtIns: readonly ResolvedProvider[];
   readonly #builtInIdentities: ReadonlyMap<string, AppIdentity>;
 
@@ -82,7 +86,7 @@ export class ProviderDirectory {
     this.#identities.delete(appId);
   }
 
-  #cached<T>(cache: Map<string, Cached<T>>, appId: string, load: () => Promise<T>): Promise<T> {
+  #cached<T>(cache: LruMap<string, Cached<T>>, appId: string, load: () => Promise<T>): Promise<T> {
     const now = this.deps.now();
     const hit = cache.get(appId);
     if (hit && hit.until > now) return hit.value;
