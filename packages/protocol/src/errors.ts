@@ -12,6 +12,11 @@ export const ERROR_CODES = {
   },
   invalid_api_key: { status: 401, message: "The API key is not valid." },
   api_key_revoked: { status: 401, message: "The API key has been revoked." },
+  api_key_expired: { status: 401, message: "The API key has expired; ask for a new one." },
+  api_key_disabled: {
+    status: 401,
+    message: "The API key is disabled; an admin of its app can enable it again.",
+  },
   unknown_provider: { status: 400, message: "The request names a provider this vault does not have." },
   no_providers_configured: {
     status: 400,
@@ -73,8 +78,10 @@ export const ERROR_CODES = {
   session_not_found: { status: 404, message: "There is no such session." },
   insufficient_scope: {
     status: 403,
-    message: "This API key may not do that: it lacks the scope the action needs (see `keys list`).",
+    message:
+      "This key may not do that: it lacks the scope the action needs (see `grantvault-server api-keys list`).",
   },
+  // No longer answered (issue 15): a proxy-only key asking for a token gets insufficient_scope.
   retrieve_not_allowed: {
     status: 403,
     message:

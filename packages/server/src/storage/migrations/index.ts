@@ -12,6 +12,7 @@ import { refreshLeases } from "./0010-refresh-leases.js";
 import { auditMac } from "./0011-audit-mac.js";
 import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
 import { grantsByLabel } from "./0013-grants-by-label.js";
+import { keyScopes } from "./0015-key-scopes.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -31,6 +32,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0011-audit-mac": auditMac,
   "0012-user-grants-need-user-token": userGrantsNeedUserToken,
   "0013-grants-by-label": grantsByLabel,
+  "0015-key-scopes": keyScopes,
 };
 
 export const migrationProvider: MigrationProvider = {
