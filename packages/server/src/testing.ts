@@ -7,8 +7,8 @@
 export { BODY_LIMIT_BYTES, buildApp } from "./app.js";
 export { ApiKeyManagement, OPERATOR } from "./apps/api-key-management.js";
 export { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "./apps/api-keys.js";
-export { OPERATOR_KEY_PREFIX, OperatorKeyService } from "./apps/operator-keys.js";
 export { AppSettings } from "./apps/app-settings.js";
+export { OPERATOR_KEY_PREFIX, OperatorKeyService } from "./apps/operator-keys.js";
 export { AuditLog } from "./audit/audit-log.js";
 export type { ChainFields, ChainTip } from "./audit/chain-link.js";
 export { GENESIS, hashOf } from "./audit/chain-link.js";

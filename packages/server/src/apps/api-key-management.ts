@@ -1,5 +1,5 @@
 import { API_KEY_SCOPES, type ApiKeyScope, DEFAULT_DELEGATED_SCOPES } from "@grantvault/protocol";
-import { AuditLog, type AuditEventType } from "../audit/audit-log.js";
+import { type AuditEventType, AuditLog } from "../audit/audit-log.js";
 import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
@@ -135,11 +135,7 @@ export class ApiKeyManagement {
           : API_KEY_SCOPES.filter((scope) => change.scopes?.includes(scope));
       if (actor.kind === "api_key" && scopes) refuseEscalation(actor, scopes, key.scopes);
       const disabledAt =
-        change.enabled === undefined
-          ? undefined
-          : change.enabled
-            ? null
-            : (key.disabledAt ?? clock.now());
+        change.enabled === undefined ? undefined : change.enabled ? null : (key.disabledAt ?? clock.now());
       const updated: ApiKeyRecord = {
         ...key,
         ...(change.name === undefined ? {} : { name: change.name }),
@@ -234,8 +230,10 @@ export class ApiKeyManagement {
     }
     const events: { type: AuditEventType; details: Record<string, unknown> }[] = [];
     if (Object.keys(changes).length > 0) events.push({ type: "api_key.updated", details: changes });
-    if (before.disabledAt === null && after.disabledAt !== null) events.push({ type: "api_key.disabled", details: {} });
-    if (before.disabledAt !== null && after.disabledAt === null) events.push({ type: "api_key.enabled", details: {} });
+    if (before.disabledAt === null && after.disabledAt !== null)
+      events.push({ type: "api_key.disabled", details: {} });
+    if (before.disabledAt !== null && after.disabledAt === null)
+      events.push({ type: "api_key.enabled", details: {} });
     for (const event of events) {
       await this.deps.audit.append({
         appId: after.appId,
@@ -258,7 +256,11 @@ function requireAdmin(actor: AppKeyActor, appId: string): void {
 }
 
 /** A key may hand out only scopes it has (those the changed key has already stay). */
-function refuseEscalation(actor: AppKeyActor, scopes: readonly ApiKeyScope[], kept: readonly ApiKeyScope[]): void {
+function refuseEscalation(
+  actor: AppKeyActor,
+  scopes: readonly ApiKeyScope[],
+  kept: readonly ApiKeyScope[],
+): void {
   const beyond = scopes.filter((scope) => !actor.scopes.includes(scope) && !kept.includes(scope));
   if (beyond.length > 0) {
     throw new VaultError("insufficient_scope", {

@@ -39,8 +39,7 @@ declare module "fastify" {
   }
 }
 
-const OPERATOR_REFUSED =
-  "Operator keys manage the vault (/v1/apps…); use an app's API key for this.";
+const OPERATOR_REFUSED = "Operator keys manage the vault (/v1/apps…); use an app's API key for this.";
 
 /**
  * Requires `Authorization: Bearer <key>` on every route registered inside `scope`, and enforces

@@ -47,7 +47,12 @@ export class OperatorKeysRepository {
   }
 
   async list(): Promise<OperatorKeyRecord[]> {
-    const rows = await this.db.selectFrom("operator_keys").selectAll().orderBy("created_at").orderBy("id").execute();
+    const rows = await this.db
+      .selectFrom("operator_keys")
+      .selectAll()
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
     return rows.map(toOperatorKey);
   }
 

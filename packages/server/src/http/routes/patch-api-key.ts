@@ -11,7 +11,11 @@ import { validate } from "../validate.js";
  * `PATCH /v1/api-keys/<id>` and `PATCH /v1/apps/<app_id>/api-keys/<key_id>` with
  * `{ name?, scopes?, expires_at?, enabled? }`: changes a key that is not revoked; answers it.
  */
-export function registerPatchApiKey(scope: FastifyInstance, management: ApiKeyManagement, clock: Clock): void {
+export function registerPatchApiKey(
+  scope: FastifyInstance,
+  management: ApiKeyManagement,
+  clock: Clock,
+): void {
   async function update(request: FastifyRequest, actor: AdminActor, appId: string, keyId: string) {
     const body = validate(UpdateApiKeyRequest, request.body ?? {});
     const key = await management.update(actor, appId, keyId, {
