@@ -22,7 +22,8 @@ function management({ runtime }: CommandContext): ApiKeyManagement {
 export async function apiKeysCreate(context: CommandContext): Promise<void> {
   const { runtime, output, json, options } = context;
   const appId = await appOption(runtime, options);
-  if (!appId) throw new UsageError("needs --app APP (an app's name or id; see `grantvault-server apps list`)");
+  if (!appId)
+    throw new UsageError("needs --app APP (an app's name or id; see `grantvault-server apps list`)");
   const name = typeof options.name === "string" ? options.name : null;
   const scopes = requestedScopes(options);
   const expiresAt = expiryOption(options);
@@ -150,7 +151,8 @@ async function changeKey(
 
 async function existingKey({ runtime, positionals }: CommandContext, command: string): Promise<ApiKeyRecord> {
   const [keyId] = positionals;
-  if (!keyId) throw new UsageError(`api-keys ${command} needs the KEY_ID (see \`grantvault-server api-keys list\`)`);
+  if (!keyId)
+    throw new UsageError(`api-keys ${command} needs the KEY_ID (see \`grantvault-server api-keys list\`)`);
   checkId("apiKey", keyId, "KEY_ID");
   const key = await runtime.store.apiKeys.get(keyId);
   if (!key) throw new UsageError(`there is no API key ${keyId}`);
@@ -203,9 +205,17 @@ export async function operatorKeysList({ runtime, output, json }: CommandContext
 }
 
 /** `operator-keys revoke KEY_ID`: effective at once, in every server process. */
-export async function operatorKeysRevoke({ runtime, output, json, positionals }: CommandContext): Promise<void> {
+export async function operatorKeysRevoke({
+  runtime,
+  output,
+  json,
+  positionals,
+}: CommandContext): Promise<void> {
   const [keyId] = positionals;
-  if (!keyId) throw new UsageError("operator-keys revoke needs the KEY_ID (see `grantvault-server operator-keys list`)");
+  if (!keyId)
+    throw new UsageError(
+      "operator-keys revoke needs the KEY_ID (see `grantvault-server operator-keys list`)",
+    );
   checkId("operatorKey", keyId, "KEY_ID");
   const existing = await runtime.store.operatorKeys.get(keyId);
   if (!existing) throw new UsageError(`there is no operator key ${keyId}`);

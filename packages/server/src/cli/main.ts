@@ -20,15 +20,6 @@ import { openDataDir, openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import { isPostgresUrl } from "../storage/database.js";
 import {
-  appsAllowGrantUseWithoutUser,
-  appsAllowOrigin,
-  appsCreate,
-  appsDisallowOrigin,
-  appsList,
-  appsRequireUserToken,
-  type CommandContext,
-} from "./app-commands.js";
-import {
   apiKeysCreate,
   apiKeysDelete,
   apiKeysDisable,
@@ -40,6 +31,15 @@ import {
   operatorKeysList,
   operatorKeysRevoke,
 } from "./api-key-commands.js";
+import {
+  appsAllowGrantUseWithoutUser,
+  appsAllowOrigin,
+  appsCreate,
+  appsDisallowOrigin,
+  appsList,
+  appsRequireUserToken,
+  type CommandContext,
+} from "./app-commands.js";
 import { auditCheckpoints, auditVerify } from "./audit-commands.js";
 import { doctor } from "./doctor.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
@@ -184,7 +184,10 @@ function apiKeyCommandSpecs(group: "api-keys" | "keys"): CommandSpec[] {
       name: `${group} create`,
       summary: "create another API key for an app (printed once); all scopes unless narrowed",
       options: {
-        app: { ...APP_ID, description: "the app, by name or id (required; see `grantvault-server apps list`)" },
+        app: {
+          ...APP_ID,
+          description: "the app, by name or id (required; see `grantvault-server apps list`)",
+        },
         name: NAME_OPTION,
         ...SCOPE_OPTIONS,
         "expires-in": EXPIRES_IN,
@@ -207,7 +210,11 @@ function apiKeyCommandSpecs(group: "api-keys" | "keys"): CommandSpec[] {
         "no-expiry": { type: "boolean", description: "the key no longer expires" },
       },
     }),
-    withDatabase({ name: `${group} disable`, summary: "refuse an API key until enabled again", operands: keyId }),
+    withDatabase({
+      name: `${group} disable`,
+      summary: "refuse an API key until enabled again",
+      operands: keyId,
+    }),
     withDatabase({ name: `${group} enable`, summary: "accept a disabled API key again", operands: keyId }),
     withDatabase({
       name: `${group} delete`,
