@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { API_KEY_SCOPES, type ApiKeyScope, ROUTE_ACCESS, type RouteAccess } from "@grantvault/protocol";
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AuthenticationError,
@@ -8,7 +9,13 @@ import {
   PolicyViolationError,
   Vault,
 } from "../../packages/sdk/src/index.js";
-import { CredentialStore, newId, OperatorKeyService } from "../../packages/server/src/testing.js";
+import {
+  ApiKeyService,
+  CredentialStore,
+  newId,
+  OperatorKeyService,
+  requireApiKey,
+} from "../../packages/server/src/testing.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
 /**
@@ -199,6 +206,22 @@ describe("every /v1 route, by scope (ROUTE_ACCESS)", () => {
         expect(answer.body.error?.message).toContain("Operator keys manage the vault");
       }
     }
+  });
+
+  it("a /v1 route missing from ROUTE_ACCESS stops the server from starting (fail closed)", async () => {
+    const app = Fastify();
+    app.register(
+      async (v1) => {
+        requireApiKey(v1, {
+          apiKeys: new ApiKeyService(vault.store, vault.clock),
+          operatorKeys: new OperatorKeyService(vault.store, vault.clock),
+        });
+        v1.get("/app", async () => ({}));
+        v1.get("/unlisted", async () => ({}));
+      },
+      { prefix: "/v1" },
+    );
+    await expect(app.ready()).rejects.toThrow("GET /v1/unlisted has no entry in ROUTE_ACCESS");
   });
 
   it("uses a grant with use (both modes) or proxy (proxy mode only); a proxy key never sees the token", async () => {

@@ -89,7 +89,8 @@ export const ERROR_CODES = {
   },
   last_api_key: {
     status: 409,
-    message: "That is the app's last active API key; create another before revoking it.",
+    message:
+      "That is the app's last active admin key; create another before revoking, disabling or narrowing it.",
   },
   malformed_request: {
     status: 400,

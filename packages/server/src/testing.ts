@@ -28,6 +28,7 @@ export { KeyringHolder } from "./crypto/keyring-holder.js";
 export { KEY_FILE_NAME, loadKeyring, writeKeyFile } from "./crypto/master-keys.js";
 export { countSealedByKey, reencryptAll } from "./crypto/reencrypt.js";
 export { CredentialStore } from "./grants/credential-store.js";
+export { requireApiKey } from "./http/api-key-auth.js";
 export { answerClientError } from "./http/client-errors.js";
 export { IdentityRegistry } from "./identity/identity-registry.js";
 export { UserTokens } from "./identity/user-tokens.js";

@@ -36,6 +36,8 @@ declare module "fastify" {
      * paths only.
      */
     keyCheckedWithGrant?: boolean;
+    /** Who may call the route: its ROUTE_ACCESS entry, set when a `/v1` route is registered. */
+    access?: RouteAccess;
   }
 }
 
@@ -52,16 +54,21 @@ export function requireApiKey(
 ): void {
   scope.decorateRequest("presentedApiKey", null);
   scope.addHook("onRoute", (route) => {
-    for (const method of [route.method].flat()) {
-      if (!routeAccess(method, route.url)) {
-        throw new Error(`${method} ${route.url} has no entry in ROUTE_ACCESS (protocol/src/route-scopes.ts)`);
-      }
+    const methods = [route.method].flat();
+    const access = routeAccess(methods[0] ?? "", route.url);
+    const missing = methods.find((method) => !access || routeAccess(method, route.url) !== access);
+    if (!access || missing !== undefined) {
+      throw new Error(
+        `${missing ?? methods[0]} ${route.url} has no entry in ROUTE_ACCESS (protocol/src/route-scopes.ts)`,
+      );
     }
+    // Looked up once, here: each request reads it from its route's config.
+    route.config = { ...route.config, access };
   });
   scope.addHook("onRequest", async (request) => {
     const presented = bearerToken(request);
     if (presented === null) throw new VaultError("missing_api_key");
-    const access = routeAccess(request.method, request.routeOptions.url ?? "");
+    const { access } = request.routeOptions.config;
     if (isOperatorKey(presented)) {
       const result = await keys.operatorKeys.authenticate(presented);
       if (!result.ok) throw new VaultError(result.reason);
