@@ -12,9 +12,12 @@ import {
 import {
   ApiKeyService,
   CredentialStore,
+  installErrorHandling,
   newId,
   OperatorKeyService,
   requireApiKey,
+  requireAppAdmin,
+  requireOperator,
 } from "../../packages/server/src/testing.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
@@ -435,5 +438,62 @@ describe("administering keys: F4 and app isolation", () => {
     const after = await call("GET", `/v1/apps/${otherAppId}/api-keys`, plaintext);
     expect(after.status).toBe(401);
     expect(after.body.error?.code).toBe("api_key_revoked");
+  });
+});
+
+describe("the control plane's gates (requireAppAdmin, requireOperator), over HTTP", () => {
+  it("admit an operator key to any app, an app's admin key to its own app only, app creation to operators", async () => {
+    // The shapes of the admin routes (helper routes here; the real ones use the same two calls).
+    const app = Fastify();
+    app.decorateRequest("caller", null);
+    installErrorHandling(app);
+    await app.register(
+      async (v1) => {
+        requireApiKey(v1, {
+          apiKeys: new ApiKeyService(vault.store, vault.clock),
+          operatorKeys: new OperatorKeyService(vault.store, vault.clock),
+        });
+        v1.post("/apps", async (request) => ({ actor: requireOperator(request).kind }));
+        v1.get<{ Params: { app_id: string } }>("/apps/:app_id", async (request) => ({
+          actor: requireAppAdmin(request, request.params.app_id).kind,
+        }));
+      },
+      { prefix: "/v1" },
+    );
+    const url = await app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const ask = async (method: string, path: string, key: string) => {
+        const response = await fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${key}` },
+        });
+        const body = (await response.json()) as { actor?: string; error?: { code: string } };
+        return { status: response.status, actor: body.actor, code: body.error?.code };
+      };
+      expect(await ask("GET", `/v1/apps/${appId}`, operatorKey)).toMatchObject({
+        status: 200,
+        actor: "operator",
+      });
+      expect(await ask("GET", `/v1/apps/${otherAppId}`, operatorKey)).toMatchObject({ status: 200 });
+      expect(await ask("GET", `/v1/apps/${appId}`, keyWith.admin)).toMatchObject({
+        status: 200,
+        actor: "api_key",
+      });
+      expect(await ask("GET", `/v1/apps/${otherAppId}`, keyWith.admin)).toMatchObject({
+        status: 404,
+        code: "not_found",
+      });
+      expect(await ask("GET", `/v1/apps/${appId}`, keyWith.read)).toMatchObject({
+        status: 403,
+        code: "insufficient_scope",
+      });
+      expect(await ask("POST", "/v1/apps", operatorKey)).toMatchObject({ status: 200, actor: "operator" });
+      expect(await ask("POST", "/v1/apps", fullKey)).toMatchObject({
+        status: 403,
+        code: "insufficient_scope",
+      });
+    } finally {
+      await app.close();
+    }
   });
 });
