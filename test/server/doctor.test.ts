@@ -6,11 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   AuditLog,
   type Check,
-  CLI_OPERATOR,
   ConfigEvents,
   Keyring,
   KeyringHolder,
   loadKeyring,
+  OPERATOR,
   ProviderAdmin,
   Store,
   systemClock,
@@ -166,8 +166,8 @@ describe("grantvault-server doctor", () => {
           publicUrl: "http://127.0.0.1:7400",
         });
         const document = { type: "oidc", issuer: oauth.issuer, clientId: "a", clientSecret: "s3cret-value" };
-        await admin.create(CLI_OPERATOR, appId, { ...document, id: "idp" });
-        await admin.create(CLI_OPERATOR, appId, { ...document, id: "lost" });
+        await admin.create(OPERATOR, appId, { ...document, id: "idp" });
+        await admin.create(OPERATOR, appId, { ...document, id: "lost" });
         // Sealed under a key the ring does not hold (dropped too early, say).
         const stranger = new Keyring([{ id: "gone", key: randomBytes(32) }]);
         await store.db

@@ -5,13 +5,13 @@ import { describe, expect, it } from "vitest";
 import {
   AuditLog,
   bindingOf,
-  CLI_OPERATOR,
   ConfigEvents,
   countSealedByKey,
   createLogger,
   IDENTITY_SECRET_FIELD,
   Keyring,
   type KeyringHolder,
+  OPERATOR,
   ProviderAdmin,
   type ProviderConfig,
   ProviderDirectory,
@@ -68,8 +68,8 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
     it("two apps give the same catalog provider different clients; each sees only its own", async () => {
       const { admin, directory } = processOver(env.store, holder(masterKey("k1")));
       const [a, b, c] = [await newApp(), await newApp(), await newApp()];
-      await admin.create(CLI_OPERATOR, a, github("client-a", `secret-a-${hex(8)}`));
-      await admin.create(CLI_OPERATOR, b, github("client-b", `secret-b-${hex(8)}`));
+      await admin.create(OPERATOR, a, github("client-a", `secret-a-${hex(8)}`));
+      await admin.create(OPERATOR, b, github("client-b", `secret-b-${hex(8)}`));
       expect((await directory.forApp(a)).get("github")?.clientId).toBe("client-a");
       expect((await directory.forApp(b)).get("github")?.clientId).toBe("client-b");
       expect((await directory.forApp(c)).ids()).toEqual([]);
@@ -81,7 +81,7 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
         const { admin, directory } = processOver(fresh, keys);
         const appId = await newApp(fresh);
         const secret = `client-secret-${hex(16)}`;
-        const view = await admin.create(CLI_OPERATOR, appId, github("client-scan", secret));
+        const view = await admin.create(OPERATOR, appId, github("client-scan", secret));
         expect(JSON.stringify(view)).not.toContain(secret);
         expect((await directory.forApp(appId)).get("github")?.clientSecret).toBe(secret);
         const audit = await new AuditLog(fresh, clock, keys).list(appId, {}, 10);
@@ -102,8 +102,8 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
     it("a tampered or moved client secret is never used: the provider is unusable", async () => {
       const { admin, directory } = processOver(env.store, holder(masterKey("k1")));
       const appId = await newApp();
-      await admin.create(CLI_OPERATOR, appId, github("client-t", `secret-${hex(8)}`));
-      await admin.create(CLI_OPERATOR, appId, { ...github("client-u", `other-${hex(8)}`), id: "github2" });
+      await admin.create(OPERATOR, appId, github("client-t", `secret-${hex(8)}`));
+      await admin.create(OPERATOR, appId, { ...github("client-u", `other-${hex(8)}`), id: "github2" });
       const row = await env.store.providers.get(appId, "github");
       const other = await env.store.providers.get(appId, "github2");
       if (!row || !other) throw new Error("rows missing");
@@ -135,7 +135,7 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
         const k2 = masterKey("k2");
         const appId = await newApp(fresh);
         const secret = `rotate-me-${hex(8)}`;
-        await processOver(fresh, holder(k1)).admin.create(CLI_OPERATOR, appId, github("client-r", secret));
+        await processOver(fresh, holder(k1)).admin.create(OPERATOR, appId, github("client-r", secret));
         const identitySecret = `idp-${hex(8)}`;
         await fresh.identityProviders.put({
           appId,
@@ -165,20 +165,20 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
       const keys = holder(masterKey("k1"));
       const { admin, directory } = processOver(env.store, keys);
       const appId = await newApp();
-      await admin.create(CLI_OPERATOR, appId, { ...github("kept", "kept-secret"), id: "kept" });
+      await admin.create(OPERATOR, appId, { ...github("kept", "kept-secret"), id: "kept" });
       const file = [github("client-i", "secret-1"), { ...github("client-j", "secret-2"), id: "second" }];
-      expect(await admin.import(CLI_OPERATOR, appId, file)).toEqual({
+      expect(await admin.import(OPERATOR, appId, file)).toEqual({
         created: ["github", "second"],
         updated: [],
         unchanged: [],
       });
-      expect(await admin.import(CLI_OPERATOR, appId, file)).toEqual({
+      expect(await admin.import(OPERATOR, appId, file)).toEqual({
         created: [],
         updated: [],
         unchanged: ["github", "second"],
       });
       const changed = [github("client-i", "secret-rotated"), file[1] as ProviderConfig];
-      expect(await admin.import(CLI_OPERATOR, appId, changed)).toEqual({
+      expect(await admin.import(OPERATOR, appId, changed)).toEqual({
         created: [],
         updated: ["github"],
         unchanged: ["second"],
@@ -211,19 +211,19 @@ export function controlPlaneContract(engine: Engine, open: () => Promise<OpenedD
         const appId = await newApp();
         expect((await reader.directory.forApp(appId)).ids()).toEqual([]);
 
-        await writer.admin.create(CLI_OPERATOR, appId, github("first", "s1"));
+        await writer.admin.create(OPERATOR, appId, github("first", "s1"));
         await expectWithin(
           1000,
           async () => (await reader.directory.forApp(appId)).get("github")?.clientId,
           "first",
         );
-        await writer.admin.update(CLI_OPERATOR, appId, "github", { clientId: "second" });
+        await writer.admin.update(OPERATOR, appId, "github", { clientId: "second" });
         await expectWithin(
           1000,
           async () => (await reader.directory.forApp(appId)).get("github")?.clientId,
           "second",
         );
-        await writer.admin.update(CLI_OPERATOR, appId, "github", { enabled: false });
+        await writer.admin.update(OPERATOR, appId, "github", { enabled: false });
         await expectWithin(
           1000,
           async () => (await reader.directory.forApp(appId)).isDisabled("github"),

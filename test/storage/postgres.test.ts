@@ -6,6 +6,7 @@ import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { keyScopesContract } from "./key-scopes-contract.js";
 import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
@@ -19,6 +20,7 @@ grantsContract("postgres", openPostgres);
 sealedAtRestContract("postgres", openPostgres);
 keyRotationContract("postgres", openPostgres);
 keyFileContract("postgres", openPostgres);
+keyScopesContract("postgres", openPostgres);
 auditChainContract("postgres", openPostgres);
 expiryContract("postgres", openPostgres);
 refreshSafetyContract("postgres", openPostgres);

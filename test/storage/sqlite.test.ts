@@ -8,6 +8,7 @@ import { expiryContract } from "./expiry-contract.js";
 import { grantsContract } from "./grants-contract.js";
 import { keyFileContract } from "./key-file-contract.js";
 import { keyRotationContract } from "./key-rotation-contract.js";
+import { keyScopesContract } from "./key-scopes-contract.js";
 import { refreshSafetyContract } from "./refresh-safety-contract.js";
 import { sealedAtRestContract } from "./sealed-at-rest-contract.js";
 
@@ -24,6 +25,7 @@ grantsContract("sqlite", openSqlite);
 sealedAtRestContract("sqlite", openSqlite);
 keyRotationContract("sqlite", openSqlite);
 keyFileContract("sqlite", openSqlite);
+keyScopesContract("sqlite", openSqlite);
 auditChainContract("sqlite", openSqlite);
 expiryContract("sqlite", openSqlite);
 refreshSafetyContract("sqlite", openSqlite);

@@ -74,6 +74,8 @@ export class GrantsRepository {
           "api_keys.revoked_at as key_revoked_at",
           "api_keys.scopes as key_scopes",
           "api_keys.created_by as key_created_by",
+          "api_keys.expires_at as key_expires_at",
+          "api_keys.disabled_at as key_disabled_at",
         ])
         .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
         .select("credentials.secret as sealed_credential")
@@ -101,6 +103,8 @@ export class GrantsRepository {
       revoked_at: rest.key_revoked_at,
       scopes: rest.key_scopes,
       created_by: rest.key_created_by,
+      expires_at: rest.key_expires_at,
+      disabled_at: rest.key_disabled_at,
     });
     return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
   }
@@ -333,6 +337,8 @@ type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } 
   key_revoked_at: number | null;
   key_scopes: string;
   key_created_by: string | null;
+  key_expires_at: number | null;
+  key_disabled_at: number | null;
   sealed_credential: string | null;
 };
 
