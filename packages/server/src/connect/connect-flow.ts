@@ -101,11 +101,7 @@ export class ConnectFlow {
     display: ConnectDisplayMode | null = null,
     typedParams: Record<string, unknown> = {},
   ): Promise<FlowStart> {
-    const target = await this.#target(
-      session,
-      providerId,
-      this.#flowParams(session, providerId, typedParams),
-    );
+    const target = await this.#target(session, providerId, { typed: typedParams });
     const state = oauth.generateRandomState();
     const codeVerifier = target.provider.pkce ? oauth.generateRandomCodeVerifier() : null;
     const nonce = target.provider.kind === "oidc" ? oauth.generateRandomNonce() : null;
@@ -156,30 +152,11 @@ export class ConnectFlow {
     });
   }
 
-  /**
-   * The connection parameters of a flow about to start: the session's (the app's) for the
-   * provider, completed with what the user typed on the Connect page for the others (a typed
-   * value never replaces the app's). Every problem is a ConnectionParamsRefused.
-   */
-  #flowParams(
-    session: ConnectSessionRecord,
-    providerId: string | null,
-    typed: Record<string, unknown>,
-  ): ConnectionParams | null {
-    if (session.kind === "auth" || !providerId) return null;
-    const given = session.connectionParams?.[providerId] ?? {};
-    const values: Record<string, unknown> = { ...given };
-    for (const [name, value] of Object.entries(typed)) {
-      if (!(name in given) && value !== "") values[name] = value;
-    }
-    return values as ConnectionParams;
-  }
-
   /** Who the session's OAuth goes to, where it comes back, and what it asks for. */
   async #target(
     session: ConnectSessionRecord,
     providerId: string | null,
-    params: ConnectionParams | null,
+    params: { typed: Record<string, unknown> } | { stored: ConnectionParams | null },
   ): Promise<{ provider: ResolvedProvider; redirectUri: string; stateProvider: string; scopes?: string[] }> {
     if (session.kind === "auth") {
       const identity = await this.deps.userTokens.identityOf(session.appId).catch(() => {
@@ -197,9 +174,10 @@ export class ConnectFlow {
     if (!template || !providerId || !session.allowedProviders.includes(providerId)) {
       throw new ConnectFailure("provider_config", "That provider is not offered for this connection.");
     }
-    const problems = connectionParamsProblems(template.parameters, params ?? {});
+    const values = "stored" in params ? params.stored : flowParams(session, template, params.typed);
+    const problems = connectionParamsProblems(template.parameters, values ?? {});
     if (problems.length > 0) throw new ConnectionParamsRefused(providerId, problems);
-    const provider = bindProvider(template, params);
+    const provider = bindProvider(template, values);
     const scopes = session.requiredScopes?.[providerId];
     return {
       provider,
@@ -272,11 +250,9 @@ export class ConnectFlow {
     }
 
     try {
-      const target = await this.#target(
-        session,
-        callback.kind === "auth" ? null : callback.providerId,
-        state.connectionParams ?? null,
-      ).catch((error: unknown) => {
+      const target = await this.#target(session, callback.kind === "auth" ? null : callback.providerId, {
+        stored: state.connectionParams ?? null,
+      }).catch((error: unknown) => {
         // The provider's parameters changed while the user was away: the flow cannot finish.
         if (error instanceof ConnectionParamsRefused) {
           throw new ConnectFailure("provider_config", "This provider's settings changed; start again.");
@@ -484,6 +460,25 @@ export class ConnectFlow {
 }
 
 class SessionGone extends Error {}
+
+/**
+ * The connection parameters of a flow about to start: the session's (the app's) for the provider,
+ * completed with what the user typed on the Connect page for the provider's other parameters (a
+ * typed value never replaces the app's, and typed names the provider lacks are dropped).
+ */
+function flowParams(
+  session: ConnectSessionRecord,
+  provider: ResolvedProvider,
+  typed: Record<string, unknown>,
+): ConnectionParams | null {
+  const given = session.connectionParams?.[provider.id] ?? {};
+  const values: Record<string, unknown> = { ...given };
+  for (const parameter of provider.parameters) {
+    const value = typed[parameter.name];
+    if (!(parameter.name in given) && value !== undefined && value !== "") values[parameter.name] = value;
+  }
+  return Object.keys(values).length > 0 ? (values as ConnectionParams) : null;
+}
 
 /**
  * The values a flow would start with do not fit the provider's parameters (missing, unknown, or

@@ -12,8 +12,11 @@ import { isLoopbackHost } from "../net.js";
 
 /** What `{name}` may be: short, lowercase, the same rule as a JSON field would want. */
 export const PARAMETER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
-/** The pattern a value must match when the operator gave none: a DNS label. */
-export const DEFAULT_PARAMETER_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$";
+/**
+ * The pattern a value must match when the operator gave none: a DNS label. (`\-` rather than a
+ * trailing `-`, so it also compiles with the `v` flag browsers use for the HTML pattern.)
+ */
+export const DEFAULT_PARAMETER_PATTERN = "^[a-z0-9][a-z0-9\\-]{0,62}$";
 /** Longest value accepted, whatever the pattern says. */
 export const MAX_PARAMETER_VALUE_LENGTH = 100;
 /**
@@ -164,6 +167,21 @@ function patternOf(parameter: ConnectionParameter): RegExp | null {
     patternCache.set(source, compiledPattern(source));
   }
   return patternCache.get(source) ?? null;
+}
+
+/**
+ * The parameter's pattern as an HTML `pattern` attribute (browsers compile it with the `v` flag,
+ * anchored), or null when it does not compile that way: the field is then checked by the vault
+ * only, which it is anyway.
+ */
+export function htmlPatternOf(parameter: ConnectionParameter): string | null {
+  const pattern = parameter.pattern ?? DEFAULT_PARAMETER_PATTERN;
+  try {
+    new RegExp(`^(?:${pattern})$`, "v");
+    return pattern;
+  } catch {
+    return null;
+  }
 }
 
 /** Why a value cannot be used for `parameter`, or null when it can. */
