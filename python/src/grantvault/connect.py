@@ -315,7 +315,7 @@ def connection_params_body(
     """Per provider, its per-connection parameters (``{"corp": {"tenant": "acme"}}``), checked
     for shape; the vault checks the values against each provider's parameters."""
     if not isinstance(connection_params, Mapping) or not all(
-        isinstance(provider, str)
+        is_provider_id(provider)
         and isinstance(values, Mapping)
         and all(isinstance(name, str) and isinstance(value, str) for name, value in values.items())
         for provider, values in connection_params.items()

@@ -416,6 +416,7 @@ export class ConnectFlow {
             session_id: session.id,
             account_identifier: finished.grant.accountIdentifier,
             scopes: finished.grant.scopes,
+            ...(connectionParams ? { connection_params: connectionParams } : {}),
           },
         });
         await this.#record(session, {
