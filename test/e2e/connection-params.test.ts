@@ -82,6 +82,16 @@ describe("per-connection parameters (a tenant in every URL)", () => {
       allowedProviders: ["corp"],
       connectionParams: { corp: { tenant: "acme" } },
     });
+    // A value the app gave cannot be replaced by a posted field: the flow still goes to acme.
+    const crafted = await fetch(`${session.connectUrl}/start`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "provider=corp&param.tenant=globex",
+      redirect: "manual",
+    });
+    expect(crafted.status).toBe(303);
+    expect(crafted.headers.get("location")).toMatch(new RegExp(`^${idp.origin}/t/acme/auth\\?`));
+
     const page = await newPage(browser);
     try {
       await page.goto(session.connectUrl);
