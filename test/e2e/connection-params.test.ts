@@ -2,7 +2,14 @@ import { randomBytes } from "node:crypto";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostNotAllowedError, Vault } from "../../packages/sdk/src/index.js";
-import { newId, type ProviderConfig } from "../../packages/server/src/testing.js";
+import {
+  AuditLog,
+  CLI_OPERATOR,
+  ConfigEvents,
+  newId,
+  ProviderAdmin,
+  type ProviderConfig,
+} from "../../packages/server/src/testing.js";
 import { launchBrowser, newPage } from "../harness/browser.js";
 import { CONNECT_PAGE_SELECTORS, loginAndConsent } from "../harness/connect-flow.js";
 import { freePort } from "../harness/free-port.js";
@@ -54,10 +61,36 @@ describe("per-connection parameters (a tenant in every URL)", () => {
       clientId: client.client_id,
       clientSecret: client.client_secret,
     };
-    vault = await startTestVault({ providers: [corp], publicUrl: baseUrl });
+    vault = await startTestVault({ publicUrl: baseUrl });
     await vault.app.listen({ host: "127.0.0.1", port });
     const appId = newId("app");
     await vault.store.apps.insert({ id: appId, name: "Tenant test app", createdAt: vault.clock.now() });
+    // The app's own provider, in the database (its document, parameters included, round-trips).
+    const admin = new ProviderAdmin({
+      store: vault.store,
+      keys: vault.keys,
+      audit: new AuditLog(vault.store, vault.clock, vault.keys),
+      events: new ConfigEvents(vault.store.pubsub),
+      clock: vault.clock,
+      publicUrl: baseUrl,
+    });
+    // Every problem of a bad document at once, through the same admin service.
+    const refused = await admin
+      .create(CLI_OPERATOR, appId, {
+        ...corp,
+        issuer: `${idp.origin}/t/{tenant}/{region}`,
+        parameters: [{ name: "tenant", pattern: "([a-z" }, { name: "unused" }],
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: "invalid_request",
+      issues: expect.arrayContaining([
+        { path: "parameters.0.pattern", message: "is not a valid regular expression" },
+        { path: "issuer", message: '{region} is not a declared parameter (add it to "parameters")' },
+        { path: "parameters.1.name", message: '"unused" is not used in any URL' },
+      ]),
+    });
+    await admin.create(CLI_OPERATOR, appId, corp);
     const key = await vault.apiKeys.createKey(appId, null);
     sdk = new Vault({ apiKey: key.plaintext, baseUrl });
     browser = await launchBrowser();
