@@ -70,6 +70,17 @@ describe("provider documents with parameters", () => {
     ]);
   });
 
+  it("refuses a pattern whose nested repetition could backtrack for minutes on a typed value", () => {
+    for (const pattern of ["(a+)+", "([a-z]*)*x", "(\\w{2,})+"]) {
+      expect(issuesOf({ ...tenantProvider, parameters: [{ name: "tenant", pattern }] })).toStrictEqual([
+        "parameters.0.pattern: has a repeated group that repeats inside ((a+)+): a typed value could make it run for minutes",
+      ]);
+    }
+    expect(
+      issuesOf({ ...tenantProvider, parameters: [{ name: "tenant", pattern: "[a-z]+(-[a-z]+)*" }] }),
+    ).toStrictEqual([]);
+  });
+
   it("refuses a placeholder in the scheme, and placeholders without parameters", () => {
     expect(issuesOf({ ...tenantProvider, tokenUrl: "{tenant}://example.com/token" })).toContain(
       "tokenUrl: a placeholder cannot be in the scheme",

@@ -29,6 +29,13 @@ export const MAX_PARAMETERS = 10;
 /** Stands in for a value when a template URL is checked (a valid DNS label). */
 const SAMPLE_VALUE = "sample0";
 const PLACEHOLDER = /\{([^{}]*)\}/g;
+/**
+ * A quantified group whose first element repeats too (`(a+)+`, `([a-z]*)*`, `(\w{2,})+`): the
+ * common shape of catastrophic backtracking. Values are typed by anyone with a Connect link, so
+ * such a pattern is refused when the operator configures it rather than run against them. (A
+ * heuristic: `(-[a-z]+)*`, whose every round starts with a literal, stays allowed.)
+ */
+const NESTED_QUANTIFIER = /\((?:\[[^\]]*\]|\\.|[^()\\[])(?:[+*]|\{\d+,?\d*\})[^()]*\)(?:[+*]|\{\d+,?\d*\})/;
 
 export const ConnectionParameter = z
   .object({
@@ -43,6 +50,10 @@ export const ConnectionParameter = z
       .min(1)
       .max(300)
       .refine((pattern) => compiledPattern(pattern) !== null, "is not a valid regular expression")
+      .refine(
+        (pattern) => !NESTED_QUANTIFIER.test(pattern),
+        "has a repeated group that repeats inside ((a+)+): a typed value could make it run for minutes",
+      )
       .optional(),
   })
   .strict();
