@@ -41,7 +41,7 @@ describe("per-connection parameters (a tenant in every URL)", () => {
     const client = {
       client_id: "gv-corp",
       client_secret: randomBytes(16).toString("hex"),
-      redirect_uris: [`${baseUrl}/v1/oauth/callback/corp`],
+      redirect_uris: [`${baseUrl}/v1/oauth/callback/corp`, `${baseUrl}/v1/oauth/callback/desk`],
     };
     idp = await startTenantOAuthProvider({ clients: [client], tenants: ["acme", "globex"] });
     const corp: ProviderConfig = {
@@ -91,6 +91,24 @@ describe("per-connection parameters (a tenant in every URL)", () => {
       ]),
     });
     await admin.create(CLI_OPERATOR, appId, corp);
+    // The same servers as a plain OAuth 2.0 provider: its subject (`sub` from userinfo) is the
+    // login, the same in every tenant, as a helpdesk's user ids are.
+    await admin.create(CLI_OPERATOR, appId, {
+      id: "desk",
+      type: "oauth2",
+      displayName: "Desk",
+      authorizationUrl: `${idp.origin}/t/{tenant}/auth`,
+      tokenUrl: `${idp.origin}/t/{tenant}/token`,
+      userinfoUrl: `${idp.origin}/t/{tenant}/me`,
+      issuer: `${idp.origin}/t/{tenant}`,
+      subjectField: "sub",
+      accountIdentifierField: "email",
+      scopes: ["openid", "email", "offline_access"],
+      apiBaseUrls: [`${idp.origin}/t/{tenant}`],
+      parameters: [{ name: "tenant" }],
+      clientId: client.client_id,
+      clientSecret: client.client_secret,
+    });
     const key = await vault.apiKeys.createKey(appId, null);
     sdk = new Vault({ apiKey: key.plaintext, baseUrl });
     browser = await launchBrowser();
@@ -220,5 +238,49 @@ describe("per-connection parameters (a tenant in every URL)", () => {
         { path: "connection_params.other", message: "is not one of the session's providers" },
       ],
     });
+  });
+
+  it("the same account id in another tenant is another account: a grant of its own; the same tenant re-authorizes", async () => {
+    const connectDesk = async (tenant: string) => {
+      const session = await sdk.createConnectSession({
+        allowedProviders: ["desk"],
+        connectionParams: { desk: { tenant } },
+      });
+      const page = await newPage(browser);
+      try {
+        await page.goto(session.connectUrl);
+        await page.locator(CONNECT_PAGE_SELECTORS.providerButton("desk")).click();
+        await loginAndConsent(page, { login: "carol" });
+        expect(await page.locator('[data-result="success"]').count()).toBe(1);
+      } finally {
+        await page.context().close();
+      }
+      const done = await sdk.listGrants({ providerId: "desk" });
+      return done.grants;
+    };
+    const [atAcme] = await connectDesk("acme");
+    const afterGlobex = await connectDesk("globex");
+    expect(afterGlobex).toHaveLength(2);
+    const atGlobex = afterGlobex.find((grant) => grant.grantId !== atAcme?.grantId);
+    expect(atAcme?.connectionParams).toStrictEqual({ tenant: "acme" });
+    expect(atGlobex?.connectionParams).toStrictEqual({ tenant: "globex" });
+    // Each grant's token works at its own tenant only (each tenant's server knows its own tokens).
+    for (const [grant, tenant, other] of [
+      [atAcme, "acme", "globex"],
+      [atGlobex, "globex", "acme"],
+    ] as const) {
+      const me = await sdk.proxyRequest("GET", `${idp.origin}/t/${tenant}/me`, {
+        grantId: grant?.grantId ?? "",
+      });
+      expect(me.status).toBe(200);
+      await expect(
+        sdk.proxyRequest("GET", `${idp.origin}/t/${other}/me`, { grantId: grant?.grantId ?? "" }),
+      ).rejects.toBeInstanceOf(HostNotAllowedError);
+    }
+    // Reconnecting carol at acme re-authorizes acme's grant; globex's is untouched.
+    const again = await connectDesk("acme");
+    expect(again.map((grant) => grant.grantId).sort()).toStrictEqual(
+      [atAcme?.grantId, atGlobex?.grantId].sort(),
+    );
   });
 });
