@@ -160,6 +160,7 @@ export class ConnectSessionService {
         allowed_providers: session.allowedProviders,
         ...(session.metadata ? { metadata: session.metadata } : {}),
         ...(session.userSubject ? { user_subject: session.userSubject } : {}),
+        ...(session.connectionParams ? { connection_params: session.connectionParams } : {}),
       },
     });
     return { session, token };

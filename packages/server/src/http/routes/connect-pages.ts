@@ -98,6 +98,24 @@ export async function registerConnectPages(
           deps.cookies.set(reply, started.binding, started.expiresAt, deps.clock.now());
           return reply.redirect(started.authorizeUrl, 303);
         } catch (error) {
+          const given =
+            error instanceof ConnectionParamsRefused
+              ? (session.connectionParams?.[error.providerId] ?? {})
+              : {};
+          if (error instanceof ConnectionParamsRefused && error.problems.some(({ path }) => path in given)) {
+            // A value the app gave no longer fits (the operator changed the provider): not the
+            // user's to fix.
+            request.log.warn({ providerId: error.providerId }, "session connection parameters no longer fit");
+            return sendPage(
+              reply,
+              400,
+              resultPage(
+                "error",
+                "Could not start the connection",
+                "This service's settings changed since this link was made. Start again from your app.",
+              ),
+            );
+          }
           if (error instanceof ConnectionParamsRefused) {
             // Asked again, each problem next to its field; what was typed stays in the fields.
             return renderConnectPage(reply, 400, request.params.token, session, display, {
