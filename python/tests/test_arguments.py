@@ -181,6 +181,9 @@ class IdentityArgumentsTest(unittest.TestCase):
             {"required_scopes": {"Not A Provider": ["repo"]}},
             {"metadata": {"n": 1}},
             {"user_token": ""},
+            {"connection_params": {"corp": {"tenant": 1}}},
+            {"connection_params": {"Not A Provider": {"tenant": "acme"}}},
+            {"connection_params": ["corp"]},
         ):
             with self.subTest(**{k: repr(v) for k, v in kwargs.items()}):
                 with self.assertRaises(VaultValueError):
@@ -191,6 +194,8 @@ class IdentityArgumentsTest(unittest.TestCase):
         for kwargs in ({"timeout": 0}, {"poll_interval": 0.01}):
             with self.subTest(**kwargs), self.assertRaises(VaultValueError):
                 self.offline.authenticate(**kwargs)  # type: ignore[arg-type]
+        with self.assertRaises(VaultValueError):
+            self.offline.connect(connection_params={"corp": {"tenant": None}})  # type: ignore[dict-item]
 
     def test_results_hide_their_bearer_secrets(self) -> None:
         result = AuthResult(user_token=self.token, user_info={"sub": "alice"})

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import Provider, { type Configuration, type Grant, type KoaContextWithOIDC } from "oidc-provider";
@@ -106,8 +106,75 @@ function listen(server: Server): Promise<number> {
 export async function startOAuthProvider(options: OAuthProviderOptions): Promise<OAuthProvider> {
   const server = createServer();
   const port = await listen(server);
-  const issuer = `http://127.0.0.1:${port}`;
+  const { api, handle } = await createProvider(`http://127.0.0.1:${port}`, "", options);
+  server.on("request", handle);
+  return { ...api, stop: () => closeServer(server) };
+}
 
+/** Authorization servers of several tenants behind one origin, each under `/t/<tenant>`. */
+export interface TenantOAuthProvider {
+  /** `http://127.0.0.1:<port>`: every tenant's URLs start with `<origin>/t/<tenant>`. */
+  origin: string;
+  /** The tenant's own authorization server (issuer `<origin>/t/<tenant>`). */
+  tenant(name: string): Omit<OAuthProvider, "stop">;
+  stop(): Promise<void>;
+}
+
+/**
+ * Real node-oidc-provider instances, one per tenant, mounted at `/t/<tenant>` of one loopback
+ * server: a provider whose every URL (issuer, authorize, token, userinfo) holds the tenant, as
+ * Okta, Auth0 or a Microsoft tenant do. An unknown tenant answers 404.
+ */
+export async function startTenantOAuthProvider(
+  options: OAuthProviderOptions & { tenants: string[] },
+): Promise<TenantOAuthProvider> {
+  const server = createServer();
+  const port = await listen(server);
+  const origin = `http://127.0.0.1:${port}`;
+  const tenants = new Map<string, Awaited<ReturnType<typeof createProvider>>>();
+  for (const name of options.tenants) {
+    tenants.set(name, await createProvider(`${origin}/t/${name}`, `/t/${name}`, options));
+  }
+  server.on("request", (request, response) => {
+    const match = /^\/t\/([^/?]+)(?=[/?]|$)/.exec(request.url ?? "");
+    const tenant = match ? tenants.get(match[1] ?? "") : undefined;
+    if (!match || !tenant) {
+      response.writeHead(404).end();
+      return;
+    }
+    // Mounted the way express mounts it: the provider reads its mount path from originalUrl.
+    (request as typeof request & { originalUrl?: string }).originalUrl = request.url ?? "/";
+    const rest = (request.url ?? "").slice(match[0].length);
+    request.url = rest.startsWith("/") ? rest : `/${rest}`;
+    tenant.handle(request, response);
+  });
+  return {
+    origin,
+    tenant(name) {
+      const tenant = tenants.get(name);
+      if (!tenant) throw new Error(`no tenant ${name}`);
+      return tenant.api;
+    },
+    stop: () => closeServer(server),
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/** One authorization server at `issuer`, served under `mountPath` ("" at the root). */
+async function createProvider(
+  issuer: string,
+  mountPath: string,
+  options: OAuthProviderOptions,
+): Promise<{
+  api: Omit<OAuthProvider, "stop">;
+  handle: (request: IncomingMessage, response: ServerResponse) => void;
+}> {
   const introspector = {
     client_id: `gv-harness-introspector-${randomBytes(6).toString("hex")}`,
     client_secret: randomBytes(24).toString("base64url"),
@@ -168,6 +235,10 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
       introspection: { enabled: true, allowedPolicy: async () => true },
     },
     pkce: { required: () => true },
+    // devInteractions' pages must stay under the mount path (the default URL is absolute).
+    ...(mountPath
+      ? { interactions: { url: async (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` } }
+      : {}),
     clientBasedCORS: () => true,
     // The default needs `offline_access` (and with it prompt=consent and `openid`); GitHub-style
     // clients never ask for it, yet receive refresh tokens.
@@ -227,16 +298,16 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     set.add(grant.jti);
   });
 
-  const handle = provider.callback();
-  server.on("request", (request, response) => {
+  const callback = provider.callback();
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     // After a rotation the key set is ours to publish (the library's is fixed at construction).
     if (publishedKeys.length > 1 && request.method === "GET" && request.url === "/jwks") {
       response.writeHead(200, { "content-type": "application/jwk-set+json" });
       response.end(JSON.stringify({ keys: publishedKeys }));
       return;
     }
-    handle(request, response);
-  });
+    callback(request, response);
+  };
 
   const url = (path: string) => `${issuer}${path}`;
   const introspectionUrl = url("/token/introspection");
@@ -244,7 +315,7 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
     `${encodeURIComponent(introspector.client_id)}:${encodeURIComponent(introspector.client_secret)}`,
   ).toString("base64")}`;
 
-  return {
+  const api: Omit<OAuthProvider, "stop"> = {
     issuer,
     authorizationUrl: url("/auth"),
     tokenUrl: url("/token"),
@@ -292,11 +363,6 @@ export async function startOAuthProvider(options: OAuthProviderOptions): Promise
       return grants.size;
     },
     requests: () => [...seen],
-    stop() {
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
   };
+  return { api, handle };
 }

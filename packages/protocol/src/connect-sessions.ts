@@ -57,6 +57,20 @@ const Scope = z
   .max(200)
   .regex(/^[\x21-\x7e]+$/, "not a scope");
 
+/** A per-connection parameter's name, as providers declare it (`tenant`, `shop`). */
+export const ConnectionParamName = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, "not a parameter name");
+
+/**
+ * Per provider, the values of its per-connection parameters (`{"corp": {"tenant": "acme"}}`).
+ * Each value is checked by the vault against the provider's pattern and a fixed safe charset.
+ */
+export const ConnectionParamsByProvider = z.record(
+  ProviderId,
+  z
+    .record(ConnectionParamName, z.string().max(100, "must be at most 100 characters"))
+    .refine((values) => Object.keys(values).length <= 10, { error: "at most 10 parameters" }),
+);
+
 /** `POST /v1/connect/sessions` */
 export const CreateConnectSessionRequest = z
   .object({
@@ -76,6 +90,11 @@ export const CreateConnectSessionRequest = z
       .optional(),
     /** The signed-in user (an ID token of the app's identity provider): the grant will be theirs. */
     user_token: z.string().min(1).max(8192).optional(),
+    /**
+     * Per provider, its per-connection parameters (a tenant, a shop). Parameters not given here
+     * are asked for on the Connect page.
+     */
+    connection_params: ConnectionParamsByProvider.optional(),
   })
   .strict();
 export type CreateConnectSessionRequest = z.infer<typeof CreateConnectSessionRequest>;

@@ -18,6 +18,8 @@ export interface GrantBody {
   /** Why the grant is not active (revocation reason, provider error), or null. */
   status_reason: string | null;
   grant_policy: GrantPolicy | null;
+  /** The per-connection parameters (`{"tenant": "acme"}`) its provider's URLs use, or null. */
+  connection_params: Record<string, string> | null;
   /** ISO 8601 or null. */
   expires_at: string | null;
   last_used_at: string | null;

@@ -51,6 +51,7 @@ export const GrantBodySchema = z
     status: z.enum(GRANT_STATUSES),
     status_reason: z.string().nullable(),
     grant_policy: GrantPolicyBody.nullable(),
+    connection_params: z.record(z.string(), z.string()).nullable(),
     expires_at: nullableIsoTime,
     last_used_at: nullableIsoTime,
     created_at: isoTime,

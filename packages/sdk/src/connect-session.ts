@@ -1,5 +1,5 @@
 import type { CreateConnectSessionRequest, CreateConnectSessionResponse } from "@grantvault/protocol";
-import { type GrantPolicy, grantPolicyBody } from "./connect.js";
+import { type ConnectionParams, connectionParamsBody, type GrantPolicy, grantPolicyBody } from "./connect.js";
 import type { VaultHttp } from "./http.js";
 
 export interface CreateConnectSessionOptions {
@@ -16,6 +16,8 @@ export interface CreateConnectSessionOptions {
   metadata?: Record<string, string>;
   /** The signed-in user (from `authenticate()`): the grant will be theirs. */
   userToken?: string;
+  /** Per provider, its per-connection parameters (`{ corp: { tenant: "acme" } }`); others are asked on the page. */
+  connectionParams?: ConnectionParams;
 }
 
 /** A session for a web flow: hand `sessionToken` to Connect.js, or send the browser to `connectUrl`. */
@@ -40,6 +42,7 @@ export async function createConnectSession(
     ...(options.requiredScopes === undefined ? {} : { required_scopes: options.requiredScopes }),
     ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
     ...(options.userToken === undefined ? {} : { user_token: options.userToken }),
+    ...connectionParamsBody(options.connectionParams),
   };
   const session = await http.call<CreateConnectSessionResponse>("POST", "/v1/connect/sessions", { body });
   return {

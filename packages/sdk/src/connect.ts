@@ -28,6 +28,11 @@ export interface ConnectOptions {
   /** Provider ids the user may pick from; all the vault offers when omitted. */
   providers?: string[];
   grantPolicy?: GrantPolicy;
+  /**
+   * Per provider, its per-connection parameters (`{ corp: { tenant: "acme" } }`): a tenant, a
+   * shop, a region its URLs need. Parameters not given are asked for on the Connect page.
+   */
+  connectionParams?: ConnectionParams;
   /** Milliseconds to wait for the user; default 300000 (5 minutes). */
   timeout?: number;
   /** Milliseconds between status checks when the vault cannot hold a request open; default 2000. */
@@ -43,6 +48,9 @@ export interface ConnectOptions {
   /** Called once the session exists and the link is shown (for progress displays). */
   onWaiting?: (info: { connectUrl: string; confirmationCode: string; browserOpened: boolean }) => void;
 }
+
+/** Provider id → parameter name → value. */
+export type ConnectionParams = Record<string, Record<string, string>>;
 
 /** One connected account. Keep `grantId`: it is how you use the account later. */
 export interface ConnectResult {
@@ -141,7 +149,28 @@ function connectRequest(
   return {
     ...(options.providers ? { allowed_providers: options.providers } : {}),
     ...grantPolicyBody(options.grantPolicy),
+    ...connectionParamsBody(options.connectionParams),
   };
+}
+
+/** The wire form of connection parameters, checked for shape (the vault checks the values). */
+export function connectionParamsBody(
+  params: ConnectionParams | undefined,
+): Pick<CreateConnectSessionRequest, "connection_params"> {
+  if (params === undefined) return {};
+  const isObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value);
+  const valid =
+    isObject(params) &&
+    Object.values(params).every(
+      (values) => isObject(values) && Object.values(values).every((value) => typeof value === "string"),
+    );
+  if (!valid) {
+    throw new VaultValueError(
+      "invalid_argument",
+      "connectionParams must map provider ids to { parameter: string value } objects",
+    );
+  }
+  return { connection_params: params };
 }
 
 /** The wire form of a grant policy, checked. */

@@ -12,6 +12,8 @@ export interface Grant {
   status: GrantStatus;
   statusReason: string | null;
   grantPolicy: GrantPolicy | null;
+  /** The per-connection parameters (`{ tenant: "acme" }`) its provider's URLs use, or null. */
+  connectionParams: Record<string, string> | null;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   createdAt: Date;
@@ -80,6 +82,7 @@ function toGrant(body: GrantBody): Grant {
             : { defaultTtlSeconds: body.grant_policy.default_ttl_seconds }),
         }
       : null,
+    connectionParams: body.connection_params ?? null,
     expiresAt: date(body.expires_at),
     lastUsedAt: date(body.last_used_at),
     createdAt: new Date(body.created_at),

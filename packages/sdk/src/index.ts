@@ -1,6 +1,6 @@
 export type { AuditEvent, ListAuditEventsOptions } from "./audit.js";
 export { canOpenBrowser } from "./browser.js";
-export type { ConnectOptions, ConnectResult, GrantPolicy } from "./connect.js";
+export type { ConnectionParams, ConnectOptions, ConnectResult, GrantPolicy } from "./connect.js";
 export type { ConnectSession, CreateConnectSessionOptions } from "./connect-session.js";
 export {
   AmbiguousGrantError,

@@ -80,6 +80,17 @@ describe("Vault (SDK) against a real server", () => {
     expect(() => new Vault({ apiKey, baseUrl: "file:///etc/passwd" })).toThrow(/http\(s\) URL/);
   });
 
+  it("refuses connection parameters of the wrong shape, before any network call", async () => {
+    const client = new Vault({ apiKey, baseUrl: "http://127.0.0.1:1" });
+    for (const connectionParams of [{ corp: { tenant: 1 } }, { corp: "acme" }, ["corp"]]) {
+      const error = await client
+        .createConnectSession({ connectionParams: connectionParams as never })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(VaultValueError);
+      expect((error as Error).message).toContain("connectionParams must map provider ids");
+    }
+  });
+
   it("says a malformed grant id is malformed (not missing), by its shape, before any network call", async () => {
     // Nothing listens here: a call that reached the network would fail differently.
     const client = new Vault({ apiKey, baseUrl: "http://127.0.0.1:1" });

@@ -113,6 +113,7 @@ class AsyncVault:
         open_browser: bool = True,
         *,
         open_url: AsyncOpenUrl | None = None,
+        connection_params: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[ConnectResult]:
         """Async version of :meth:`Vault.connect`; ``open_url`` may also be a coroutine function.
 
@@ -120,7 +121,13 @@ class AsyncVault:
         """
         http = self._vault._http
         session = await self._run(
-            _connect.start_connect, http, providers, grant_policy, timeout, poll_interval
+            _connect.start_connect,
+            http,
+            providers,
+            grant_policy,
+            timeout,
+            poll_interval,
+            connection_params,
         )
         return _connect.results_of(await self._show_and_wait(session, open_browser, open_url))
 
@@ -185,6 +192,7 @@ class AsyncVault:
         required_scopes: Mapping[str, Sequence[str]] | None = None,
         metadata: Mapping[str, str] | None = None,
         user_token: str | None = None,
+        connection_params: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ConnectSession:
         """Async version of :meth:`Vault.create_connect_session`."""
         return await self._run(self._vault.create_connect_session, **passed_arguments(locals()))

@@ -89,6 +89,7 @@ def start_connect(
     grant_policy: GrantPolicy | Mapping[str, int] | None,
     timeout: float,
     poll_interval: float,
+    connection_params: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BrowserSession:
     """Checks ``connect()``'s arguments (before any network call) and creates its session."""
     check_waiting(timeout, poll_interval)
@@ -97,6 +98,8 @@ def start_connect(
         body["allowed_providers"] = provider_ids(providers, "providers")
     if grant_policy is not None:
         body["grant_policy"] = policy_body(grant_policy)
+    if connection_params is not None:
+        body["connection_params"] = connection_params_body(connection_params)
     return start_session(http, "connect", body, timeout, poll_interval)
 
 
@@ -304,3 +307,21 @@ def _timeout(session: BrowserSession) -> ConnectTimeoutError:
         f"The user did not finish {_DOING[session.kind]} before the timeout.",
         details={"session_id": session.session_id},
     )
+
+
+def connection_params_body(
+    connection_params: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, str]]:
+    """Per provider, its per-connection parameters (``{"corp": {"tenant": "acme"}}``), checked
+    for shape; the vault checks the values against each provider's parameters."""
+    if not isinstance(connection_params, Mapping) or not all(
+        is_provider_id(provider)
+        and isinstance(values, Mapping)
+        and all(isinstance(name, str) and isinstance(value, str) for name, value in values.items())
+        for provider, values in connection_params.items()
+    ):
+        raise VaultValueError(
+            "invalid_argument",
+            "connection_params must map provider ids to {parameter: string value} dicts",
+        )
+    return {provider: dict(values) for provider, values in connection_params.items()}

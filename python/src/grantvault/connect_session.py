@@ -90,6 +90,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "required_scopes": _scopes_body,
     "metadata": _metadata_body,
     "user_token": check_user_token,
+    "connection_params": _connect.connection_params_body,
 }
 """``create_connect_session()``'s arguments, in the order they are checked, each with the check
 that returns its value for the session body (or raises ``VaultValueError``)."""

@@ -103,6 +103,8 @@ class Grant(_FromBody):
     last_used_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    connection_params: dict[str, str] | None = None
+    """The per-connection parameters (``{"tenant": "acme"}``) its provider's URLs use, or None."""
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,7 @@ class Vault:
         open_browser: bool = True,
         *,
         open_url: OpenUrl | None = None,
+        connection_params: Mapping[str, Mapping[str, str]] | None = None,
     ) -> list[ConnectResult]:
         """Headless OAuth: connects an account and returns its grant, usable at once.
 
@@ -124,6 +125,8 @@ class Vault:
             poll_interval: Seconds between checks when the vault cannot hold a request open.
             open_browser: ``False`` only prints the link (and shows it in a notebook).
             open_url: Your own way to show the link instead of the browser (e.g. a chat message).
+            connection_params: Per provider, its per-connection parameters (a tenant, a shop:
+                ``{"corp": {"tenant": "acme"}}``); those not given are asked on the Connect page.
 
         Raises:
             ConnectDeniedError: The user declined (at the provider or on the Connect page).
@@ -133,7 +136,9 @@ class Vault:
             KeyboardInterrupt: Ctrl-C, after a one-line message.
         """
         http = self._http
-        session = _connect.start_connect(http, providers, grant_policy, timeout, poll_interval)
+        session = _connect.start_connect(
+            http, providers, grant_policy, timeout, poll_interval, connection_params
+        )
         return _connect.results_of(_connect.show_and_wait(http, session, open_browser, open_url))
 
     def request(
@@ -302,6 +307,7 @@ class Vault:
         required_scopes: Mapping[str, Sequence[str]] | None = None,
         metadata: Mapping[str, str] | None = None,
         user_token: str | None = None,
+        connection_params: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ConnectSession:
         """A connect session for a web app's own flow (no waiting here).
 
@@ -321,6 +327,8 @@ class Vault:
             required_scopes: Per provider, the scopes to ask for (within what is configured).
             metadata: Your own labels, kept with the session and in the audit log.
             user_token: The signed-in user (from ``authenticate()``): the grant will be theirs.
+            connection_params: Per provider, its per-connection parameters
+                (``{"corp": {"tenant": "acme"}}``); those not given are asked on the Connect page.
 
         Raises:
             PolicyViolationError: An origin the operator did not allow for the app

@@ -186,7 +186,8 @@ async function checkProviders(config: ServerConfig): Promise<Check[]> {
   ];
   const issuers = new Map<string, string>();
   for (const provider of file.providers) {
-    if ("type" in provider && provider.type === "oidc")
+    // An issuer with a `{tenant}` placeholder has one discovery document per connection: none to check.
+    if ("type" in provider && provider.type === "oidc" && !(provider.parameters?.length ?? 0))
       issuers.set(provider.issuer, `provider ${provider.id}`);
   }
   for (const entry of file.identity)

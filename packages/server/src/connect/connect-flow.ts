@@ -13,6 +13,8 @@ import type { UserTokens } from "../identity/user-tokens.js";
 import type { Logger } from "../logger.js";
 import { ConnectFailure } from "../oauth/connect-failure.js";
 import type { CodeExchange, OAuthClient } from "../oauth/oauth-client.js";
+import { bindProvider } from "../providers/bind-provider.js";
+import { type ConnectionParams, connectionParamsProblems } from "../providers/connection-parameters.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../storage/connect-sessions-repository.js";
 import { bindingOf, USER_TOKEN_FIELD } from "../storage/sealed-fields.js";
@@ -97,8 +99,9 @@ export class ConnectFlow {
     session: ConnectSessionRecord,
     providerId: string | null,
     display: ConnectDisplayMode | null = null,
+    typedParams: Record<string, unknown> = {},
   ): Promise<FlowStart> {
-    const target = await this.#target(session, providerId);
+    const target = await this.#target(session, providerId, { typed: typedParams });
     const state = oauth.generateRandomState();
     const codeVerifier = target.provider.pkce ? oauth.generateRandomCodeVerifier() : null;
     const nonce = target.provider.kind === "oidc" ? oauth.generateRandomNonce() : null;
@@ -130,6 +133,7 @@ export class ConnectFlow {
         browserBindingHash: binding.hash,
         createdAt: this.deps.clock.now(),
         expiresAt: session.expiresAt,
+        connectionParams: target.provider.connectionParams ?? null,
       });
     });
     return { authorizeUrl, binding, expiresAt: session.expiresAt };
@@ -152,6 +156,7 @@ export class ConnectFlow {
   async #target(
     session: ConnectSessionRecord,
     providerId: string | null,
+    params: { typed: Record<string, unknown> } | { stored: ConnectionParams | null },
   ): Promise<{ provider: ResolvedProvider; redirectUri: string; stateProvider: string; scopes?: string[] }> {
     if (session.kind === "auth") {
       const identity = await this.deps.userTokens.identityOf(session.appId).catch(() => {
@@ -163,12 +168,16 @@ export class ConnectFlow {
         stateProvider: SIGN_IN_STATE_PROVIDER,
       };
     }
-    const provider = providerId
+    const template = providerId
       ? (await this.deps.providers.forApp(session.appId)).get(providerId)
       : undefined;
-    if (!provider || !providerId || !session.allowedProviders.includes(providerId)) {
+    if (!template || !providerId || !session.allowedProviders.includes(providerId)) {
       throw new ConnectFailure("provider_config", "That provider is not offered for this connection.");
     }
+    const values = "stored" in params ? params.stored : flowParams(session, template, params.typed);
+    const problems = connectionParamsProblems(template.parameters, values ?? {});
+    if (problems.length > 0) throw new ConnectionParamsRefused(providerId, problems);
+    const provider = bindProvider(template, values);
     const scopes = session.requiredScopes?.[providerId];
     return {
       provider,
@@ -241,7 +250,15 @@ export class ConnectFlow {
     }
 
     try {
-      const target = await this.#target(session, callback.kind === "auth" ? null : callback.providerId);
+      const target = await this.#target(session, callback.kind === "auth" ? null : callback.providerId, {
+        stored: state.connectionParams ?? null,
+      }).catch((error: unknown) => {
+        // The provider's parameters changed while the user was away: the flow cannot finish.
+        if (error instanceof ConnectionParamsRefused) {
+          throw new ConnectFailure("provider_config", "This provider's settings changed; start again.");
+        }
+        throw error;
+      });
       const exchange = await this.deps.oauth.exchangeCode(target.provider, callbackUrl, {
         redirectUri: target.redirectUri,
         state: stateParam as string,
@@ -252,7 +269,12 @@ export class ConnectFlow {
       const saved =
         session.kind === "auth"
           ? await this.#completeSignIn(session, exchange)
-          : await this.#saveAndComplete(session, target.stateProvider, exchange);
+          : await this.#saveAndComplete(
+              session,
+              target.stateProvider,
+              exchange,
+              target.provider.connectionParams ?? null,
+            );
       if (!saved) {
         return {
           kind: "error",
@@ -354,6 +376,7 @@ export class ConnectFlow {
     session: ConnectSessionRecord,
     providerId: string,
     exchange: CodeExchange,
+    connectionParams: ConnectionParams | null,
   ): Promise<boolean> {
     const { store, credentials, clock, sessions } = this.deps;
     // Two sessions connecting the same new account (same owner) at once: the loser of the unique
@@ -366,6 +389,7 @@ export class ConnectFlow {
             providerId,
             accountIdentifier: exchange.accountIdentifier,
             accountSubject: exchange.accountSubject,
+            connectionParams,
             scopes: exchange.scopes,
             tokens: exchange.tokens,
             grantPolicy: session.grantPolicy,
@@ -392,6 +416,7 @@ export class ConnectFlow {
             session_id: session.id,
             account_identifier: finished.grant.accountIdentifier,
             scopes: finished.grant.scopes,
+            ...(connectionParams ? { connection_params: connectionParams } : {}),
           },
         });
         await this.#record(session, {
@@ -436,6 +461,38 @@ export class ConnectFlow {
 }
 
 class SessionGone extends Error {}
+
+/**
+ * The connection parameters of a flow about to start: the session's (the app's) for the provider,
+ * completed with what the user typed on the Connect page for the provider's other parameters (a
+ * typed value never replaces the app's, and typed names the provider lacks are dropped).
+ */
+function flowParams(
+  session: ConnectSessionRecord,
+  provider: ResolvedProvider,
+  typed: Record<string, unknown>,
+): ConnectionParams | null {
+  const given = session.connectionParams?.[provider.id] ?? {};
+  const values: Record<string, unknown> = { ...given };
+  for (const parameter of provider.parameters) {
+    const value = typed[parameter.name];
+    if (!(parameter.name in given) && value !== undefined && value !== "") values[parameter.name] = value;
+  }
+  return Object.keys(values).length > 0 ? (values as ConnectionParams) : null;
+}
+
+/**
+ * The values a flow would start with do not fit the provider's parameters (missing, unknown, or
+ * refused): the Connect page asks again, with each problem next to its field.
+ */
+export class ConnectionParamsRefused extends Error {
+  constructor(
+    readonly providerId: string,
+    readonly problems: { path: string; message: string }[],
+  ) {
+    super(`connection parameters refused for ${providerId}`);
+  }
+}
 
 function hashState(state: string): string {
   return createHash("sha256").update(state, "utf8").digest("hex");

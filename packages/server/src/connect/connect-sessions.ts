@@ -5,6 +5,7 @@ import type { AppProviders, ProviderDirectory } from "../control/provider-direct
 import { VaultError } from "../errors.js";
 import type { UserTokens } from "../identity/user-tokens.js";
 import { NO_METRICS, type VaultMetrics } from "../metrics/vault-metrics.js";
+import { connectionParamsProblems } from "../providers/connection-parameters.js";
 import type {
   ConnectSessionRecord,
   GrantPolicyRecord,
@@ -31,6 +32,8 @@ export interface CreateSessionInput {
   requiredScopes?: Record<string, string[]> | undefined;
   metadata?: Record<string, string> | undefined;
   userToken?: string | undefined;
+  /** Provider id → its per-connection parameters (the rest are asked for on the Connect page). */
+  connectionParams?: Record<string, Record<string, string>> | undefined;
 }
 
 /** Connect sessions: created by an app, completed once by the OAuth callback, watched by long-polls. */
@@ -73,6 +76,7 @@ export class ConnectSessionService {
     }
     await this.#checkOrigins(appId, input);
     this.#checkScopes(providers, allowed, input.requiredScopes);
+    checkConnectionParams(providers, allowed, input.connectionParams);
     const userSubject = input.userToken ? await this.userTokens.subjectOf(appId, input.userToken) : null;
     return this.#insert(
       appId,
@@ -85,6 +89,7 @@ export class ConnectSessionService {
         requiredScopes: input.requiredScopes ?? null,
         metadata: input.metadata ?? null,
         userSubject,
+        connectionParams: input.connectionParams ?? null,
       },
       apiKeyPrefix,
     );
@@ -107,6 +112,7 @@ export class ConnectSessionService {
         requiredScopes: null,
         metadata: null,
         userSubject: null,
+        connectionParams: null,
       },
       apiKeyPrefix,
     );
@@ -124,6 +130,7 @@ export class ConnectSessionService {
       | "requiredScopes"
       | "metadata"
       | "userSubject"
+      | "connectionParams"
     >,
     apiKeyPrefix: string | null,
   ): Promise<{ session: ConnectSessionRecord; token: string }> {
@@ -153,6 +160,7 @@ export class ConnectSessionService {
         allowed_providers: session.allowedProviders,
         ...(session.metadata ? { metadata: session.metadata } : {}),
         ...(session.userSubject ? { user_subject: session.userSubject } : {}),
+        ...(session.connectionParams ? { connection_params: session.connectionParams } : {}),
       },
     });
     return { session, token };
@@ -279,6 +287,35 @@ export class ConnectSessionService {
   announce(sessionId: string): Promise<void> {
     return this.events.publish(sessionId);
   }
+}
+
+/**
+ * A session's connection parameters: only for its providers, only the parameters each declares,
+ * each value valid for it (pattern and safe charset). A provider may be given some of its
+ * parameters: the Connect page asks for the others. Every problem is an issue.
+ */
+function checkConnectionParams(
+  providers: AppProviders,
+  allowed: string[],
+  given: Record<string, Record<string, string>> | undefined,
+): void {
+  const issues: { path: string; message: string }[] = [];
+  for (const [providerId, values] of Object.entries(given ?? {})) {
+    const provider = providers.get(providerId);
+    if (!provider || !allowed.includes(providerId)) {
+      issues.push({
+        path: `connection_params.${providerId}`,
+        message: "is not one of the session's providers",
+      });
+      continue;
+    }
+    // Only the parameters given are checked for a value: the page asks for the missing ones.
+    for (const problem of connectionParamsProblems(provider.parameters, values)) {
+      if (problem.message === "is required" && !(problem.path in values)) continue;
+      issues.push({ path: `connection_params.${providerId}.${problem.path}`, message: problem.message });
+    }
+  }
+  if (issues.length > 0) throw new VaultError("invalid_request", { issues });
 }
 
 export function hashSessionToken(token: string): string {

@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { LruMap } from "../lru-map.js";
 import { isLoopbackHost } from "../net.js";
 
 /**
@@ -27,8 +28,11 @@ export function targetRefusal(url: string, apiBaseUrls: readonly string[]): stri
   return allowed ? null : `${target.host} is not an API host of this provider`;
 }
 
-/** API base URLs come from the provider configuration, a handful in all: each is parsed once. */
-const parsedBases = new Map<string, { protocol: string; host: string; basePath: string }>();
+/**
+ * API base URLs come from the provider configuration: each is parsed once. Bounded, since
+ * per-connection parameters make one base per tenant (issue 15).
+ */
+const parsedBases = new LruMap<string, { protocol: string; host: string; basePath: string }>(4096);
 
 function parsedBase(base: string): { protocol: string; host: string; basePath: string } {
   let parsed = parsedBases.get(base);

@@ -14,6 +14,7 @@ import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import { targetRefusal } from "./api-host-policy.js";
 import type { CredentialStore } from "./credential-store.js";
+import { providerForGrant } from "./grant-provider.js";
 import { RecentGrantReads } from "./recent-grant-reads.js";
 import {
   GrantRevokedMeanwhile,
@@ -285,18 +286,9 @@ export class CredentialAccess {
     grant: GrantRecord,
     url: string,
   ): Promise<{ provider: ResolvedProvider } | { refusal: VaultError }> {
-    const providers = await this.deps.providers.forApp(grant.appId);
-    const provider = providers.get(grant.providerId);
-    if (!provider && providers.isDisabled(grant.providerId)) {
-      return { refusal: new VaultError("provider_disabled") };
-    }
-    if (!provider) {
-      return {
-        refusal: new VaultError("reauth_required", {
-          message: `The provider ${grant.providerId} is no longer configured.`,
-        }),
-      };
-    }
+    const found = await providerForGrant(this.deps.providers, grant);
+    if ("refusal" in found) return found;
+    const { provider } = found;
     const refusal = targetRefusal(url, provider.apiBaseUrls);
     if (refusal) return { refusal: new VaultError("host_not_allowed", { message: `Refused: ${refusal}.` }) };
     if (grant.status === "revoked") return { refusal: new VaultError("grant_revoked") };

@@ -7,6 +7,7 @@ import type { OAuthClient } from "../oauth/oauth-client.js";
 import type { GrantFilter, GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
 import type { CredentialStore } from "./credential-store.js";
+import { providerForGrant } from "./grant-provider.js";
 
 export type GrantStatus = "active" | "expired" | "revoked" | "reauth_required";
 
@@ -86,7 +87,8 @@ export class GrantService {
       return tx.credentials.take(id);
     });
     const tokens = sealed === null ? null : await credentials.open(id, sealed).catch(() => null);
-    const provider = (await this.deps.providers.forApp(grant.appId)).get(grant.providerId);
+    const found = tokens ? await providerForGrant(this.deps.providers, grant) : null;
+    const provider = found && "provider" in found ? found.provider : null;
     if (provider && tokens) {
       // Revoking the refresh token ends the whole authorization at most providers; the access
       // token is revoked too for those that only track it.

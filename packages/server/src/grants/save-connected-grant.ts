@@ -18,6 +18,8 @@ export interface ConnectedAccount {
   grantPolicy: GrantPolicyRecord | null;
   /** The signed-in user who connected it (the session's user token), or null. */
   userSubject: string | null;
+  /** The per-connection parameters (a tenant) the provider's URLs were filled with, or null. */
+  connectionParams?: Record<string, string> | null;
 }
 
 /**
@@ -32,6 +34,12 @@ export interface ConnectedAccount {
  * that user a grant of their own); and a revoked grant stays revoked (a reconnect makes a new one).
  * A grant made before subjects were recorded is matched by its label, once: its first reconnect
  * records the subject, and from then on only that subject finds it.
+ *
+ * Per-connection parameters (issue 15): an account subject means something only within its
+ * tenant (user 42 of tenant acme is not user 42 of tenant globex), so the stored subject is
+ * qualified by the connection's values. Reconnecting the same account of the same tenant
+ * re-authorizes its grant; the same subject under other values is another account, with a grant
+ * of its own (and the first grant is left as it is).
  */
 export async function saveConnectedGrant(
   store: Store,
@@ -42,13 +50,18 @@ export async function saveConnectedGrant(
   const now = clock.now();
   const expiresAt = grantExpiry(account.grantPolicy, now);
   const { appId, providerId, userSubject } = account;
+  const connectionParams = account.connectionParams ?? null;
+  const accountSubject = qualifiedSubject(account.accountSubject, connectionParams);
   const existing =
-    (await store.grants.findLiveBySubject(appId, providerId, account.accountSubject, userSubject)) ??
-    (await store.grants.findLegacyByLabel(appId, providerId, account.accountIdentifier, userSubject));
+    (await store.grants.findLiveBySubject(appId, providerId, accountSubject, userSubject)) ??
+    // Grants from before subjects were recorded had no parameters either.
+    (connectionParams
+      ? null
+      : await store.grants.findLegacyByLabel(appId, providerId, account.accountIdentifier, userSubject));
   if (existing) {
     const changes = {
       accountIdentifier: account.accountIdentifier,
-      accountSubject: account.accountSubject,
+      accountSubject,
       scopes: account.scopes,
       expiresAt,
       grantPolicy: account.grantPolicy,
@@ -66,7 +79,7 @@ export async function saveConnectedGrant(
     appId,
     providerId,
     accountIdentifier: account.accountIdentifier,
-    accountSubject: account.accountSubject,
+    accountSubject,
     scopes: account.scopes,
     status: "active",
     expiresAt,
@@ -76,10 +89,25 @@ export async function saveConnectedGrant(
     grantPolicy: account.grantPolicy,
     statusReason: null,
     userSubject,
+    ...(connectionParams ? { connectionParams } : {}),
   };
   await store.grants.insert(grant);
   await credentials.save(grant.id, account.tokens, store);
   return { grant, reauthorized: false };
+}
+
+/**
+ * The subject a grant is keyed by: the account's, qualified by the connection's values when it
+ * has some (sorted, so the same values always give the same key). Values are of a safe charset
+ * (no `&`, `=` or space), so the qualifier cannot be forged by another set of values.
+ */
+export function qualifiedSubject(subject: string, params: Record<string, string> | null): string {
+  if (!params || Object.keys(params).length === 0) return subject;
+  const qualifier = Object.keys(params)
+    .sort()
+    .map((name) => `${name}=${params[name]}`)
+    .join("&");
+  return `${subject} (${qualifier})`;
 }
 
 /** The grant ends after the policy's default TTL, else its maximum, else never. */

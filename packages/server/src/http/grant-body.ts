@@ -15,6 +15,7 @@ export function grantBody(grant: GrantRecord, status: GrantStatus): GrantBody {
     status,
     status_reason: grant.statusReason,
     grant_policy: grantPolicyBody(grant.grantPolicy),
+    connection_params: grant.connectionParams ?? null,
     expires_at: iso(grant.expiresAt),
     last_used_at: iso(grant.lastUsedAt),
     created_at: new Date(grant.createdAt).toISOString(),

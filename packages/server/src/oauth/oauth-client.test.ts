@@ -1,7 +1,7 @@
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
 import { resolveProvider } from "../providers/resolve-provider.js";
-import { OAuthClient } from "./oauth-client.js";
+import { DISCOVERY_CACHE_SIZE, OAuthClient } from "./oauth-client.js";
 
 const provider = resolveProvider({
   id: "octo",
@@ -70,5 +70,52 @@ describe("OAuthClient.authorizationUrl", () => {
     );
     expect(url.searchParams.get("prompt")).toBe("consent");
     expect(url.searchParams.has("code_challenge")).toBe(false);
+  });
+});
+
+describe("OAuthClient with per-connection parameters", () => {
+  const template = resolveProvider({
+    id: "corp",
+    type: "oidc",
+    issuer: "https://{tenant}.login.example.com",
+    parameters: [{ name: "tenant" }],
+    clientId: "client-1",
+    clientSecret: "secret",
+  });
+
+  it("never calls a template's URLs: only a provider bound to a connection", async () => {
+    const calls: string[] = [];
+    const client = new OAuthClient(async (input) => {
+      calls.push(String(input));
+      return new Response("{}", { status: 500 });
+    });
+    await expect(client.authorizationServer(template)).rejects.toMatchObject({ code: "provider_config" });
+    expect(calls).toStrictEqual([]);
+  });
+
+  it("discovers each tenant's issuer apart, keeping a bounded number of them", async () => {
+    const calls: string[] = [];
+    const client = new OAuthClient(async (input) => {
+      const url = String(input);
+      calls.push(url);
+      const issuer = url.replace("/.well-known/openid-configuration", "");
+      return Response.json({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+      });
+    });
+    const bind = (tenant: string) => template.bindTo?.({ tenant }) ?? template;
+    const acme = await client.authorizationServer(bind("acme"));
+    const globex = await client.authorizationServer(bind("globex"));
+    expect(acme.token_endpoint).toBe("https://acme.login.example.com/token");
+    expect(globex.token_endpoint).toBe("https://globex.login.example.com/token");
+    await client.authorizationServer(bind("acme"));
+    expect(calls).toHaveLength(2);
+    // Past the bound the oldest issuer is forgotten (and discovered again when asked).
+    for (let index = 0; index < DISCOVERY_CACHE_SIZE; index++)
+      await client.authorizationServer(bind(`t${index}`));
+    await client.authorizationServer(bind("acme"));
+    expect(calls.filter((url) => url.startsWith("https://acme."))).toHaveLength(2);
   });
 });

@@ -1,9 +1,16 @@
 import * as oauth from "oauth4webapi";
+import { LruMap } from "../lru-map.js";
 import type { AccountIdentity, ResolvedProvider } from "../providers/resolved-provider.js";
 import { clientAuth } from "./client-auth.js";
 import { ConnectFailure } from "./connect-failure.js";
 import { classifyAuthorizationError, classifyTokenError, RefreshFailure } from "./provider-failures.js";
 import type { TokenSet } from "./token-set.js";
+
+/**
+ * Issuers whose discovery documents are kept. Bounded: per-connection parameters make one issuer
+ * per tenant, and a process must not grow with every tenant it ever served.
+ */
+export const DISCOVERY_CACHE_SIZE = 1000;
 
 /** How long any single call to a provider may take. */
 const PROVIDER_TIMEOUT_MS = 10_000;
@@ -34,7 +41,7 @@ export interface CodeExchange {
  * protocol checks themselves stay the library's.
  */
 export class OAuthClient {
-  readonly #discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+  readonly #discovered = new LruMap<string, Promise<oauth.AuthorizationServer>>(DISCOVERY_CACHE_SIZE);
 
   constructor(
     private readonly fetchImpl: typeof fetch = fetch,
@@ -43,6 +50,12 @@ export class OAuthClient {
 
   /** The provider's metadata: static, or from OpenID discovery (cached; a failure is retried next time). */
   authorizationServer(provider: ResolvedProvider): Promise<oauth.AuthorizationServer> {
+    if (provider.parameters.length > 0 && !provider.connectionParams) {
+      // A template's URLs still hold `{name}`: only a provider bound to a connection is called.
+      return Promise.reject(
+        new ConnectFailure("provider_config", `${provider.displayName} needs its connection parameters.`),
+      );
+    }
     const { endpoints } = provider;
     if (!("discoverFrom" in endpoints)) {
       return Promise.resolve({
@@ -53,7 +66,8 @@ export class OAuthClient {
         ...(endpoints.revocationUrl ? { revocation_endpoint: endpoints.revocationUrl } : {}),
       });
     }
-    // By issuer, not provider id: two apps may give the same id to different providers.
+    // By issuer, not provider id: two apps may give the same id to different providers, and one
+    // provider with a tenant parameter has an issuer per tenant.
     const cached = this.#discovered.get(endpoints.discoverFrom);
     if (cached) return cached;
     const issuer = new URL(endpoints.discoverFrom);

@@ -1,6 +1,12 @@
 import { catalogNames } from "@grantvault/providers";
 import { z } from "zod";
-import { isLoopbackHost } from "../net.js";
+import {
+  ConnectionParameter,
+  isAcceptableUrl,
+  MAX_PARAMETERS,
+  parameterUsageProblems,
+  templateUrlProblems,
+} from "./connection-parameters.js";
 
 /**
  * One provider as the operator configures it (providers file, or the built-in demo provider):
@@ -11,6 +17,13 @@ const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, - or _ (at most 63)");
 const url = z.string().refine(isAcceptableUrl, "must be an https URL (http only for localhost/127.0.0.1)");
+/** A provider URL: may carry `{name}` placeholders of the provider's `parameters`. */
+const templateUrl = z
+  .string()
+  .max(2048)
+  .superRefine((template, context) => {
+    for (const message of templateUrlProblems(template)) context.addIssue({ code: "custom", message });
+  });
 /**
  * Authorize parameters the vault sets itself: they carry the flow's security (state, PKCE, nonce)
  * or its identity (client, redirect, scopes), so the providers file may not set them (F15).
@@ -49,8 +62,43 @@ const common = {
   /** Extra authorize parameters (e.g. `{"hd": "example.com"}` for Google). */
   authorizeParams: authorizeParams.optional(),
   /** API base URLs tokens may be sent to (in addition to the catalog's). */
-  apiBaseUrls: z.array(url).optional(),
+  apiBaseUrls: z.array(templateUrl).optional(),
+  /**
+   * Per-connection parameters (a tenant, a shop): each `{name}` in the provider's URLs is filled
+   * with the connection's value (from the app's session or the Connect page).
+   */
+  parameters: z.array(ConnectionParameter).max(MAX_PARAMETERS).optional(),
 };
+
+/** The URL fields of a document that may carry placeholders, by path. */
+const TEMPLATE_FIELDS = [
+  "authorizationUrl",
+  "tokenUrl",
+  "userinfoUrl",
+  "revocationUrl",
+  "issuer",
+  "apiBaseUrls",
+] as const;
+
+/** Every placeholder declared, every parameter used (run even when fields have problems). */
+function checkParameterUsage(document: Record<string, unknown>, context: z.RefinementCtx): void {
+  const parameters = Array.isArray(document.parameters)
+    ? document.parameters.filter(
+        (parameter): parameter is { name: string } =>
+          typeof parameter === "object" && parameter !== null && typeof parameter.name === "string",
+      )
+    : [];
+  const urls: Record<string, string | string[]> = {};
+  for (const field of TEMPLATE_FIELDS) {
+    const value = document[field];
+    if (typeof value === "string") urls[field] = value;
+    else if (Array.isArray(value)) urls[field] = value.filter((entry) => typeof entry === "string");
+  }
+  for (const problem of parameterUsageProblems(parameters, urls)) {
+    context.addIssue({ code: "custom", path: problem.path.split("."), message: problem.message });
+  }
+}
+const always = { when: () => true };
 
 const catalogProvider = z
   .object({
@@ -59,26 +107,28 @@ const catalogProvider = z
       error: `must be one of ${catalogNames().join(", ")}`,
     }),
   })
-  .strict();
+  .strict()
+  .superRefine(checkParameterUsage, always);
 
 const oidcProvider = z
   .object({
     ...common,
     type: z.literal("oidc"),
-    issuer: url,
+    issuer: templateUrl,
     tokenAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
     /** The claim that permanently identifies the account (F1), scoped by the issuer; default `sub`. */
     subjectField: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkParameterUsage, always);
 
 const oauth2Provider = z
   .object({
     ...common,
     type: z.literal("oauth2"),
-    authorizationUrl: url,
-    tokenUrl: url,
-    userinfoUrl: url,
+    authorizationUrl: templateUrl,
+    tokenUrl: templateUrl,
+    userinfoUrl: templateUrl,
     /** Dotted path of the identifier in the userinfo JSON; default: email, login, preferred_username, username, sub, id. */
     accountIdentifierField: z.string().min(1).optional(),
     /**
@@ -86,14 +136,15 @@ const oauth2Provider = z
      * never by the identifier, which is only shown); default: sub, else id.
      */
     subjectField: z.string().min(1).optional(),
-    revocationUrl: url.optional(),
+    revocationUrl: templateUrl.optional(),
     /** Checked against `iss` in authorization responses (RFC 9207) when the provider sends one. */
-    issuer: url.optional(),
+    issuer: templateUrl.optional(),
     scopeSeparator: z.enum([" ", ","]).optional(),
     pkce: z.boolean().optional(),
     tokenAuthMethod: z.enum(["client_secret_basic", "client_secret_post"]).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkParameterUsage, always);
 
 export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Provider]);
 
@@ -119,12 +170,6 @@ export type ProviderConfig = z.infer<typeof ProviderConfig>;
 export type CatalogProviderConfig = z.infer<typeof catalogProvider>;
 export type OidcProviderConfig = z.infer<typeof oidcProvider>;
 export type OAuth2ProviderConfig = z.infer<typeof oauth2Provider>;
-
-function isAcceptableUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const parsed = new URL(value);
-  return parsed.protocol === "https:" || (parsed.protocol === "http:" && isLoopbackHost(parsed.hostname));
-}
 
 /**
  * Validates a parsed providers file: `{"providers": [...]}` or a bare array. Every problem is

@@ -6,6 +6,13 @@ import {
   verifiedEmail,
 } from "@grantvault/providers";
 import { isLoopbackHost } from "../net.js";
+import {
+  type ConnectionParameter,
+  type ConnectionParams,
+  fillUrl,
+  placeholdersIn,
+  templateOrigin,
+} from "./connection-parameters.js";
 import type {
   CatalogProviderConfig,
   IdentityProviderConfig,
@@ -15,10 +22,44 @@ import type {
 } from "./provider-config.js";
 import type { ResolvedProvider } from "./resolved-provider.js";
 
-/** Turns a validated provider configuration into what the OAuth engine works with. */
+/**
+ * Turns a validated provider configuration into what the OAuth engine works with. A provider with
+ * parameters comes out as a template (its URLs still hold `{name}`), usable only through
+ * bindProvider with a connection's values.
+ */
 export function resolveProvider(config: ProviderConfig): ResolvedProvider {
+  const parameters = config.parameters ?? [];
+  if (parameters.length === 0) return resolveConcrete(config);
+  return {
+    ...resolveConcrete(config),
+    parameters,
+    bindTo: (values) => ({
+      ...resolveConcrete(filledConfig(config, parameters, values)),
+      parameters,
+      connectionParams: { ...values },
+    }),
+  };
+}
+
+function resolveConcrete(config: ProviderConfig): ResolvedProvider {
   if ("catalog" in config) return fromCatalog(config);
   return config.type === "oidc" ? fromOidc(config) : fromOAuth2(config);
+}
+
+/** The configuration with every template URL filled (fillUrl checks each value again). */
+function filledConfig(
+  config: ProviderConfig,
+  parameters: readonly ConnectionParameter[],
+  values: ConnectionParams,
+): ProviderConfig {
+  const fill = (url: string) => fillUrl(url, parameters, values);
+  const filled: Record<string, unknown> = { ...config };
+  for (const field of ["authorizationUrl", "tokenUrl", "userinfoUrl", "revocationUrl", "issuer"]) {
+    const value = filled[field];
+    if (typeof value === "string") filled[field] = fill(value);
+  }
+  if (config.apiBaseUrls) filled.apiBaseUrls = config.apiBaseUrls.map(fill);
+  return filled as ProviderConfig;
 }
 
 function fromCatalog(config: CatalogProviderConfig): ResolvedProvider {
@@ -47,6 +88,7 @@ function fromCatalog(config: CatalogProviderConfig): ResolvedProvider {
     apiBaseUrls: [...entry.apiBaseUrls, ...(config.apiBaseUrls ?? [])],
     endpoints,
     allowInsecureRequests: false,
+    parameters: [],
     ...(entry.normalizeTokenResponse ? { normalizeTokenResponse: entry.normalizeTokenResponse } : {}),
     identifyAccount: (context) => entry.identifyAccount(context),
   };
@@ -72,7 +114,7 @@ export function resolveIdentityProvider(config: IdentityProviderConfig): Resolve
 function fromOidc(config: OidcProviderConfig): ResolvedProvider {
   return {
     id: config.id,
-    displayName: config.displayName ?? new URL(config.issuer).hostname,
+    displayName: config.displayName ?? hostnameOf(config.issuer),
     kind: "oidc",
     clientId: config.clientId,
     clientSecret: config.clientSecret,
@@ -86,6 +128,7 @@ function fromOidc(config: OidcProviderConfig): ResolvedProvider {
     apiBaseUrls: config.apiBaseUrls ?? [],
     endpoints: { discoverFrom: config.issuer },
     allowInsecureRequests: isLoopbackUrl(config.issuer),
+    parameters: [],
     identifyAccount: async (context) => oidcAccount(context, config.subjectField ?? "sub"),
   };
 }
@@ -102,7 +145,7 @@ function fromOAuth2(config: OAuth2ProviderConfig): ResolvedProvider {
   const subjectField = config.subjectField;
   return {
     id: config.id,
-    displayName: config.displayName ?? new URL(config.authorizationUrl).hostname,
+    displayName: config.displayName ?? hostnameOf(config.authorizationUrl),
     kind: "oauth2",
     clientId: config.clientId,
     clientSecret: config.clientSecret,
@@ -115,13 +158,14 @@ function fromOAuth2(config: OAuth2ProviderConfig): ResolvedProvider {
     authorizeParams: config.authorizeParams ?? {},
     apiBaseUrls: config.apiBaseUrls ?? [],
     endpoints: {
-      issuer: config.issuer ?? new URL(config.authorizationUrl).origin,
+      issuer: config.issuer ?? templateOrigin(config.authorizationUrl),
       authorizationUrl: config.authorizationUrl,
       tokenUrl: config.tokenUrl,
       userinfoUrl: config.userinfoUrl,
       ...(config.revocationUrl ? { revocationUrl: config.revocationUrl } : {}),
     },
     allowInsecureRequests: urls.every((url) => url === undefined || isLoopbackUrl(url)),
+    parameters: [],
     identifyAccount: async (context) => {
       const userinfo = await context.fetchJson(config.userinfoUrl);
       const subject = subjectField
@@ -182,6 +226,17 @@ function readPath(value: unknown, path: string): string | undefined {
   return typeof current === "string" && current !== "" ? current : undefined;
 }
 
+/** A template's placeholders read as their names (`{tenant}.example.com` → `tenant.example.com`). */
+function readable(url: string): string {
+  let text = url;
+  for (const name of placeholdersIn(url)) text = text.replaceAll(`{${name}}`, name);
+  return text;
+}
+
+function hostnameOf(url: string): string {
+  return new URL(readable(url)).hostname;
+}
+
 function isLoopbackUrl(url: string): boolean {
-  return isLoopbackHost(new URL(url).hostname);
+  return isLoopbackHost(hostnameOf(url));
 }

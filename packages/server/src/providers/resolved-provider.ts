@@ -5,6 +5,7 @@ import type {
   TokenAuthMethod,
   TokenResponseBody,
 } from "@grantvault/providers";
+import type { ConnectionParameter, ConnectionParams } from "./connection-parameters.js";
 
 /** Everything the OAuth engine needs about one configured provider. */
 export interface ResolvedProvider {
@@ -26,6 +27,15 @@ export interface ResolvedProvider {
   /** Every URL is loopback http (tests, the demo provider): the only case http is allowed. */
   allowInsecureRequests: boolean;
   normalizeTokenResponse?: CatalogEntry["normalizeTokenResponse"];
+  /**
+   * Per-connection parameters its URLs take; empty when none. A provider with parameters is a
+   * template (URLs with `{name}`) until bindProvider fills them: never use a template for OAuth.
+   */
+  parameters: readonly ConnectionParameter[];
+  /** On a template only: the provider with these (already checked) values filled in. */
+  bindTo?: (values: ConnectionParams) => ResolvedProvider;
+  /** On a bound provider: the values its URLs were filled with. */
+  connectionParams?: ConnectionParams;
   /** The connected account's permanent subject and its label (see AccountIdentity). */
   identifyAccount(context: IdentityContext): Promise<AccountIdentity>;
 }

@@ -26,6 +26,8 @@ export interface ConnectSessionRecord {
   metadata: Record<string, string> | null;
   /** The signed-in user the resulting grant belongs to. */
   userSubject: string | null;
+  /** Provider id → the per-connection parameters the app gave (a tenant); others the page asks for. */
+  connectionParams?: Record<string, Record<string, string>> | null;
 }
 
 export type SessionKind = "connect" | "auth";
@@ -75,6 +77,7 @@ export class ConnectSessionsRepository {
         metadata: session.metadata ? JSON.stringify(session.metadata) : null,
         user_subject: session.userSubject,
         user_token: null,
+        connection_params: session.connectionParams ? JSON.stringify(session.connectionParams) : null,
       })
       .execute();
   }
@@ -207,5 +210,8 @@ function toSession(row: Database["connect_sessions"]): ConnectSessionRecord {
       : null,
     metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, string>) : null,
     userSubject: row.user_subject,
+    connectionParams: row.connection_params
+      ? (JSON.parse(row.connection_params) as Record<string, Record<string, string>>)
+      : null,
   };
 }

@@ -13,6 +13,8 @@ export interface OAuthStateRecord {
   browserBindingHash: string | null;
   createdAt: number;
   expiresAt: number;
+  /** The per-connection parameters the flow was started with (its provider's URLs), or null. */
+  connectionParams?: Record<string, string> | null;
 }
 
 export class OAuthStatesRepository {
@@ -31,6 +33,7 @@ export class OAuthStatesRepository {
         browser_binding_hash: state.browserBindingHash,
         created_at: state.createdAt,
         expires_at: state.expiresAt,
+        connection_params: state.connectionParams ? JSON.stringify(state.connectionParams) : null,
       })
       .execute();
   }
@@ -103,5 +106,8 @@ function recordOf(row: Selectable<OAuthStatesTable>): OAuthStateRecord {
     browserBindingHash: row.browser_binding_hash,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    connectionParams: row.connection_params
+      ? (JSON.parse(row.connection_params) as Record<string, string>)
+      : null,
   };
 }

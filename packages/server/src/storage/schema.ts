@@ -234,6 +234,8 @@ export interface OAuthStatesTable {
   browser_binding_hash: string | null;
   created_at: number;
   expires_at: number;
+  /** JSON object of the flow's per-connection parameters (migration 0016), or null. */
+  connection_params: string | null;
 }
 
 /** Kysely's marker for columns the database fills in; re-exported so tables can use it later. */

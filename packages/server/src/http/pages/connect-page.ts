@@ -8,7 +8,7 @@ export interface ConnectPageModel {
   confirmationCode: string;
   /** Where the forms post: `/connect/<token>`. */
   actionBase: string;
-  providers: { id: string; displayName: string }[];
+  providers: ConnectPageProvider[];
   /** Origins the forms may lead to: the providers' authorize endpoints, the app's return URL. */
   formTargets: string[];
   /** How the page was opened; carried through the forms to the end of the flow. */
@@ -17,20 +17,73 @@ export interface ConnectPageModel {
   report: { targetOrigin: string; sessionId: string } | null;
 }
 
+/** A provider on the page, with the parameters the user must type (those the session did not give). */
+export interface ConnectPageProvider {
+  id: string;
+  displayName: string;
+  parameters?: ConnectPageParameter[];
+}
+
+export interface ConnectPageParameter {
+  name: string;
+  /** The label (the parameter's displayName, else its name). */
+  label: string;
+  /** The parameter's description, shown under the field. */
+  hint: string | null;
+  /** An HTML `pattern` attribute (a convenience: the vault checks the value itself), or null. */
+  htmlPattern: string | null;
+  /** What the user typed last time (the page came back with an error). */
+  value: string;
+  error: string | null;
+}
+
+/** The form field that carries a parameter's value to `/start`. */
+export const PARAM_FIELD_PREFIX = "param.";
+
 /** The provider picker of a connect session, or the sign-in page of an `authenticate()` session. */
 export function connectPage(model: ConnectPageModel): RenderedPage {
   const signIn = model.kind === "auth";
-  const buttons = model.providers
-    .map(
-      (
-        provider,
-      ) => `<li><button class="provider" type="submit" name="provider" value="${escapeHtml(signIn ? "" : provider.id)}"
-        data-provider="${escapeHtml(signIn ? "identity" : provider.id)}">Continue with ${escapeHtml(provider.displayName)}</button></li>`,
-    )
-    .join("\n");
   const display = model.display
     ? `<input type="hidden" name="display" value="${escapeHtml(model.display)}">`
     : "";
+  const button = (provider: ConnectPageProvider) =>
+    `<button class="provider" type="submit" name="provider" value="${escapeHtml(signIn ? "" : provider.id)}"
+        data-provider="${escapeHtml(signIn ? "identity" : provider.id)}">Continue with ${escapeHtml(provider.displayName)}</button>`;
+  // A provider whose URLs need values the session did not give gets a form of its own.
+  const parameterForms = model.providers
+    .filter((provider) => !signIn && (provider.parameters?.length ?? 0) > 0)
+    .map((provider) => {
+      const fields = (provider.parameters ?? [])
+        .map((parameter) => {
+          const id = `param-${provider.id}-${parameter.name}`;
+          return `<label for="${escapeHtml(id)}">${escapeHtml(parameter.label)}</label>
+      <input id="${escapeHtml(id)}" name="${escapeHtml(PARAM_FIELD_PREFIX + parameter.name)}" required
+        autocomplete="off" spellcheck="false" maxlength="100" value="${escapeHtml(parameter.value)}"${
+          parameter.htmlPattern ? ` pattern="${escapeHtml(parameter.htmlPattern)}"` : ""
+        }${parameter.error ? ' aria-invalid="true"' : ""} data-param="${escapeHtml(parameter.name)}">${
+          parameter.hint
+            ? `
+      <p class="hint">${escapeHtml(parameter.hint)}</p>`
+            : ""
+        }${
+          parameter.error
+            ? `
+      <p class="error" role="alert">${escapeHtml(parameter.error)}</p>`
+            : ""
+        }`;
+        })
+        .join("\n      ");
+      return `<form class="params" method="post" action="${escapeHtml(model.actionBase)}/start" data-form="start" data-params-for="${escapeHtml(provider.id)}">
+      ${display}
+      ${fields}
+      ${button(provider)}
+    </form>`;
+    })
+    .join("\n  ");
+  const buttons = model.providers
+    .filter((provider) => signIn || (provider.parameters?.length ?? 0) === 0)
+    .map((provider) => `<li>${button(provider)}</li>`)
+    .join("\n");
   const heading = signIn ? `Sign in to ${model.appName}` : `Connect an account to ${model.appName}`;
   const body = `<main>
   <h1>${escapeHtml(heading)}</h1>
@@ -42,6 +95,7 @@ export function connectPage(model: ConnectPageModel): RenderedPage {
 ${buttons}
     </ul>
   </form>
+  ${parameterForms}
   <form method="post" action="${escapeHtml(model.actionBase)}/cancel">
     ${display}
     <button class="secondary" type="submit" data-action="cancel">Cancel</button>
@@ -68,10 +122,12 @@ ${buttons}
     var message = Object.assign({}, base, { event: event, provider: provider });
     window.opener.postMessage(message, target);
   }
-  document.querySelector('[data-form="start"]').addEventListener("submit", function (event) {
-    var provider = event.submitter && event.submitter.value;
-    report("PROVIDER_SELECTED", provider);
-    report("OAUTH_STARTED", provider);
+  document.querySelectorAll('[data-form="start"]').forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var provider = event.submitter && event.submitter.value;
+      report("PROVIDER_SELECTED", provider);
+      report("OAUTH_STARTED", provider);
+    });
   });
 })();`;
   }

@@ -44,6 +44,12 @@ button.provider { background: var(--accent); color: var(--accent-text); border: 
 button.secondary { background: transparent; color: var(--muted); border: 1px solid var(--border); }
 button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 button:disabled { opacity: 0.6; cursor: progress; }
+form.params { display: grid; gap: 8px; margin: 0 0 16px; padding: 12px; border: 1px solid var(--border); border-radius: 10px; }
+form.params label { font-weight: 600; }
+form.params input { font: inherit; width: 100%; min-height: 40px; padding: 6px 10px; border-radius: 8px;
+  border: 1px solid var(--border); background: var(--bg); color: var(--text); }
+form.params .hint { margin: 0; font-size: 0.85rem; }
+form.params .error { margin: 0; color: var(--bad); font-size: 0.9rem; }
 .status { font-size: 2.2rem; line-height: 1; margin: 0 0 12px; }
 .ok { color: var(--ok); } .bad { color: var(--bad); }
 footer { margin-top: 20px; font-size: 0.8rem; color: var(--muted); text-align: center; }

@@ -2,15 +2,21 @@ import { parse as parseQueryString } from "node:querystring";
 import { CONNECT_DISPLAY_MODES, type ConnectDisplayMode } from "@grantvault/protocol";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Clock } from "../../clock.js";
-import type { ConnectFlow, UnusableSession } from "../../connect/connect-flow.js";
+import {
+  type ConnectFlow,
+  ConnectionParamsRefused,
+  type UnusableSession,
+} from "../../connect/connect-flow.js";
 import type { ConnectSessionService } from "../../connect/connect-sessions.js";
 import { VaultError } from "../../errors.js";
 import { ConnectFailure } from "../../oauth/connect-failure.js";
+import { htmlPatternOf, originSourceOf, PARAMETER_NAME } from "../../providers/connection-parameters.js";
+import type { ResolvedProvider } from "../../providers/resolved-provider.js";
 import type { ConnectSessionRecord } from "../../storage/connect-sessions-repository.js";
 import type { Store } from "../../storage/store.js";
 import type { FlowCookies } from "../flow-cookie.js";
 import { replyWithOutcome } from "../flow-outcome-reply.js";
-import { connectPage } from "../pages/connect-page.js";
+import { type ConnectPageParameter, connectPage, PARAM_FIELD_PREFIX } from "../pages/connect-page.js";
 import { resultPage } from "../pages/result-page.js";
 import { sendPage } from "../pages/send-page.js";
 import { registerSessionStatus } from "./get-connect-session-status.js";
@@ -66,35 +72,7 @@ export async function registerConnectPages(
       async (request, reply) => {
         const session = await deps.flow.usableSession(request.params.token);
         if (typeof session === "string") return unusable(reply, session);
-        const app = await deps.store.apps.get(session.appId);
-        const providers = await deps.flow.offeredProviders(session);
-        const display = displayOf(request.query.display);
-        return sendPage(
-          reply,
-          200,
-          connectPage({
-            kind: session.kind,
-            appName: app?.name ?? "your app",
-            confirmationCode: session.confirmationCode,
-            actionBase: `/connect/${request.params.token}`,
-            providers: providers.map((provider) => ({ id: provider.id, displayName: provider.displayName })),
-            formTargets: [
-              ...providers.map((provider) =>
-                "discoverFrom" in provider.endpoints
-                  ? new URL(provider.endpoints.discoverFrom).origin
-                  : new URL(provider.endpoints.authorizationUrl).origin,
-              ),
-              // Outside a popup, Cancel answers with a redirect back to the app's return URL.
-              ...(display !== "popup" && session.returnUrl ? [new URL(session.returnUrl).origin] : []),
-            ],
-            display,
-            // Progress reports to the widget, only from its popup and only to the session's origin.
-            report:
-              display === "popup" && session.allowedOrigin && session.kind === "connect"
-                ? { targetOrigin: session.allowedOrigin, sessionId: session.id }
-                : null,
-          }),
-        );
+        return renderConnectPage(reply, 200, request.params.token, session, displayOf(request.query.display));
       },
     );
 
@@ -106,17 +84,46 @@ export async function registerConnectPages(
         const session = await formSession(request, reply);
         if (!session) return reply;
         const provider = request.body?.provider;
+        const display = displayOf(request.body?.display);
+        const typed = typedParams(request.body);
         try {
           if (session.kind === "connect" && typeof provider !== "string")
             throw new ConnectFailure("provider_config", "Choose a service to connect.");
           const started = await deps.flow.begin(
             session,
             typeof provider === "string" ? provider : null,
-            displayOf(request.body?.display),
+            display,
+            typed,
           );
           deps.cookies.set(reply, started.binding, started.expiresAt, deps.clock.now());
           return reply.redirect(started.authorizeUrl, 303);
         } catch (error) {
+          const given =
+            error instanceof ConnectionParamsRefused
+              ? (session.connectionParams?.[error.providerId] ?? {})
+              : {};
+          if (error instanceof ConnectionParamsRefused && error.problems.some(({ path }) => path in given)) {
+            // A value the app gave no longer fits (the operator changed the provider): not the
+            // user's to fix.
+            request.log.warn({ providerId: error.providerId }, "session connection parameters no longer fit");
+            return sendPage(
+              reply,
+              400,
+              resultPage(
+                "error",
+                "Could not start the connection",
+                "This service's settings changed since this link was made. Start again from your app.",
+              ),
+            );
+          }
+          if (error instanceof ConnectionParamsRefused) {
+            // Asked again, each problem next to its field; what was typed stays in the fields.
+            return renderConnectPage(reply, 400, request.params.token, session, display, {
+              providerId: error.providerId,
+              problems: error.problems,
+              typed,
+            });
+          }
           request.log.warn({ err: error }, "could not start OAuth");
           if (error instanceof VaultError) {
             // identity_unavailable: the app's identity provider is down (503, never a 500).
@@ -143,6 +150,64 @@ export async function registerConnectPages(
     );
   });
 
+  /**
+   * The provider picker (or sign-in page). `refused`: the page comes back from a start whose
+   * typed connection parameters were refused.
+   */
+  async function renderConnectPage(
+    reply: FastifyReply,
+    status: number,
+    token: string,
+    session: ConnectSessionRecord,
+    display: ConnectDisplayMode | null,
+    refused?: {
+      providerId: string;
+      problems: { path: string; message: string }[];
+      typed: Record<string, string>;
+    },
+  ): Promise<FastifyReply> {
+    const app = await deps.store.apps.get(session.appId);
+    const providers = await deps.flow.offeredProviders(session);
+    return sendPage(
+      reply,
+      status,
+      connectPage({
+        kind: session.kind,
+        appName: app?.name ?? "your app",
+        confirmationCode: session.confirmationCode,
+        actionBase: `/connect/${token}`,
+        providers: providers.map((provider) => ({
+          id: provider.id,
+          displayName: provider.displayName,
+          parameters: askedParameters(
+            session,
+            provider,
+            refused?.providerId === provider.id ? refused : undefined,
+          ),
+        })),
+        formTargets: [
+          // A form-action source covers every tenant's authorize origin (a `*.` wildcard when
+          // the host holds a placeholder); the vault checks the values, CSP only the origin.
+          ...providers.map((provider) =>
+            originSourceOf(
+              "discoverFrom" in provider.endpoints
+                ? provider.endpoints.discoverFrom
+                : provider.endpoints.authorizationUrl,
+            ),
+          ),
+          // Outside a popup, Cancel answers with a redirect back to the app's return URL.
+          ...(display !== "popup" && session.returnUrl ? [new URL(session.returnUrl).origin] : []),
+        ],
+        display,
+        // Progress reports to the widget, only from its popup and only to the session's origin.
+        report:
+          display === "popup" && session.allowedOrigin && session.kind === "connect"
+            ? { targetOrigin: session.allowedOrigin, sessionId: session.id }
+            : null,
+      }),
+    );
+  }
+
   /** The session a form post acts on; answers the request itself (and returns null) when it cannot. */
   async function formSession(
     request: FastifyRequest<{ Params: TokenParams }>,
@@ -165,6 +230,37 @@ export async function registerConnectPages(
     }
     return session;
   }
+}
+
+/** The parameters the user must type for a provider: those the session did not give. */
+function askedParameters(
+  session: ConnectSessionRecord,
+  provider: ResolvedProvider,
+  refused: { problems: { path: string; message: string }[]; typed: Record<string, string> } | undefined,
+): ConnectPageParameter[] {
+  const given = session.connectionParams?.[provider.id] ?? {};
+  return provider.parameters
+    .filter((parameter) => !(parameter.name in given))
+    .map((parameter) => ({
+      name: parameter.name,
+      label: parameter.displayName ?? parameter.name,
+      hint: parameter.description ?? null,
+      htmlPattern: htmlPatternOf(parameter),
+      value: refused?.typed[parameter.name] ?? "",
+      error: refused?.problems.find((problem) => problem.path === parameter.name)?.message ?? null,
+    }));
+}
+
+/** The `param.<name>` fields of a start post (strings only; anything else is dropped). */
+function typedParams(body: Record<string, unknown> | undefined): Record<string, string> {
+  const typed: Record<string, string> = {};
+  for (const [field, value] of Object.entries(body ?? {})) {
+    if (!field.startsWith(PARAM_FIELD_PREFIX) || typeof value !== "string") continue;
+    const name = field.slice(PARAM_FIELD_PREFIX.length);
+    // Only names a provider could declare: nothing else reaches the flow or the page.
+    if (PARAMETER_NAME.test(name)) typed[name] = value.trim().slice(0, 200);
+  }
+  return typed;
 }
 
 function displayOf(value: unknown): ConnectDisplayMode | null {

@@ -24,6 +24,7 @@ export function registerPostConnectSessions(
         requiredScopes: body.required_scopes,
         metadata: body.metadata,
         userToken: body.user_token,
+        connectionParams: body.connection_params,
       },
       caller.keyPrefix,
     );

@@ -14,6 +14,7 @@ import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
 import { grantsByLabel } from "./0013-grants-by-label.js";
 import { controlPlane } from "./0014-control-plane.js";
 import { keyScopes } from "./0015-key-scopes.js";
+import { flowConnectionParams } from "./0016-flow-connection-params.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0013-grants-by-label": grantsByLabel,
   "0014-control-plane": controlPlane,
   "0015-key-scopes": keyScopes,
+  "0016-flow-connection-params": flowConnectionParams,
 };
 
 export const migrationProvider: MigrationProvider = {
