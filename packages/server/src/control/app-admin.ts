@@ -199,16 +199,20 @@ export function viewOf(app: AppRecord): AppView {
 function parsed<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
   throw new VaultError("invalid_request", {
-    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    message: `The app is invalid: ${issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; ")}.`,
+    issues,
   });
 }
 
 function checkedOrigin(origin: string): string {
   const result = WebOrigin.safeParse(origin);
   if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: "origin", message: issue.message }));
   throw new VaultError("invalid_request", {
-    issues: result.error.issues.map((issue) => ({ path: "origin", message: issue.message })),
+    message: `${origin}: ${issues.map((issue) => issue.message).join("; ")}`,
+    issues,
   });
 }
 
