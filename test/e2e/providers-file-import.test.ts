@@ -73,4 +73,39 @@ describe("the providers file at start", () => {
     for (const secret of [PROVIDER_SECRET, IDENTITY_SECRET]) expect(database.includes(secret)).toBe(false);
     expect((await json(["audit", "verify"])).ok).toBe(true);
   });
+
+  it("takes a client secret from standard input, never from the command line", async () => {
+    await runServerCli(["migrate"], { cwd });
+    await json(["apps", "create", "--name", "solo"]);
+    const document = JSON.stringify({ issuer: "https://sso.example.com", clientId: "solo-sign-in" });
+    const set = await runServerCli(
+      ["identity-provider", "set", "--document", document, "--client-secret-stdin", "--json"],
+      { cwd, input: `${IDENTITY_SECRET}\n` },
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout + set.stderr).not.toContain(IDENTITY_SECRET);
+    expect(JSON.parse(set.stdout).document).toEqual({
+      issuer: "https://sso.example.com",
+      clientId: "solo-sign-in",
+    });
+    // The same secret again (with --client-secret-env this time) is no change: stored as read, newline stripped.
+    const again = await runServerCli(
+      ["identity-provider", "set", "--document", document, "--client-secret-env", "SSO_SECRET", "--json"],
+      { cwd, env: { SSO_SECRET: IDENTITY_SECRET } },
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).updated_at).toBe(JSON.parse(set.stdout).updated_at);
+    const empty = await runServerCli(
+      [
+        "providers",
+        "create",
+        "--document",
+        '{"id":"github","catalog":"github","clientId":"gh"}',
+        "--client-secret-stdin",
+      ],
+      { cwd, input: "" },
+    );
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("nothing was read from standard input");
+  });
 });
