@@ -14,6 +14,7 @@ export {
   GrantNotFoundError,
   GrantRevokedError,
   HostNotAllowedError,
+  InsufficientScopeError,
   InvalidUserTokenError,
   isVaultError,
   NetworkError,

@@ -1,4 +1,4 @@
-import { CLI_OPERATOR } from "../control/change-actor.js";
+import { OPERATOR } from "../apps/admin-actor.js";
 import { appBody } from "../http/admin-bodies.js";
 import type { CommandContext } from "./app-commands.js";
 import { appOperand, controlServices, explained } from "./control-services.js";
@@ -16,7 +16,7 @@ export async function appsCreate(context: CommandContext): Promise<void> {
   if (!name) throw new UsageError("apps create needs --name NAME");
   const origins = options["allowed-origin"];
   const { app, apiKey } = await explained(
-    controlServices(context).apps.create({
+    controlServices(context).apps.create(OPERATOR, {
       name,
       ...(Array.isArray(origins) ? { allowed_origins: origins } : {}),
     }),
@@ -113,7 +113,7 @@ export async function appsUpdate(context: CommandContext): Promise<void> {
       "apps update needs something to change: --name, --allowed-origins or --[no-]user-grants-need-user-token",
     );
   }
-  const view = await explained(controlServices(context).apps.update(CLI_OPERATOR, app.id, patch));
+  const view = await explained(controlServices(context).apps.update(OPERATOR, app.id, patch));
   emit(output, json, appBody(view), `Updated ${view.name} (${view.id}).`);
 }
 
@@ -129,7 +129,7 @@ export async function appsEnable(context: CommandContext): Promise<void> {
 async function setEnabled(context: CommandContext, enabled: boolean): Promise<void> {
   const { runtime, output, json, positionals } = context;
   const app = await appOperand(runtime, positionals[0]);
-  const view = await controlServices(context).apps.setEnabled(CLI_OPERATOR, app.id, enabled);
+  const view = await controlServices(context).apps.setEnabled(OPERATOR, app.id, enabled);
   emit(
     output,
     json,
@@ -152,7 +152,7 @@ export async function appsDelete(context: CommandContext): Promise<void> {
       `apps delete removes ${printable(app.name)} (${app.id}) with its API keys, grants and providers, for good; run it again with --yes`,
     );
   }
-  await controlServices(context).apps.delete(CLI_OPERATOR, app.id);
+  await controlServices(context).apps.delete(OPERATOR, app.id);
   emit(
     output,
     json,
@@ -183,8 +183,8 @@ async function changeOrigins(context: CommandContext, change: "allow" | "disallo
   const { apps } = controlServices(context);
   const view = await explained(
     change === "allow"
-      ? apps.allowOrigin(CLI_OPERATOR, app.id, origin)
-      : apps.disallowOrigin(CLI_OPERATOR, app.id, origin),
+      ? apps.allowOrigin(OPERATOR, app.id, origin)
+      : apps.disallowOrigin(OPERATOR, app.id, origin),
   );
   const origins = view.allowedOrigins;
   emit(

@@ -1,4 +1,4 @@
-import { CLI_OPERATOR } from "../control/change-actor.js";
+import { OPERATOR } from "../apps/admin-actor.js";
 import type { IdentityProviderView } from "../control/identity-provider-admin.js";
 import { identityProviderBody } from "../http/admin-bodies.js";
 import type { CommandContext } from "./app-commands.js";
@@ -23,14 +23,14 @@ export async function identityProviderShow(context: CommandContext): Promise<voi
 export async function identityProviderSet(context: CommandContext): Promise<void> {
   const app = await chosenApp(context);
   const document = await documentInput(context, { required: true });
-  const view = await explained(controlServices(context).identity.put(CLI_OPERATOR, app.id, document));
+  const view = await explained(controlServices(context).identity.put(OPERATOR, app.id, document));
   print(context, view, `Set the identity provider of ${app.name} (${app.id}).`);
 }
 
 export async function identityProviderDelete(context: CommandContext): Promise<void> {
   const { output, json } = context;
   const app = await chosenApp(context);
-  await controlServices(context).identity.delete(CLI_OPERATOR, app.id);
+  await controlServices(context).identity.delete(OPERATOR, app.id);
   emit(
     output,
     json,

@@ -1,4 +1,4 @@
-import { CLI_OPERATOR } from "../control/change-actor.js";
+import { OPERATOR } from "../apps/admin-actor.js";
 import type { ProviderView } from "../control/provider-admin.js";
 import { providerBody } from "../http/admin-bodies.js";
 import { loadProvidersFile } from "../providers/providers-file.js";
@@ -21,9 +21,7 @@ export async function providersImport(context: CommandContext): Promise<void> {
   if (!path) throw new UsageError("providers import needs FILE (a providers file)");
   const app = await chosenApp(context);
   const file = await loadProvidersFile(path);
-  const report = await explained(
-    controlServices(context).providers.import(CLI_OPERATOR, app.id, file.providers),
-  );
+  const report = await explained(controlServices(context).providers.import(OPERATOR, app.id, file.providers));
   emit(
     output,
     json,
@@ -75,7 +73,7 @@ export async function providersShow(context: CommandContext): Promise<void> {
 export async function providersCreate(context: CommandContext): Promise<void> {
   const app = await chosenApp(context);
   const document = await documentInput(context, { required: true });
-  const provider = await explained(controlServices(context).providers.create(CLI_OPERATOR, app.id, document));
+  const provider = await explained(controlServices(context).providers.create(OPERATOR, app.id, document));
   print(context, provider, `Created ${provider.id} for ${app.name} (${app.id}).`);
 }
 
@@ -91,8 +89,8 @@ export async function providersUpdate(context: CommandContext): Promise<void> {
   const { providers } = controlServices(context);
   const provider = await explained(
     context.options.replace === true
-      ? providers.replace(CLI_OPERATOR, app.id, id, document)
-      : providers.update(CLI_OPERATOR, app.id, id, document),
+      ? providers.replace(OPERATOR, app.id, id, document)
+      : providers.update(OPERATOR, app.id, id, document),
   );
   print(context, provider, `Updated ${provider.id} of ${app.name} (${app.id}).`);
 }
@@ -109,7 +107,7 @@ export async function providersEnable(context: CommandContext): Promise<void> {
 async function setEnabled(context: CommandContext, enabled: boolean): Promise<void> {
   const app = await chosenApp(context);
   const provider = await controlServices(context).providers.setEnabled(
-    CLI_OPERATOR,
+    OPERATOR,
     app.id,
     providerOperand(context),
     enabled,
@@ -128,7 +126,7 @@ export async function providersDelete(context: CommandContext): Promise<void> {
   const { output, json } = context;
   const app = await chosenApp(context);
   const id = providerOperand(context);
-  await controlServices(context).providers.delete(CLI_OPERATOR, app.id, id);
+  await controlServices(context).providers.delete(OPERATOR, app.id, id);
   emit(
     output,
     json,

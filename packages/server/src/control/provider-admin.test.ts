@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { OPERATOR } from "../apps/admin-actor.js";
 import { AuditLog } from "../audit/audit-log.js";
 import { Keyring } from "../crypto/keyring.js";
 import { KeyringHolder } from "../crypto/keyring-holder.js";
@@ -11,7 +12,6 @@ import type { VaultError } from "../errors.js";
 import { newId } from "../ids.js";
 import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import { Store } from "../storage/store.js";
-import { CLI_OPERATOR } from "./change-actor.js";
 import { ConfigEvents } from "./config-events.js";
 import { IdentityProviderAdmin } from "./identity-provider-admin.js";
 import { ProviderAdmin } from "./provider-admin.js";
@@ -94,7 +94,7 @@ async function breakAudit(): Promise<void> {
 describe("ProviderAdmin", () => {
   it("lists every problem of a document at once, and stores nothing", async () => {
     const error = await failure(
-      admin.create(CLI_OPERATOR, appId, { ...octo, id: "Octo!", clientId: "", tokenUrl: "ftp://x" }),
+      admin.create(OPERATOR, appId, { ...octo, id: "Octo!", clientId: "", tokenUrl: "ftp://x" }),
     );
     expect(error.code).toBe("invalid_request");
     expect(error.issues?.map((issue) => issue.path).sort()).toEqual(["clientId", "id", "tokenUrl"]);
@@ -103,50 +103,46 @@ describe("ProviderAdmin", () => {
   });
 
   it("replace keeps the stored secret when the document has none; a new provider needs one", async () => {
-    await admin.create(CLI_OPERATOR, appId, octo);
+    await admin.create(OPERATOR, appId, octo);
     const { clientSecret: _secret, ...withoutSecret } = octo;
-    const replaced = await admin.replace(CLI_OPERATOR, appId, "octo", { ...withoutSecret, scopes: ["repo"] });
+    const replaced = await admin.replace(OPERATOR, appId, "octo", { ...withoutSecret, scopes: ["repo"] });
     expect(replaced.document).toMatchObject({ scopes: ["repo"] });
     expect(replaced.document).not.toHaveProperty("clientSecret");
     expect(await storedSecret("octo")).toBe("octo-secret");
-    const fresh = await failure(
-      admin.replace(CLI_OPERATOR, appId, "other", { ...withoutSecret, id: "other" }),
-    );
+    const fresh = await failure(admin.replace(OPERATOR, appId, "other", { ...withoutSecret, id: "other" }));
     expect(fresh.issues?.map((issue) => issue.path)).toEqual(["clientSecret"]);
   });
 
   it("update: null removes a field, the id cannot change, enabled toggles; each change is published", async () => {
-    await admin.create(CLI_OPERATOR, appId, { ...octo, scopes: ["repo"], displayName: "Octo" });
+    await admin.create(OPERATOR, appId, { ...octo, scopes: ["repo"], displayName: "Octo" });
     published.length = 0;
-    const patched = await admin.update(CLI_OPERATOR, appId, "octo", { scopes: null, enabled: false });
+    const patched = await admin.update(OPERATOR, appId, "octo", { scopes: null, enabled: false });
     expect(patched.document).not.toHaveProperty("scopes");
     expect(patched.document.displayName).toBe("Octo");
     expect(patched.enabled).toBe(false);
     expect(published).toEqual([appId, appId]);
-    expect((await failure(admin.update(CLI_OPERATOR, appId, "octo", { id: "renamed" }))).code).toBe(
+    expect((await failure(admin.update(OPERATOR, appId, "octo", { id: "renamed" }))).code).toBe(
       "invalid_request",
     );
-    expect((await failure(admin.update(CLI_OPERATOR, appId, "nope", { scopes: null }))).code).toBe(
-      "not_found",
-    );
+    expect((await failure(admin.update(OPERATOR, appId, "nope", { scopes: null }))).code).toBe("not_found");
     expect((await auditTypes()).slice(-2)).toEqual(["provider.updated", "provider.disabled"]);
   });
 
   it("import is idempotent: a second run changes nothing and records nothing", async () => {
     const github = { id: "github", catalog: "github", clientId: "gh", clientSecret: "gh-secret" } as const;
-    expect(await admin.import(CLI_OPERATOR, appId, [github, octo])).toEqual({
+    expect(await admin.import(OPERATOR, appId, [github, octo])).toEqual({
       created: ["github", "octo"],
       updated: [],
       unchanged: [],
     });
     const recorded = (await auditTypes()).length;
-    expect(await admin.import(CLI_OPERATOR, appId, [octo, github])).toEqual({
+    expect(await admin.import(OPERATOR, appId, [octo, github])).toEqual({
       created: [],
       updated: [],
       unchanged: ["octo", "github"],
     });
     expect(await auditTypes()).toHaveLength(recorded);
-    const rotated = await admin.import(CLI_OPERATOR, appId, [{ ...github, clientSecret: "gh-secret-2" }]);
+    const rotated = await admin.import(OPERATOR, appId, [{ ...github, clientSecret: "gh-secret-2" }]);
     expect(rotated.updated).toEqual(["github"]);
     const last = (await store.audit.list(appId, {}, 1))[0];
     expect(JSON.parse(String(last?.details))).toMatchObject({ changed: ["clientSecret"] });
@@ -154,17 +150,17 @@ describe("ProviderAdmin", () => {
   });
 
   it("fails closed: a change whose audit row cannot be written is undone", async () => {
-    await admin.create(CLI_OPERATOR, appId, octo);
+    await admin.create(OPERATOR, appId, octo);
     await breakAudit();
-    expect((await failure(admin.create(CLI_OPERATOR, appId, { ...octo, id: "second" }))).code).toBe(
+    expect((await failure(admin.create(OPERATOR, appId, { ...octo, id: "second" }))).code).toBe(
       "audit_unavailable",
     );
     expect(await store.providers.get(appId, "second")).toBeNull();
-    await failure(admin.update(CLI_OPERATOR, appId, "octo", { clientId: "changed", enabled: false }));
+    await failure(admin.update(OPERATOR, appId, "octo", { clientId: "changed", enabled: false }));
     const row = await store.providers.get(appId, "octo");
     expect(row?.config.clientId).toBe("octo-client");
     expect(row?.enabled).toBe(true);
-    await failure(admin.delete(CLI_OPERATOR, appId, "octo"));
+    await failure(admin.delete(OPERATOR, appId, "octo"));
     expect(await store.providers.get(appId, "octo")).not.toBeNull();
   });
 });
@@ -173,22 +169,22 @@ describe("IdentityProviderAdmin", () => {
   const sso = { issuer: "https://sso.example.com", clientId: "app-sign-in", clientSecret: "sso-secret" };
 
   it("imports idempotently and keeps the secret when a document is re-sent without it", async () => {
-    expect(await identity.import(CLI_OPERATOR, appId, { ...sso, app: appId })).toBe("created");
-    expect(await identity.import(CLI_OPERATOR, appId, { ...sso, app: appId })).toBe("unchanged");
+    expect(await identity.import(OPERATOR, appId, { ...sso, app: appId })).toBe("created");
+    expect(await identity.import(OPERATOR, appId, { ...sso, app: appId })).toBe("unchanged");
     const { clientSecret: _secret, ...withoutSecret } = sso;
-    const view = await identity.put(CLI_OPERATOR, appId, { ...withoutSecret, audience: "api" });
+    const view = await identity.put(OPERATOR, appId, { ...withoutSecret, audience: "api" });
     expect(view.document).toEqual({ issuer: sso.issuer, clientId: sso.clientId, audience: "api" });
-    expect(await identity.import(CLI_OPERATOR, appId, { ...sso, app: appId })).toBe("updated");
-    const refused = await failure(identity.put(CLI_OPERATOR, appId, { ...sso, app: "another" }));
+    expect(await identity.import(OPERATOR, appId, { ...sso, app: appId })).toBe("updated");
+    const refused = await failure(identity.put(OPERATOR, appId, { ...sso, app: "another" }));
     expect(refused.issues?.map((issue) => issue.path)).toEqual(["app"]);
   });
 
   it("fails closed: a change whose audit row cannot be written is undone", async () => {
-    await identity.put(CLI_OPERATOR, appId, sso);
+    await identity.put(OPERATOR, appId, sso);
     await breakAudit();
-    await failure(identity.update(CLI_OPERATOR, appId, { clientId: "other" }));
+    await failure(identity.update(OPERATOR, appId, { clientId: "other" }));
     expect((await identity.get(appId)).document.clientId).toBe("app-sign-in");
-    await failure(identity.delete(CLI_OPERATOR, appId));
+    await failure(identity.delete(OPERATOR, appId));
     expect((await identity.get(appId)).enabled).toBe(true);
   });
 });
