@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeyManagement, bindingOf, PROVIDER_SECRET_FIELD } from "../../packages/server/src/testing.js";
+import {
+  ApiKeyManagement,
+  bindingOf,
+  OperatorKeyService,
+  PROVIDER_SECRET_FIELD,
+} from "../../packages/server/src/testing.js";
 import { runCliInProcess } from "../harness/cli-in-process.js";
 import { contractProblems } from "../harness/openapi-contract.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
@@ -399,6 +404,42 @@ describe("admin API: apps", () => {
     const verified = await runCliInProcess(["audit", "verify", "--json"], env);
     expect(verified.code, verified.out + verified.err).toBe(0);
     expect(JSON.parse(verified.out).ok).toBe(true);
+  });
+
+  it("an operator key creates an app with its first key, lists every app, and deletes one", async () => {
+    const operator = await new OperatorKeyService(vault.store, vault.clock).create("ops", null);
+    const invalid = await call("POST", "/v1/apps", operator.plaintext, {
+      name: "",
+      allowed_origins: ["nope"],
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.issues.map((issue: { path: string }) => issue.path)).toEqual([
+      "name",
+      "allowed_origins.0",
+    ]);
+    const created = await call("POST", "/v1/apps", operator.plaintext, {
+      name: "gamma",
+      allowed_origins: ["https://gamma.example.com"],
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.app).toMatchObject({
+      name: "gamma",
+      enabled: true,
+      allowed_origins: ["https://gamma.example.com"],
+    });
+    const gammaKey = created.body.api_key.api_key as string;
+    expect((await call("GET", "/v1/app", gammaKey)).body.app_id).toBe(created.body.app.app_id);
+    const [appCreated] = (await auditOf(gammaKey)).filter((event) => event.type === "app.created");
+    expect(appCreated?.api_key_prefix).toBe(operator.key.prefix);
+
+    const listed = await call("GET", "/v1/apps", operator.plaintext);
+    expect(listed.body.apps.map((app: { name: string }) => app.name)).toEqual(
+      expect.arrayContaining(["alpha (renamed)", "gamma"]),
+    );
+    const deleted = await call("DELETE", `/v1/apps/${created.body.app.app_id}`, operator.plaintext);
+    expect(deleted.body).toEqual({ app_id: created.body.app.app_id, deleted: true });
+    expect((await call("GET", "/v1/app", gammaKey)).body.error.code).toBe("invalid_api_key");
+    expect((await call("GET", `/v1/apps/${created.body.app.app_id}`, operator.plaintext)).status).toBe(404);
   });
 
   it("every answer matched the OpenAPI document", () => {
