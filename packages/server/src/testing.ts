@@ -21,7 +21,9 @@ export { loadConfig } from "./config.js";
 export { MAX_LIVE_FLOWS_PER_SESSION } from "./connect/connect-flow.js";
 export { ConnectSessionService } from "./connect/connect-sessions.js";
 export { SessionEvents } from "./connect/session-events.js";
+export { AppAdmin } from "./control/app-admin.js";
 export { ConfigEvents } from "./control/config-events.js";
+export { IdentityProviderAdmin } from "./control/identity-provider-admin.js";
 export { ProviderAdmin } from "./control/provider-admin.js";
 export { ProviderDirectory } from "./control/provider-directory.js";
 export { beginFileRotation } from "./crypto/key-file-rotation.js";
@@ -53,6 +55,11 @@ export type { ConnectSessionRecord } from "./storage/connect-sessions-repository
 export type { GrantRecord } from "./storage/grants-repository.js";
 export { migrationProvider } from "./storage/migrations/index.js";
 export type { OAuthStateRecord } from "./storage/oauth-states-repository.js";
-export { bindingOf, IDENTITY_SECRET_FIELD, USER_TOKEN_FIELD } from "./storage/sealed-fields.js";
+export {
+  bindingOf,
+  IDENTITY_SECRET_FIELD,
+  PROVIDER_SECRET_FIELD,
+  USER_TOKEN_FIELD,
+} from "./storage/sealed-fields.js";
 export { startCheckpointer } from "./storage/sqlite-checkpointer.js";
 export { Store } from "./storage/store.js";

@@ -6,7 +6,14 @@ import { VaultError } from "../errors.js";
 import { type ApiKeyRecord, keyStatus } from "../storage/api-keys-repository.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 import type { Store } from "../storage/store.js";
-import { type AdminActor, type AppKeyActor, actorPrefix, OPERATOR } from "./admin-actor.js";
+import {
+  type AdminActor,
+  type AppKeyActor,
+  actorLabel,
+  actorPrefix,
+  OPERATOR,
+  type OperatorActor,
+} from "./admin-actor.js";
 import { ApiKeyService, type IssuedApiKey } from "./api-keys.js";
 
 export { type AdminActor, OPERATOR } from "./admin-actor.js";
@@ -53,10 +60,23 @@ export class ApiKeyManagement {
    * A new app and its first key (all scopes), issued by the operator. Its chain starts with
    * `app.created`: an app without audit events then means a deleted chain (F8).
    */
-  async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
-    const created = await this.deps.keys.createApp(name);
-    await this.deps.audit.append({ appId: created.app.id, type: "app.created", details: { name } });
-    await this.#recordCreated(OPERATOR, created.apiKey.key);
+  async createApp(
+    name: string,
+    allowedOrigins: string[] = [],
+    actor: OperatorActor = OPERATOR,
+  ): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
+    const created = await this.deps.keys.createApp(name, allowedOrigins);
+    await this.deps.audit.append({
+      appId: created.app.id,
+      type: "app.created",
+      apiKeyPrefix: actorPrefix(actor),
+      details: {
+        name,
+        ...(allowedOrigins.length > 0 ? { allowed_origins: allowedOrigins } : {}),
+        ...(actor.keyId === null ? {} : { by: actorLabel(actor) }),
+      },
+    });
+    await this.#recordCreated(actor, created.apiKey.key);
     return created;
   }
 

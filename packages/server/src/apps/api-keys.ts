@@ -32,8 +32,16 @@ export type Authentication =
     }
   | { ok: false; reason: KeyRefusal };
 
-/** Why a presented key is refused (each a 401 of the error registry). */
-export type KeyRefusal = "invalid_api_key" | "api_key_revoked" | "api_key_disabled" | "api_key_expired";
+/**
+ * Why a presented key is refused: a code of the error registry, each a 401 but `app_disabled`
+ * (403: the key is good, its app is switched off).
+ */
+export type KeyRefusal =
+  | "invalid_api_key"
+  | "api_key_revoked"
+  | "api_key_disabled"
+  | "api_key_expired"
+  | "app_disabled";
 
 /** An authentication and what the same query read of the grant the call names. */
 export interface KeyAndGrant {
@@ -50,8 +58,18 @@ export class ApiKeyService {
     private readonly clock: Clock,
   ) {}
 
-  async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
-    const app: AppRecord = { id: newId("app"), name, createdAt: this.clock.now(), allowedOrigins: [] };
+  async createApp(
+    name: string,
+    allowedOrigins: string[] = [],
+  ): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
+    const app: AppRecord = {
+      id: newId("app"),
+      name,
+      createdAt: this.clock.now(),
+      allowedOrigins,
+      disabledAt: null,
+      userGrantsNeedUserToken: true,
+    };
     await this.store.apps.insert(app);
     return { app, apiKey: await this.createKey(app.id, null) };
   }
@@ -119,6 +137,8 @@ export class ApiKeyService {
     const now = this.clock.now();
     const status = keyStatus(key, now);
     if (status !== "active") return { ok: false, reason: `api_key_${status}` };
+    // Read in the same query as the key (issue 15): a disabled app's keys are all refused.
+    if (key.appDisabled === true) return { ok: false, reason: "app_disabled" };
     // The row just read says whether a write is due: most calls need none.
     if (isTouchDue(key.lastUsedAt, now)) {
       await this.store.apiKeys.touch(key.id, now, LAST_USED_RESOLUTION_MS);

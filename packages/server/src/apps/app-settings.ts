@@ -3,6 +3,7 @@ import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { Store } from "../storage/store.js";
+import { type AdminActor, actorLabel, actorPrefix, OPERATOR } from "./admin-actor.js";
 
 /**
  * The operator's per-app settings that change what the app's API keys may do. Each change is an
@@ -21,14 +22,19 @@ export class AppSettings {
    * F6: whether the app's user-bound grants are usable only with their user's token. True when
    * the setting changed (and the change is recorded), false when it already was so.
    */
-  async setUserGrantsNeedUserToken(appId: string, required: boolean): Promise<boolean> {
+  async setUserGrantsNeedUserToken(
+    appId: string,
+    required: boolean,
+    actor: AdminActor = OPERATOR,
+  ): Promise<boolean> {
     const { store, audit } = this.deps;
     if (!(await store.apps.setUserGrantsNeedUserToken(appId, required))) return false;
     try {
       await audit.append({
         appId,
         type: "app.setting_changed",
-        details: { setting: "user_grants_need_user_token", value: required, by: "operator" },
+        apiKeyPrefix: actorPrefix(actor),
+        details: { setting: "user_grants_need_user_token", value: required, by: actorLabel(actor) },
       });
     } catch (error) {
       // Fail closed: a change that is not on record is undone.

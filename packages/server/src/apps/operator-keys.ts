@@ -19,7 +19,7 @@ export interface IssuedOperatorKey {
 
 export type OperatorAuthentication =
   | { ok: true; keyId: string; keyPrefix: string }
-  | { ok: false; reason: Exclude<KeyRefusal, "api_key_disabled"> };
+  | { ok: false; reason: Exclude<KeyRefusal, "api_key_disabled" | "app_disabled"> };
 
 /**
  * The operator's vault-wide keys: they manage the control plane (apps, their providers and keys)

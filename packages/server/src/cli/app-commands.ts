@@ -1,61 +1,19 @@
-import { WebOrigin } from "@grantvault/protocol";
-import { ApiKeyManagement } from "../apps/api-key-management.js";
 import { AppSettings } from "../apps/app-settings.js";
 import { systemClock } from "../clock.js";
+import type { ServerConfig } from "../config.js";
 import type { Runtime } from "../runtime.js";
-import { emit, isoTime, type Output, printable, table, UsageError } from "./output.js";
+import { emit, type Output, printable, UsageError } from "./output.js";
 
 export interface CommandContext {
   runtime: Runtime;
+  /** The settings the command runs with (the public URL names redirect URIs). */
+  config: ServerConfig;
+  /** The environment (a client secret may be read from a variable named on the command line). */
+  env: Record<string, string | undefined>;
   output: Output;
   json: boolean;
   positionals: string[];
   options: Record<string, string | boolean | undefined>;
-}
-
-/** `apps create --name NAME`: the new app and its first API key, printed once. */
-export async function appsCreate({ runtime, output, json, options }: CommandContext): Promise<void> {
-  const name = typeof options.name === "string" ? options.name.trim() : "";
-  if (!name) throw new UsageError("apps create needs --name NAME");
-  const { app, apiKey } = await ApiKeyManagement.forStore(runtime.store, systemClock, runtime.keys).createApp(
-    name,
-  );
-  emit(
-    output,
-    json,
-    { app_id: app.id, name: app.name, api_key: apiKey.plaintext, api_key_id: apiKey.key.id },
-    [
-      `Created app "${app.name}" (${app.id}).`,
-      "Its API key, shown only this once:",
-      "",
-      `  ${apiKey.plaintext}`,
-    ].join("\n"),
-  );
-}
-
-export async function appsList({ runtime, output, json }: CommandContext): Promise<void> {
-  const apps = await runtime.store.apps.list();
-  emit(
-    output,
-    json,
-    apps.map((app) => ({
-      app_id: app.id,
-      name: app.name,
-      created_at: isoTime(app.createdAt),
-      allowed_origins: app.allowedOrigins,
-    })),
-    apps.length === 0
-      ? "No apps yet: create one with `grantvault-server apps create --name NAME`."
-      : table([
-          ["APP ID", "NAME", "CREATED", "ALLOWED ORIGINS"],
-          ...apps.map((app) => [
-            app.id,
-            app.name,
-            isoTime(app.createdAt),
-            app.allowedOrigins.join(" ") || "-",
-          ]),
-        ]),
-  );
 }
 
 /**
@@ -73,45 +31,6 @@ export async function appOption(
   const names = (await runtime.store.apps.list()).map((known) => known.name);
   throw new UsageError(
     `--app: there is no app named or with the id "${printable(ref)}"${names.length > 0 ? ` (apps: ${names.map((name) => printable(name)).join(", ")})` : ""}`,
-  );
-}
-
-/**
- * `apps allow-origin APP ORIGIN` / `apps disallow-origin APP ORIGIN`: the origins an app's web
- * flows may use (Connect.js popups report to them; redirect flows return to them). APP is an id
- * or a name.
- */
-export async function appsAllowOrigin(context: CommandContext): Promise<void> {
-  await changeOrigins(context, "allow");
-}
-
-export async function appsDisallowOrigin(context: CommandContext): Promise<void> {
-  await changeOrigins(context, "disallow");
-}
-
-async function changeOrigins(
-  { runtime, output, json, positionals }: CommandContext,
-  change: "allow" | "disallow",
-): Promise<void> {
-  const [appRef, origin] = positionals;
-  if (!appRef || !origin) {
-    throw new UsageError(`apps ${change}-origin needs APP and ORIGIN, e.g. default https://app.example.com`);
-  }
-  const parsed = WebOrigin.safeParse(origin);
-  if (!parsed.success)
-    throw new UsageError(`${origin}: ${parsed.error.issues[0]?.message ?? "not an origin"}`);
-  const app = await runtime.store.apps.find(appRef);
-  if (!app) throw new UsageError(`there is no app ${appRef} (see \`grantvault-server apps list\`)`);
-  const origins =
-    change === "allow"
-      ? [...new Set([...app.allowedOrigins, origin])]
-      : app.allowedOrigins.filter((allowed) => allowed !== origin);
-  await runtime.store.apps.setAllowedOrigins(app.id, origins);
-  emit(
-    output,
-    json,
-    { app_id: app.id, allowed_origins: origins },
-    `${app.name} (${app.id}) allowed origins: ${origins.length > 0 ? origins.join(", ") : "none"}`,
   );
 }
 

@@ -31,16 +31,10 @@ import {
   operatorKeysList,
   operatorKeysRevoke,
 } from "./api-key-commands.js";
-import {
-  appsAllowGrantUseWithoutUser,
-  appsAllowOrigin,
-  appsCreate,
-  appsDisallowOrigin,
-  appsList,
-  appsRequireUserToken,
-  type CommandContext,
-} from "./app-commands.js";
+import { appsAllowGrantUseWithoutUser, appsRequireUserToken, type CommandContext } from "./app-commands.js";
+import { appsAllowOrigin, appsCreate, appsDisallowOrigin, appsList } from "./apps-commands.js";
 import { auditCheckpoints, auditVerify } from "./audit-commands.js";
+import { CONTROL_PLANE_COMMANDS, CONTROL_PLANE_HANDLERS } from "./control-plane-cli.js";
 import { doctor } from "./doctor.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
@@ -53,6 +47,7 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = 
   "apps disallow-origin": appsDisallowOrigin,
   "apps allow-grant-use-without-user": appsAllowGrantUseWithoutUser,
   "apps require-user-token": appsRequireUserToken,
+  ...CONTROL_PLANE_HANDLERS,
   "api-keys create": apiKeysCreate,
   "api-keys list": apiKeysList,
   "api-keys show": apiKeysShow,
@@ -85,13 +80,36 @@ Commands:
                                  providers (discovery reachable); say what to fix; exit 1 if
                                  anything fails. Changes nothing.
   apps create --name NAME        create an app and print its first API key (once)
+    [--allowed-origin ORIGIN]…
   apps list                      list apps
+  apps show APP                  an app: status, origins, keys, providers, grants
+  apps update APP [--name NAME] [--allowed-origins LIST] [--[no-]user-grants-need-user-token]
+                                 change an app (audited)
+  apps disable APP               refuse the app's API keys (app_disabled) until enabled
+  apps enable APP                accept them again
+  apps delete APP --yes          delete an app with its keys, grants and providers (the
+                                 audit log stays)
   apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
   apps disallow-origin APP ORIGIN  take that back
   apps allow-grant-use-without-user APP
                                  let APP use its user-bound grants without the user's token
                                  (audited; the default requires it)
   apps require-user-token APP    back to the default: a user-bound grant needs its user's token
+  providers import FILE [--app APP]
+                                 bring the app's providers in line with a providers file
+                                 (idempotent: prints created/updated/unchanged)
+  providers list [--app APP]     the app's providers (--app optional with one app only)
+  providers show ID              a provider's document (never its secret), redirect URI
+  providers create --file DOC.json | --document JSON
+    [--client-secret-env VAR | --client-secret-stdin]
+                                 add a provider (catalog, oidc or oauth2) to the app
+  providers update ID --file … | --document … [--replace] [--client-secret-…]
+                                 change the fields given (null removes one); --replace: whole
+  providers disable ID / enable ID  stop / resume offering it (its grants are refused meanwhile)
+  providers delete ID            delete it (its grants stay, refused)
+  identity-provider show|set|delete [--app APP]
+                                 the app's sign-in provider; set takes --file/--document and
+                                 --client-secret-env VAR / --client-secret-stdin
   api-keys create --app APP      create another API key for an app (printed once); all scopes
     [--name NAME] [--scopes LIST | --proxy-only] [--expires-in 30d]
                                  unless narrowed: admin,connect,use,proxy,read (see README)
@@ -259,7 +277,15 @@ const CLI: CliSpec = {
     withDatabase({
       name: "apps create",
       summary: "create an app and print its first API key (once)",
-      options: { name: { type: "string", value: "NAME", description: "the app's name (required)" } },
+      options: {
+        name: { type: "string", value: "NAME", description: "the app's name (required)" },
+        "allowed-origin": {
+          type: "string",
+          multiple: true,
+          value: "ORIGIN",
+          description: "an origin its web flows may use (repeatable)",
+        },
+      },
     }),
     withDatabase({ name: "apps list", summary: "list apps" }),
     withDatabase({
@@ -283,6 +309,7 @@ const CLI: CliSpec = {
       summary: "back to the default: a user-bound grant needs its user's token",
       operands: [APP],
     }),
+    ...CONTROL_PLANE_COMMANDS.map(withDatabase),
     ...apiKeyCommandSpecs("api-keys"),
     ...apiKeyCommandSpecs("keys").filter((spec) =>
       ["keys create", "keys list", "keys revoke"].includes(spec.name),
@@ -402,7 +429,7 @@ export async function main(
       output.err(`grantvault-server: using the vault in ${config.dataDir}\n`);
     }
     return await runWith(config, logger, async (runtime) => {
-      const code = await run({ runtime, output, json, positionals: operands, options });
+      const code = await run({ runtime, config, env, output, json, positionals: operands, options });
       return typeof code === "number" ? code : 0;
     });
   } catch (error) {

@@ -60,6 +60,7 @@ export class GrantsRepository {
     this.#forKey = new PreparedQuery(db, (slot) =>
       db
         .selectFrom("api_keys")
+        .innerJoin("apps", "apps.id", "api_keys.app_id")
         .leftJoin("grants", (join) =>
           join.onRef("grants.app_id", "=", "api_keys.app_id").on("grants.id", "=", slot("grantId")),
         )
@@ -76,6 +77,7 @@ export class GrantsRepository {
           "api_keys.created_by as key_created_by",
           "api_keys.expires_at as key_expires_at",
           "api_keys.disabled_at as key_disabled_at",
+          "apps.disabled_at as app_disabled_at",
         ])
         .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
         .select("credentials.secret as sealed_credential")
@@ -106,7 +108,18 @@ export class GrantsRepository {
       expires_at: rest.key_expires_at,
       disabled_at: rest.key_disabled_at,
     });
+    if (rest.app_disabled_at !== null) key.appDisabled = true;
     return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
+  }
+
+  /** How many grants the app has, whatever their status (recorded when an app is deleted). */
+  async countForApp(appId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("grants")
+      .select((eb) => eb.fn.countAll().as("count"))
+      .where("app_id", "=", appId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async insert(grant: GrantRecord): Promise<void> {
@@ -339,6 +352,7 @@ type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } 
   key_created_by: string | null;
   key_expires_at: number | null;
   key_disabled_at: number | null;
+  app_disabled_at: number | null;
   sealed_credential: string | null;
 };
 
