@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ListProvidersResponse } from "./admin.js";
 import { CreateApiKeyRequest, CreateApiKeyResponse, RevokeApiKeyResponse } from "./api-keys.js";
 import { AppInfoResponse } from "./app.js";
 import { ListAuditQuery } from "./audit.js";
@@ -111,6 +112,16 @@ export const API_OPERATIONS: ApiOperation[] = [
     auth: "api_key",
     success: { status: 200, description: "The app.", schema: AppInfoResponse },
     errors: [],
+  },
+  {
+    method: "get",
+    path: "/v1/providers",
+    operationId: "listProviders",
+    summary:
+      "The providers the caller's app may offer its users: its own enabled ones, then the built-in ones.",
+    auth: "api_key",
+    success: { status: 200, description: "The providers.", schema: ListProvidersResponse },
+    errors: ["insufficient_scope"],
   },
   {
     method: "post",

@@ -36,6 +36,7 @@ import { registerGetHealthz } from "./http/routes/get-healthz.js";
 import { registerGetMetrics } from "./http/routes/get-metrics.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetOpenApi } from "./http/routes/get-openapi.js";
+import { registerGetProviders } from "./http/routes/get-providers.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
@@ -243,6 +244,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     async (v1) => {
       requireApiKey(v1, apiKeys);
       registerGetApp(v1, store);
+      registerGetProviders(v1, providers);
       registerPostApiKeys(v1, keyManagement);
       registerDeleteApiKey(v1, keyManagement);
       registerPostConnectSessions(v1, sessions, config.publicUrl);
