@@ -78,14 +78,19 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         await env.store.apps.insert(earlier);
 
         expect(await env.store.apps.count()).toBe(before + 2);
-        expect(await env.store.apps.get(later.id)).toEqual(later);
-        expect(await env.store.apps.get(earlier.id)).toEqual(earlier);
+        // Read back with the settings an app starts with: enabled, user tokens required (F6).
+        const fresh = { disabledAt: null, userGrantsNeedUserToken: true };
+        expect(await env.store.apps.get(later.id)).toEqual({ ...later, ...fresh });
+        expect(await env.store.apps.get(earlier.id)).toEqual({ ...earlier, ...fresh });
         expect(await env.store.apps.get(newId("app"))).toBeNull();
 
         const listed = (await env.store.apps.list()).filter(
           (app) => app.id === later.id || app.id === earlier.id,
         );
-        expect(listed).toEqual([earlier, later]);
+        expect(listed).toEqual([
+          { ...earlier, ...fresh },
+          { ...later, ...fresh },
+        ]);
         expect(await env.store.apps.list()).toHaveLength(before + 2);
       });
 
@@ -93,7 +98,12 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         const app = { id: newId("app"), name: `web-${hex(3)}`, createdAt: T0 };
         await env.store.apps.insert(app);
         await env.store.apps.setAllowedOrigins(app.id, ["https://app.example.com", "http://127.0.0.1:5180"]);
-        const expected = { ...app, allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5180"] };
+        const expected = {
+          ...app,
+          allowedOrigins: ["https://app.example.com", "http://127.0.0.1:5180"],
+          disabledAt: null,
+          userGrantsNeedUserToken: true,
+        };
         expect(await env.store.apps.get(app.id)).toEqual(expected);
         expect(await env.store.apps.find(app.name)).toEqual(expected);
         expect(await env.store.apps.find(app.id)).toEqual(expected);

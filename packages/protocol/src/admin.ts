@@ -41,6 +41,22 @@ export const CreateAppRequest = z
   .strict();
 export type CreateAppRequest = z.infer<typeof CreateAppRequest>;
 
+/** `POST /v1/apps`: the app, and its first API key (all scopes) whose whole key is only here. */
+export const CreateAppResponse = z
+  .object({
+    app: AppBody,
+    api_key: z
+      .object({
+        api_key_id: z.string(),
+        api_key: z.string(),
+        prefix: z.string(),
+        scopes: z.array(z.string()),
+      })
+      .strict(),
+  })
+  .strict();
+export type CreateAppResponse = z.infer<typeof CreateAppResponse>;
+
 /** `PATCH /v1/apps/{app_id}`: only the fields given change. */
 export const UpdateAppRequest = z
   .object({
@@ -126,6 +142,11 @@ export const IdentityProviderBody = z
   })
   .strict();
 export type IdentityProviderBody = z.infer<typeof IdentityProviderBody>;
+
+export const DeleteIdentityProviderResponse = z
+  .object({ app_id: z.string(), deleted: z.literal(true) })
+  .strict();
+export type DeleteIdentityProviderResponse = z.infer<typeof DeleteIdentityProviderResponse>;
 
 /** `GET /v1/providers`: what the calling app may offer its users (discovery, issue 15 item 5). */
 export const OfferedProviderBody = z

@@ -1,5 +1,20 @@
 import { z } from "zod";
-import { ListProvidersResponse } from "./admin.js";
+import {
+  AppBody,
+  AppIdParams,
+  AppProviderParams,
+  CreateAppRequest,
+  CreateAppResponse,
+  DeleteAppResponse,
+  DeleteIdentityProviderResponse,
+  DeleteProviderResponse,
+  IdentityProviderBody,
+  ListAppProvidersResponse,
+  ListAppsResponse,
+  ListProvidersResponse,
+  ProviderBody,
+  UpdateAppRequest,
+} from "./admin.js";
 import { CreateApiKeyRequest, CreateApiKeyResponse, RevokeApiKeyResponse } from "./api-keys.js";
 import { AppInfoResponse } from "./app.js";
 import { ListAuditQuery } from "./audit.js";
@@ -28,7 +43,7 @@ import {
  * at `/openapi.json` and `npm run openapi` writes to docs/openapi.json.
  */
 export interface ApiOperation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   /** OpenAPI path template (`{id}`, not Fastify's `:id`). */
   path: string;
   operationId: string;
@@ -68,7 +83,7 @@ const COMMON_ERRORS: ErrorCode[] = [
   "internal_error",
   "database_busy",
 ];
-const AUTH_ERRORS: ErrorCode[] = ["missing_api_key", "invalid_api_key", "api_key_revoked"];
+const AUTH_ERRORS: ErrorCode[] = ["missing_api_key", "invalid_api_key", "api_key_revoked", "app_disabled"];
 const BODY_ERRORS: ErrorCode[] = [
   "invalid_request",
   "invalid_json",
@@ -316,6 +331,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     success: { status: 200, description: "A page of audit events.", schema: ListAuditResponseSchema },
     errors: ["invalid_request", "invalid_cursor"],
   },
+  ...adminOperations(),
   {
     method: "get",
     path: "/connect/{token}/status",
@@ -328,6 +344,184 @@ export const API_OPERATIONS: ApiOperation[] = [
     errors: ["invalid_request", "session_not_found"],
   },
 ];
+
+/**
+ * The admin API (issue 15): apps, their providers and identity provider. Every route checks the
+ * caller (an operator key, or the app's own admin key; another app's id is `not_found`).
+ */
+function adminOperations(): ApiOperation[] {
+  const ADMIN: ErrorCode[] = ["invalid_request", "insufficient_scope", "not_found"];
+  const CHANGE: ErrorCode[] = [...BODY_ERRORS, ...ADMIN, "audit_unavailable"];
+  const provider = { description: "The provider (never its client secret).", schema: ProviderBody };
+  const identity = {
+    description: "The identity provider (never its client secret).",
+    schema: IdentityProviderBody,
+  };
+  const document = z.record(z.string(), z.unknown()).describe("A provider document (providers-file entry)");
+  const identityDocument = z
+    .record(z.string(), z.unknown())
+    .describe("An identity provider document (issuer, clientId, clientSecret…)");
+  const appPath = "/v1/apps/{app_id}";
+  const providerPath = `${appPath}/providers/{provider_id}`;
+  const identityPath = `${appPath}/identity-provider`;
+  return [
+    {
+      method: "get",
+      path: "/v1/apps",
+      operationId: "listApps",
+      summary: "The apps: every app for an operator key, the caller's own for an app's admin key.",
+      auth: "api_key",
+      success: { status: 200, description: "The apps.", schema: ListAppsResponse },
+      errors: ["insufficient_scope"],
+    },
+    {
+      method: "post",
+      path: "/v1/apps",
+      operationId: "createApp",
+      summary: "Create an app and its first API key, all scopes (operator key).",
+      auth: "api_key",
+      body: CreateAppRequest,
+      success: { status: 201, description: "The app; its whole key only here.", schema: CreateAppResponse },
+      errors: [...BODY_ERRORS, "insufficient_scope", "audit_unavailable"],
+    },
+    {
+      method: "get",
+      path: appPath,
+      operationId: "getAdminApp",
+      summary: "One app.",
+      auth: "api_key",
+      params: AppIdParams,
+      success: { status: 200, description: "The app.", schema: AppBody },
+      errors: ADMIN,
+    },
+    {
+      method: "patch",
+      path: appPath,
+      operationId: "updateApp",
+      summary: "Change an app: name, enabled, allowed origins, user_grants_need_user_token.",
+      auth: "api_key",
+      params: AppIdParams,
+      body: UpdateAppRequest,
+      success: { status: 200, description: "The app.", schema: AppBody },
+      errors: CHANGE,
+    },
+    {
+      method: "delete",
+      path: appPath,
+      operationId: "deleteApp",
+      summary: "Delete an app with its keys, grants and providers; its audit chain stays (operator key).",
+      auth: "api_key",
+      params: AppIdParams,
+      success: { status: 200, description: "Deleted.", schema: DeleteAppResponse },
+      errors: [...ADMIN, "audit_unavailable"],
+    },
+    {
+      method: "get",
+      path: `${appPath}/providers`,
+      operationId: "listAppProviders",
+      summary: "The app's own providers, enabled or not.",
+      auth: "api_key",
+      params: AppIdParams,
+      success: { status: 200, description: "The providers.", schema: ListAppProvidersResponse },
+      errors: ADMIN,
+    },
+    {
+      method: "post",
+      path: `${appPath}/providers`,
+      operationId: "createAppProvider",
+      summary: "Add a provider (catalog entry, oidc or oauth2) with its OAuth client to the app.",
+      auth: "api_key",
+      params: AppIdParams,
+      body: document,
+      success: { status: 201, ...provider },
+      errors: [...CHANGE, "already_exists"],
+    },
+    {
+      method: "get",
+      path: providerPath,
+      operationId: "getAppProvider",
+      summary: "One provider of the app.",
+      auth: "api_key",
+      params: AppProviderParams,
+      success: { status: 200, ...provider },
+      errors: ADMIN,
+    },
+    {
+      method: "put",
+      path: providerPath,
+      operationId: "replaceAppProvider",
+      summary: "Create or replace a provider as a whole; without clientSecret the stored one is kept.",
+      auth: "api_key",
+      params: AppProviderParams,
+      body: document,
+      success: { status: 200, ...provider },
+      errors: CHANGE,
+    },
+    {
+      method: "patch",
+      path: providerPath,
+      operationId: "updateAppProvider",
+      summary: "Change some fields of a provider (null removes one; enabled turns it on or off).",
+      auth: "api_key",
+      params: AppProviderParams,
+      body: document,
+      success: { status: 200, ...provider },
+      errors: CHANGE,
+    },
+    {
+      method: "delete",
+      path: providerPath,
+      operationId: "deleteAppProvider",
+      summary: "Delete a provider; its grants stay, refused until a provider with that id exists again.",
+      auth: "api_key",
+      params: AppProviderParams,
+      success: { status: 200, description: "Deleted.", schema: DeleteProviderResponse },
+      errors: [...ADMIN, "audit_unavailable"],
+    },
+    {
+      method: "get",
+      path: identityPath,
+      operationId: "getIdentityProvider",
+      summary: "The app's identity provider (sign-in, user tokens).",
+      auth: "api_key",
+      params: AppIdParams,
+      success: { status: 200, ...identity },
+      errors: ADMIN,
+    },
+    {
+      method: "put",
+      path: identityPath,
+      operationId: "setIdentityProvider",
+      summary: "Set the app's identity provider as a whole; without clientSecret the stored one is kept.",
+      auth: "api_key",
+      params: AppIdParams,
+      body: identityDocument,
+      success: { status: 200, ...identity },
+      errors: CHANGE,
+    },
+    {
+      method: "patch",
+      path: identityPath,
+      operationId: "updateIdentityProvider",
+      summary: "Change some fields of the identity provider (null removes one; enabled).",
+      auth: "api_key",
+      params: AppIdParams,
+      body: identityDocument,
+      success: { status: 200, ...identity },
+      errors: CHANGE,
+    },
+    {
+      method: "delete",
+      path: identityPath,
+      operationId: "deleteIdentityProvider",
+      summary: "Remove the app's identity provider.",
+      auth: "api_key",
+      params: AppIdParams,
+      success: { status: 200, description: "Deleted.", schema: DeleteIdentityProviderResponse },
+      errors: [...ADMIN, "audit_unavailable"],
+    },
+  ];
+}
 
 type JsonSchema = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
 import { ApiKeyService } from "./apps/api-keys.js";
+import { AppSettings } from "./apps/app-settings.js";
 import { AuditLog } from "./audit/audit-log.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
@@ -9,7 +10,10 @@ import { ConnectSessionService } from "./connect/connect-sessions.js";
 import { ExpiredSweeper } from "./connect/expired-sweeper.js";
 import { DEFAULT_HELD_POLL_LIMITS, HeldPolls } from "./connect/held-polls.js";
 import { SessionEvents } from "./connect/session-events.js";
+import { AppAdmin } from "./control/app-admin.js";
 import { ConfigEvents } from "./control/config-events.js";
+import { IdentityProviderAdmin } from "./control/identity-provider-admin.js";
+import { ProviderAdmin } from "./control/provider-admin.js";
 import { ProviderDirectory } from "./control/provider-directory.js";
 import type { KeyringHolder } from "./crypto/keyring-holder.js";
 import { CredentialAccess } from "./grants/credential-access.js";
@@ -23,6 +27,9 @@ import { answerClientError, answerFrameworkError, requireHostHeader } from "./ht
 import { installErrorHandling } from "./http/error-handler.js";
 import { FlowCookies } from "./http/flow-cookie.js";
 import { RequestLog, type RequestLogLevel } from "./http/request-log.js";
+import { registerAdminApps } from "./http/routes/admin-apps.js";
+import { registerAdminIdentityProvider } from "./http/routes/admin-identity-provider.js";
+import { registerAdminProviders } from "./http/routes/admin-providers.js";
 import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
@@ -225,6 +232,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     publicUrl: config.publicUrl,
   });
 
+  const controlDeps = {
+    store,
+    keys: deps.keys,
+    audit,
+    events: configEvents,
+    clock,
+    publicUrl: config.publicUrl,
+  };
+  const appAdmin = new AppAdmin({
+    store,
+    audit,
+    events: configEvents,
+    clock,
+    apiKeys: keyManagement,
+    settings: new AppSettings({ store, audit }),
+  });
+  const providerAdmin = new ProviderAdmin(controlDeps);
+  const identityAdmin = new IdentityProviderAdmin(controlDeps);
+
   registerGetHealthz(app);
   registerGetReadyz(app, store);
   // On the main port only behind a token; the metrics port (serve.ts) is the other way in.
@@ -257,6 +283,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       registerDeleteGrant(v1, grants);
       registerPostGrantCredential(v1, access);
       registerGetAudit(v1, audit);
+      registerAdminApps(v1, appAdmin);
+      registerAdminProviders(v1, providerAdmin);
+      registerAdminIdentityProvider(v1, identityAdmin);
       await registerPostGrantProxy(v1, proxy);
     },
     { prefix: "/v1" },

@@ -9,6 +9,7 @@ import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
 import { CLI_OPERATOR } from "./control/change-actor.js";
 import { ConfigEvents } from "./control/config-events.js";
+import { IdentityProviderAdmin } from "./control/identity-provider-admin.js";
 import { type ImportReport, ProviderAdmin } from "./control/provider-admin.js";
 import type { DemoProvider } from "./demo/demo-provider.js";
 import { startMetricsListener } from "./http/metrics-listener.js";
@@ -65,7 +66,8 @@ export async function serve(
         ? await followLocalCredentials(config.dataDir, config.publicUrl)
         : null);
     const imported = await importProvidersFile(config, runtime, file);
-    const builtInIdentities = await identityConfigs(config, runtime.store, file, demo);
+    await importIdentityProviders(config, runtime, file);
+    const builtInIdentities = await demoIdentity(runtime.store, demo);
     const metrics =
       config.metricsPort === undefined
         ? undefined
@@ -194,24 +196,41 @@ async function offeredProviders(store: Store, builtIns: readonly ProviderConfig[
 }
 
 /**
- * The apps' identity providers from the file, by app id (F19). The demo provider doubles as the
- * identity provider of the first app (`default`), unless the file names one for it.
+ * The providers file's `identity` entries, by app id (F19), imported into the database like its
+ * providers: idempotent, so every start and every process of a fleet may do it. An entry naming
+ * an app that does not exist (yet) is imported by the first start after it is created.
  */
-async function identityConfigs(
+async function importIdentityProviders(
   config: ServerConfig,
-  store: Store,
+  runtime: Runtime,
   file: ProvidersFile,
-  demo: DemoProvider | null,
-): Promise<IdentityProviderConfig[]> {
+): Promise<void> {
+  if (file.identity.length === 0) return;
+  const { store, keys } = runtime;
   const apps = await store.apps.list();
   const problems = identityAppProblems(file.identity, apps);
   if (problems.length > 0) throw new ProvidersFileError(config.providersFile ?? "", problems);
-  const identity = [...file.identity];
-  const [first, ...others] = apps.filter((app) => app.name === FIRST_APP_NAME);
-  if (demo && first && others.length === 0 && !identity.some((entry) => entry.app === first.id)) {
-    identity.push(demo.identityFor(first.id));
+  const admin = new IdentityProviderAdmin({
+    store,
+    keys,
+    audit: new AuditLog(store, systemClock, keys),
+    events: new ConfigEvents(store.pubsub),
+    clock: systemClock,
+    publicUrl: config.publicUrl,
+  });
+  for (const entry of file.identity) {
+    if (apps.some((app) => app.id === entry.app)) await admin.import(CLI_OPERATOR, entry.app, entry);
   }
-  return identity;
+}
+
+/**
+ * The demo provider doubles as the identity provider of the first app (`default`): built in, not
+ * stored, and shadowed by one the operator sets for the app (file, CLI or admin API).
+ */
+async function demoIdentity(store: Store, demo: DemoProvider | null): Promise<IdentityProviderConfig[]> {
+  if (!demo) return [];
+  const [first, ...others] = (await store.apps.list()).filter((app) => app.name === FIRST_APP_NAME);
+  return first && others.length === 0 ? [demo.identityFor(first.id)] : [];
 }
 
 /**

@@ -47,9 +47,16 @@ export class ApiKeyManagement {
    * A new app and its first key (all scopes), issued by the operator. Its chain starts with
    * `app.created`: an app without audit events then means a deleted chain (F8).
    */
-  async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
-    const created = await this.deps.keys.createApp(name);
-    await this.deps.audit.append({ appId: created.app.id, type: "app.created", details: { name } });
+  async createApp(
+    name: string,
+    allowedOrigins: string[] = [],
+  ): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
+    const created = await this.deps.keys.createApp(name, allowedOrigins);
+    await this.deps.audit.append({
+      appId: created.app.id,
+      type: "app.created",
+      details: allowedOrigins.length > 0 ? { name, allowed_origins: allowedOrigins } : { name },
+    });
     await this.#recordCreated(OPERATOR, created.apiKey.key);
     return created;
   }

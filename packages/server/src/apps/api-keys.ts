@@ -23,7 +23,7 @@ export interface IssuedApiKey {
 
 export type Authentication =
   | { ok: true; appId: string; keyId: string; keyPrefix: string; scopes: readonly ApiKeyScope[] }
-  | { ok: false; reason: "invalid_api_key" | "api_key_revoked" };
+  | { ok: false; reason: "invalid_api_key" | "api_key_revoked" | "app_disabled" };
 
 /** An authentication and what the same query read of the grant the call names. */
 export interface KeyAndGrant {
@@ -40,8 +40,18 @@ export class ApiKeyService {
     private readonly clock: Clock,
   ) {}
 
-  async createApp(name: string): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
-    const app: AppRecord = { id: newId("app"), name, createdAt: this.clock.now(), allowedOrigins: [] };
+  async createApp(
+    name: string,
+    allowedOrigins: string[] = [],
+  ): Promise<{ app: AppRecord; apiKey: IssuedApiKey }> {
+    const app: AppRecord = {
+      id: newId("app"),
+      name,
+      createdAt: this.clock.now(),
+      allowedOrigins,
+      disabledAt: null,
+      userGrantsNeedUserToken: true,
+    };
     await this.store.apps.insert(app);
     return { app, apiKey: await this.createKey(app.id, null) };
   }
@@ -104,6 +114,7 @@ export class ApiKeyService {
   async #judge(key: ApiKeyRecord | null): Promise<Authentication> {
     if (!key) return { ok: false, reason: "invalid_api_key" };
     if (key.revokedAt !== null) return { ok: false, reason: "api_key_revoked" };
+    if (key.appDisabled === true) return { ok: false, reason: "app_disabled" };
     const now = this.clock.now();
     // The row just read says whether a write is due: most calls need none.
     if (isTouchDue(key.lastUsedAt, now)) {

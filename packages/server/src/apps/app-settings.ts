@@ -1,6 +1,7 @@
 import { AuditLog } from "../audit/audit-log.js";
 import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
+import { actingKeyPrefix, type ChangeActor, CLI_OPERATOR } from "../control/change-actor.js";
 import { VaultError } from "../errors.js";
 import type { Store } from "../storage/store.js";
 
@@ -21,14 +22,19 @@ export class AppSettings {
    * F6: whether the app's user-bound grants are usable only with their user's token. True when
    * the setting changed (and the change is recorded), false when it already was so.
    */
-  async setUserGrantsNeedUserToken(appId: string, required: boolean): Promise<boolean> {
+  async setUserGrantsNeedUserToken(
+    appId: string,
+    required: boolean,
+    actor: ChangeActor = CLI_OPERATOR,
+  ): Promise<boolean> {
     const { store, audit } = this.deps;
     if (!(await store.apps.setUserGrantsNeedUserToken(appId, required))) return false;
     try {
       await audit.append({
         appId,
         type: "app.setting_changed",
-        details: { setting: "user_grants_need_user_token", value: required, by: "operator" },
+        apiKeyPrefix: actingKeyPrefix(actor),
+        details: { setting: "user_grants_need_user_token", value: required, by: actor.kind },
       });
     } catch (error) {
       // Fail closed: a change that is not on record is undone.

@@ -12,6 +12,7 @@ import {
 import type { ProviderRow } from "../storage/providers-repository.js";
 import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
+import { canonicalJson } from "./canonical-json.js";
 import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
 import type { ConfigEvents } from "./config-events.js";
 
@@ -264,14 +265,18 @@ export class ProviderAdmin {
 
   async #changedFields(before: ProviderRow, after: ProviderRow): Promise<string[]> {
     const keys = new Set([...Object.keys(before.config), ...Object.keys(after.config)]);
-    const changed = [...keys].filter((key) => canonical(before.config[key]) !== canonical(after.config[key]));
+    const changed = [...keys].filter(
+      (key) => canonicalJson(before.config[key]) !== canonicalJson(after.config[key]),
+    );
     if ((await this.#openSecret(before)) !== (await this.#openSecret(after))) changed.push("clientSecret");
     return changed.sort();
   }
 
   async #sameAs(row: ProviderRow, provider: ProviderConfig): Promise<boolean> {
     const { clientSecret, ...config } = provider;
-    return canonical(row.config) === canonical(config) && (await this.#openSecret(row)) === clientSecret;
+    return (
+      canonicalJson(row.config) === canonicalJson(config) && (await this.#openSecret(row)) === clientSecret
+    );
   }
 
   async #openSecret(row: ProviderRow): Promise<string> {
@@ -332,15 +337,4 @@ function withPathId(document: unknown, providerId: string): unknown {
 
 function hasSecret(document: unknown): boolean {
   return typeof document === "object" && document !== null && "clientSecret" in document;
-}
-
-/** JSON with sorted keys: equal documents compare equal whatever their key order. */
-function canonical(value: unknown): string {
-  return (
-    JSON.stringify(value, (_key, inner: unknown) =>
-      inner && typeof inner === "object" && !Array.isArray(inner)
-        ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
-        : inner,
-    ) ?? "undefined"
-  );
 }

@@ -14,29 +14,37 @@ export interface ApiKeyRecord {
   scopes: readonly ApiKeyScope[];
   /** The key that created this one; null when the operator did. */
   createdBy: string | null;
+  /** Set (read with the key when authenticating) when its app is disabled: its keys are refused. */
+  appDisabled?: true;
 }
 
 export class ApiKeysRepository {
-  readonly #byHash: PreparedQuery<{ hash: string }, Database["api_keys"]>;
+  readonly #byHash: PreparedQuery<
+    { hash: string },
+    Database["api_keys"] & { app_disabled_at: number | null }
+  >;
 
   constructor(private readonly db: Kysely<Database>) {
     // Every request with an API key asks this.
     this.#byHash = new PreparedQuery(db, (slot) =>
       db
         .selectFrom("api_keys")
+        // The app's disabled flag in the same query: a disabled app's keys are refused (issue 15).
+        .innerJoin("apps", "apps.id", "api_keys.app_id")
         .select([
-          "id",
-          "app_id",
-          "name",
-          "prefix",
-          "hash",
-          "created_at",
-          "last_used_at",
-          "revoked_at",
-          "scopes",
-          "created_by",
+          "api_keys.id",
+          "api_keys.app_id",
+          "api_keys.name",
+          "api_keys.prefix",
+          "api_keys.hash",
+          "api_keys.created_at",
+          "api_keys.last_used_at",
+          "api_keys.revoked_at",
+          "api_keys.scopes",
+          "api_keys.created_by",
+          "apps.disabled_at as app_disabled_at",
         ])
-        .where("hash", "=", slot("hash")),
+        .where("api_keys.hash", "=", slot("hash")),
     );
   }
 
@@ -60,7 +68,10 @@ export class ApiKeysRepository {
 
   async findByHash(hash: string): Promise<ApiKeyRecord | null> {
     const row = await this.#byHash.first({ hash });
-    return row ? toApiKey(row) : null;
+    if (!row) return null;
+    const key = toApiKey(row);
+    if (row.app_disabled_at !== null) key.appDisabled = true;
+    return key;
   }
 
   async get(id: string): Promise<ApiKeyRecord | null> {

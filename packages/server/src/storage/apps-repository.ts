@@ -7,6 +7,10 @@ export interface AppRecord {
   createdAt: number;
   /** Origins (scheme://host[:port]) allowed for return URLs and the Connect widget. */
   allowedOrigins: string[];
+  /** When the operator disabled the app (its keys are refused), or null; absent on insert. */
+  disabledAt?: number | null;
+  /** F6: a user-bound grant is usable only with its user's token; absent on insert (true). */
+  userGrantsNeedUserToken?: boolean;
 }
 
 export class AppsRepository {
@@ -43,6 +47,32 @@ export class AppsRepository {
       .orderBy("created_at")
       .executeTakeFirst();
     return row ? toApp(row) : null;
+  }
+
+  /** False when there is no such app. */
+  async rename(id: string, name: string): Promise<boolean> {
+    const result = await this.db.updateTable("apps").set({ name }).where("id", "=", id).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Disables (a time) or enables (null) the app; false when it already was so or does not exist. */
+  async setDisabledAt(id: string, disabledAt: number | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable("apps")
+      .set({ disabled_at: disabledAt })
+      .where("id", "=", id)
+      .where("disabled_at", disabledAt === null ? "is not" : "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Deletes the app and, by cascade, its keys, grants with their credentials, sessions and
+   * providers. Its audit chain stays (audit rows do not reference the app). False when absent.
+   */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("apps").where("id", "=", id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 
   async setAllowedOrigins(id: string, origins: string[]): Promise<void> {
@@ -87,11 +117,17 @@ export class AppsRepository {
   }
 }
 
-function toApp(row: Pick<Database["apps"], "id" | "name" | "created_at" | "allowed_origins">): AppRecord {
+function toApp(
+  row: Pick<Database["apps"], "id" | "name" | "created_at" | "allowed_origins" | "disabled_at"> & {
+    user_grants_need_user_token: number | string;
+  },
+): AppRecord {
   return {
     id: row.id,
     name: row.name,
-    createdAt: row.created_at,
+    createdAt: Number(row.created_at),
     allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+    disabledAt: row.disabled_at === null ? null : Number(row.disabled_at),
+    userGrantsNeedUserToken: Number(row.user_grants_need_user_token) !== 0,
   };
 }

@@ -60,6 +60,7 @@ export class GrantsRepository {
     this.#forKey = new PreparedQuery(db, (slot) =>
       db
         .selectFrom("api_keys")
+        .innerJoin("apps", "apps.id", "api_keys.app_id")
         .leftJoin("grants", (join) =>
           join.onRef("grants.app_id", "=", "api_keys.app_id").on("grants.id", "=", slot("grantId")),
         )
@@ -74,6 +75,7 @@ export class GrantsRepository {
           "api_keys.revoked_at as key_revoked_at",
           "api_keys.scopes as key_scopes",
           "api_keys.created_by as key_created_by",
+          "apps.disabled_at as app_disabled_at",
         ])
         .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
         .select("credentials.secret as sealed_credential")
@@ -102,7 +104,18 @@ export class GrantsRepository {
       scopes: rest.key_scopes,
       created_by: rest.key_created_by,
     });
+    if (rest.app_disabled_at !== null) key.appDisabled = true;
     return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
+  }
+
+  /** How many grants the app has, whatever their status (recorded when an app is deleted). */
+  async countForApp(appId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("grants")
+      .select((eb) => eb.fn.countAll().as("count"))
+      .where("app_id", "=", appId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async insert(grant: GrantRecord): Promise<void> {
@@ -333,6 +346,7 @@ type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } 
   key_revoked_at: number | null;
   key_scopes: string;
   key_created_by: string | null;
+  app_disabled_at: number | null;
   sealed_credential: string | null;
 };
 
