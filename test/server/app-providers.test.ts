@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Vault, VaultError } from "../../packages/sdk/src/index.js";
-import {
-  AuditLog,
-  CLI_OPERATOR,
-  ConfigEvents,
-  ProviderAdmin,
-  type ProviderConfig,
-} from "../../packages/server/src/testing.js";
+import { type ProviderDocument, Vault, VaultAdmin, VaultError } from "../../packages/sdk/src/index.js";
+import type { ProviderConfig } from "../../packages/server/src/testing.js";
 import { freePort } from "../harness/free-port.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
@@ -32,7 +26,7 @@ const BUILT_IN: ProviderConfig = {
 };
 
 /** An app's own OAuth 2.0 provider on loopback (nothing listens: the tests never connect). */
-function ownProvider(id: string, displayName: string, extra: Record<string, unknown> = {}) {
+function ownProvider(id: string, displayName: string): ProviderDocument {
   return {
     id,
     type: "oauth2",
@@ -43,7 +37,6 @@ function ownProvider(id: string, displayName: string, extra: Record<string, unkn
     scopes: [`${id}:read`],
     clientId: `${id}-client`,
     clientSecret: `${id}-secret-value`,
-    ...extra,
   };
 }
 
@@ -57,20 +50,12 @@ beforeAll(async () => {
     app.id = created.app.id;
     app.key = created.apiKey.plaintext;
   }
-  // Written before any request reads the apps' providers (the running vault would learn of later
-  // changes through its own ConfigEvents; in SQLite this one does not share them).
-  const admin = new ProviderAdmin({
-    store: vault.store,
-    keys: vault.keys,
-    audit: new AuditLog(vault.store, vault.clock, vault.keys),
-    events: new ConfigEvents(vault.store.pubsub),
-    clock: vault.clock,
-    publicUrl: baseUrl,
-  });
-  await admin.create(CLI_OPERATOR, apps.a.id, ownProvider("alpha", "Alpha"));
-  await admin.create(CLI_OPERATOR, apps.a.id, ownProvider("paused", "Paused"));
-  await admin.setEnabled(CLI_OPERATOR, apps.a.id, "paused", false);
-  await admin.create(CLI_OPERATOR, apps.b.id, ownProvider("beta", "Beta"));
+  // Each app's own admin key sets up its providers over the admin API.
+  const admin = (app: { key: string }) => new VaultAdmin({ apiKey: app.key, baseUrl });
+  await admin(apps.a).providers.create(apps.a.id, ownProvider("alpha", "Alpha"));
+  await admin(apps.a).providers.create(apps.a.id, ownProvider("paused", "Paused"));
+  await admin(apps.a).providers.disable(apps.a.id, "paused");
+  await admin(apps.b).providers.create(apps.b.id, ownProvider("beta", "Beta"));
 });
 afterAll(() => vault?.close());
 
