@@ -2,6 +2,7 @@ import type {
   ApiKeyScope,
   AppBody,
   CreateAppRequest,
+  CreateAppResponse,
   ListAppsResponse,
   UpdateAppRequest,
 } from "@grantvault/protocol";
@@ -39,12 +40,6 @@ export interface CreatedApp {
   apiKey: { apiKeyId: string; apiKey: string; prefix: string; scopes: ApiKeyScope[] };
 }
 
-/** `POST /v1/apps`'s answer (CONTROL-PLANE: the app and its first key). */
-interface CreateAppResponseBody {
-  app: AppBody;
-  api_key: { api_key_id: string; api_key: string; prefix: string; scopes: ApiKeyScope[] };
-}
-
 /**
  * The vault's apps (`VaultAdmin.apps`). An operator key sees and manages every app and alone
  * creates apps; an app's key with the `admin` scope sees and manages its own app only.
@@ -72,14 +67,14 @@ export class AppsAdmin {
       name: options.name,
       ...(options.allowedOrigins === undefined ? {} : { allowed_origins: options.allowedOrigins }),
     };
-    const created = await this.#http.call<CreateAppResponseBody>("POST", "/v1/apps", { body });
+    const created = await this.#http.call<CreateAppResponse>("POST", "/v1/apps", { body });
     return {
       app: toApp(created.app),
       apiKey: {
         apiKeyId: created.api_key.api_key_id,
         apiKey: created.api_key.api_key,
         prefix: created.api_key.prefix,
-        scopes: created.api_key.scopes,
+        scopes: created.api_key.scopes as ApiKeyScope[],
       },
     };
   }
