@@ -31,6 +31,7 @@ describe("OpenAPI contract end to end", () => {
       fetch: contractCheckingFetch(world.baseUrl, seen),
     });
     await vault.getApp();
+    expect((await vault.listProviders()).map((provider) => provider.id)).toContain("octo");
     const check = contractCheckingFetch(world.baseUrl, seen);
     const bearer = { headers: { authorization: `Bearer ${world.apiKey}` } };
     // A connect session through the real Connect page and provider, then read completed (results filled).
@@ -70,6 +71,7 @@ describe("OpenAPI contract end to end", () => {
     expect(new Set(seen.checked)).toEqual(
       new Set([
         "GET /v1/app 200",
+        "GET /v1/providers 200",
         "GET /v1/grants 200",
         "GET /v1/grants/{id} 200",
         "POST /v1/grants/{id}/credential 200",

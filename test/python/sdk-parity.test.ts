@@ -29,10 +29,16 @@ interface TsSurface {
   errors: Record<string, string>;
   /** Exported plain functions (not classes). */
   functions: string[];
+  /** VaultAdmin's namespaces (`admin.apps`, …) and each one's methods. */
+  admin: Record<string, string[]>;
 }
 
+type PyMembers = Record<string, "method" | "coroutine" | "property" | "other">;
+
 interface PySurface {
-  classes: Record<string, Record<string, "method" | "coroutine" | "property" | "other">>;
+  classes: Record<string, PyMembers>;
+  /** VaultAdmin's public attributes, each with its members (an instance's, as in TypeScript). */
+  admin: Record<string, PyMembers>;
   errors: Record<string, { bases: string[]; hasCodeAndDetails: boolean }>;
   functions: string[];
 }
@@ -60,7 +66,20 @@ function tsSurface(): TsSurface {
       functions.push(name);
     }
   }
-  return { methods, getters, errors, functions };
+  return { methods, getters, errors, functions, admin: adminSurface() };
+}
+
+/** The admin client's namespaces, read from an instance (they are set by its constructor). */
+function adminSurface(): Record<string, string[]> {
+  const admin = new sdk.VaultAdmin({ apiKey: "gv_live_parity", baseUrl: "http://127.0.0.1:1" });
+  const namespaces: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(admin)) {
+    if (typeof value !== "object" || value === null) continue;
+    namespaces[name] = Object.getOwnPropertyNames(Object.getPrototypeOf(value)).filter(
+      (member) => !JS_ONLY_MEMBERS.has(member),
+    );
+  }
+  return namespaces;
 }
 
 const INTROSPECT = `
@@ -88,8 +107,17 @@ for name, obj in vars(grantvault).items():
             "bases": [base.__name__ for base in obj.__bases__],
             "hasCodeAndDetails": error.code == "some_code" and isinstance(error.details, dict),
         }
+admin = grantvault.VaultAdmin(api_key="gv_live_parity", base_url="http://127.0.0.1:1")
 print(json.dumps({
-    "classes": {"Vault": members(grantvault.Vault), "AsyncVault": members(grantvault.AsyncVault)},
+    "classes": {
+        "Vault": members(grantvault.Vault),
+        "AsyncVault": members(grantvault.AsyncVault),
+        "VaultAdmin": members(grantvault.VaultAdmin),
+    },
+    "admin": {
+        name: members(type(value)) for name, value in vars(admin).items()
+        if not name.startswith("_")
+    },
     "errors": errors,
     "functions": [n for n, o in vars(grantvault).items() if inspect.isfunction(o)],
 }))
@@ -129,6 +157,17 @@ function missingInPython(ts: TsSurface, py: PySurface): string[] {
   for (const name of ts.functions) {
     if (!py.functions.includes(snakeCase(name))) missing.push(`function ${snakeCase(name)}`);
   }
+  for (const [namespace, methods] of Object.entries(ts.admin)) {
+    const pyNamespace = snakeCase(namespace);
+    for (const method of methods) {
+      const found = py.admin[pyNamespace]?.[snakeCase(method)];
+      if (found !== "method") {
+        missing.push(
+          `VaultAdmin.${pyNamespace}.${snakeCase(method)} (method${found ? `, found ${found}` : ""})`,
+        );
+      }
+    }
+  }
   return missing;
 }
 
@@ -144,15 +183,26 @@ describe("Python SDK parity with the TypeScript SDK", () => {
   });
 
   it("has every Vault method on Vault (blocking) and AsyncVault (coroutines), snake_case", () => {
-    expect(missingInPython({ ...ts, errors: {}, functions: [] }, py)).toEqual([]);
+    expect(missingInPython({ ...ts, errors: {}, functions: [], admin: {} }, py)).toEqual([]);
   });
 
   it("has every error class by name, with the same parent, .code and .details", () => {
-    expect(missingInPython({ ...ts, methods: [], getters: [], functions: [] }, py)).toEqual([]);
+    expect(missingInPython({ ...ts, methods: [], getters: [], functions: [], admin: {} }, py)).toEqual([]);
   });
 
   it("has every exported function, snake_case", () => {
-    expect(missingInPython({ ...ts, methods: [], getters: [], errors: {} }, py)).toEqual([]);
+    expect(missingInPython({ ...ts, methods: [], getters: [], errors: {}, admin: {} }, py)).toEqual([]);
+  });
+
+  it("has the admin client's namespaces and their calls on VaultAdmin, snake_case", () => {
+    expect(Object.keys(ts.admin)).toEqual(["apps", "providers", "identityProvider", "apiKeys"]);
+    expect(ts.admin.providers).toEqual(
+      expect.arrayContaining(["list", "get", "create", "replace", "update", "disable", "enable", "delete"]),
+    );
+    expect(py.classes.VaultAdmin?.base_url).toBe("property");
+    expect(
+      missingInPython({ methods: [], getters: [], errors: {}, functions: [], admin: ts.admin }, py),
+    ).toEqual([]);
   });
 
   it("fails when the TypeScript SDK gains something Python lacks", () => {
@@ -161,6 +211,7 @@ describe("Python SDK parity with the TypeScript SDK", () => {
       getters: ts.getters,
       errors: { ...ts.errors, ParityProbeError: "VaultError" },
       functions: [...ts.functions, "parityProbeFunction"],
+      admin: { ...ts.admin, apps: [...(ts.admin.apps ?? []), "parityProbeCall"] },
     };
     const baseline = new Set(missingInPython(ts, py));
     expect(missingInPython(grown, py).filter((line) => !baseline.has(line))).toEqual([
@@ -168,6 +219,7 @@ describe("Python SDK parity with the TypeScript SDK", () => {
       "AsyncVault.parity_probe_method (coroutine)",
       "error class ParityProbeError",
       "function parity_probe_function",
+      "VaultAdmin.apps.parity_probe_call (method)",
     ]);
     expect(snakeCase("getAPIKey")).toBe("get_api_key");
   });

@@ -11,6 +11,7 @@ import {
   IdentityProviderBody,
   ListAppProvidersResponse,
   ListAppsResponse,
+  ListProvidersResponse,
   ProviderBody,
   UpdateAppRequest,
 } from "./admin.js";
@@ -229,6 +230,16 @@ export const API_OPERATIONS: ApiOperation[] = [
     params: AppApiKeyParams,
     success: { status: 200, description: "Revoked.", schema: RevokeApiKeyResponse },
     errors: ["invalid_request", "not_found", "last_api_key", "audit_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/v1/providers",
+    operationId: "listProviders",
+    summary:
+      "The providers the caller's app may offer its users: its own enabled ones, then the built-in ones.",
+    auth: "api_key",
+    success: { status: 200, description: "The providers.", schema: ListProvidersResponse },
+    errors: ["insufficient_scope"],
   },
   {
     method: "post",

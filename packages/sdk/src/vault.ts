@@ -6,7 +6,6 @@ import {
   type CreateConnectSessionOptions,
   createConnectSession,
 } from "./connect-session.js";
-import { VaultValueError } from "./errors.js";
 import {
   type Grant,
   type GrantPage,
@@ -15,10 +14,10 @@ import {
   listGrants,
   revokeGrant,
 } from "./grants.js";
-import { DEFAULT_TIMEOUT_MS, VaultHttp } from "./http.js";
+import type { VaultHttp } from "./http.js";
 import { type AuthenticateOptions, type AuthResult, authenticate, verifyUserToken } from "./identity.js";
-import { checkVaultTransport, linkOrigins } from "./link-origin.js";
-import { resolveVaultAccess } from "./local-credentials.js";
+import { linkOrigins } from "./link-origin.js";
+import { listProviders, type OfferedProvider } from "./providers.js";
 import {
   proxyRequest,
   type RequestOptions,
@@ -26,31 +25,10 @@ import {
   type VaultResponse,
   withResolvedGrant,
 } from "./request.js";
-import {
-  fetchStreamTransport,
-  fetchTransport,
-  nodeStreamTransport,
-  nodeTransport,
-  providerTransport,
-  type StreamTransport,
-} from "./transport.js";
+import { providerTransport, type StreamTransport } from "./transport.js";
+import { openVaultChannel, type VaultChannelOptions } from "./vault-channel.js";
 
-export interface VaultOptions {
-  /**
-   * Defaults to the `GRANTVAULT_API_KEY` environment variable, else the key a local embedded vault
-   * wrote to `.grantvault/credentials.json` in the working directory or a folder above it.
-   */
-  apiKey?: string;
-  /**
-   * Defaults to `GRANTVAULT_URL`, else the local credentials file's URL, else
-   * `http://127.0.0.1:7400` (the embedded default).
-   */
-  baseUrl?: string;
-  /**
-   * Every HTTP call the SDK makes goes through this `fetch` when given (tests, unusual runtimes);
-   * by default it uses Node's own HTTP client, which costs a fraction of the global `fetch`.
-   */
-  fetch?: typeof fetch;
+export interface VaultOptions extends VaultChannelOptions {
   /**
    * The signed-in user of the current request (read per call, so it can come from
    * AsyncLocalStorage): sent with every grant call that passes no `userToken`, so a grant bound to
@@ -59,17 +37,10 @@ export interface VaultOptions {
    */
   userTokenGetter?: () => string | Promise<string>;
   /**
-   * Allow a plain-http `baseUrl` to a host other than loopback (the API key then travels in
-   * cleartext). Default: refused, unless GRANTVAULT_ALLOW_INSECURE_HTTP=1.
-   */
-  allowInsecureHttp?: boolean;
-  /**
    * The vault's public URL, when it differs from `baseUrl` (a proxy under another name): connect
    * and sign-in links on its origin are opened too. Links on any other origin are refused.
    */
   publicUrl?: string;
-  /** Milliseconds to wait for the vault's answer (beyond a long-poll's wait); default 30 000. */
-  timeout?: number;
 }
 
 export interface AppInfo {
@@ -78,8 +49,6 @@ export interface AppInfo {
   /** The display prefix of the key in use (what audit rows show). */
   apiKeyPrefix: string;
 }
-
-const DEFAULT_BASE_URL = "http://127.0.0.1:7400";
 
 /**
  * A client of one Grantvault server, acting for one app (the app of its API key).
@@ -96,30 +65,8 @@ export class Vault {
   readonly #linkOrigins: readonly string[];
 
   constructor(options: VaultOptions = {}) {
-    const access = resolveVaultAccess(options);
-    const apiKey = access.apiKey;
-    const baseUrl = access.baseUrl ?? DEFAULT_BASE_URL;
-    if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
-      throw new VaultValueError(
-        "invalid_argument",
-        `baseUrl must be an http(s) URL, got ${JSON.stringify(baseUrl)}`,
-      );
-    }
-    checkVaultTransport(new URL(baseUrl), options.allowInsecureHttp);
-    this.#linkOrigins = linkOrigins(baseUrl, options.publicUrl);
-    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    if (!Number.isFinite(timeout) || timeout <= 0) {
-      throw new VaultValueError("invalid_argument", "timeout must be a positive number of milliseconds");
-    }
-    this.#http = new VaultHttp(
-      baseUrl.replace(/\/+$/, ""),
-      apiKey,
-      {
-        json: options.fetch ? fetchTransport(options.fetch) : nodeTransport,
-        streams: options.fetch ? fetchStreamTransport(options.fetch) : nodeStreamTransport,
-      },
-      timeout,
-    );
+    this.#http = openVaultChannel(options);
+    this.#linkOrigins = linkOrigins(this.#http.baseUrl, options.publicUrl);
     this.#provider = providerTransport(options.fetch);
     this.#userTokenGetter = options.userTokenGetter;
   }
@@ -132,6 +79,19 @@ export class Vault {
   async getApp(): Promise<AppInfo> {
     const body = await this.#http.call<AppInfoResponse>("GET", "/v1/app");
     return { appId: body.app_id, name: body.name, apiKeyPrefix: body.api_key_prefix };
+  }
+
+  /**
+   * The providers this app may offer its users (its own enabled ones, then the vault's built-in
+   * ones): id, display name, kind, scopes, and the per-connection parameters (a tenant, a shop) a
+   * connection needs. For building your own provider picker.
+   *
+   * @example
+   * const providers = await vault.listProviders();
+   * console.log(providers.map((provider) => provider.displayName));
+   */
+  listProviders(): Promise<OfferedProvider[]> {
+    return listProviders(this.#http);
   }
 
   /**

@@ -45,6 +45,7 @@ import { registerGetHealthz } from "./http/routes/get-healthz.js";
 import { registerGetMetrics } from "./http/routes/get-metrics.js";
 import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetOpenApi } from "./http/routes/get-openapi.js";
+import { registerGetProviders } from "./http/routes/get-providers.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
 import { registerPatchApiKey } from "./http/routes/patch-api-key.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
@@ -273,6 +274,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       requireApiKey(v1, { apiKeys, operatorKeys: new OperatorKeyService(store, clock) });
       registerGetApp(v1, store);
       registerGetApiKeys(v1, keyManagement, clock);
+      registerGetProviders(v1, providers);
       registerPostApiKeys(v1, keyManagement);
       registerPatchApiKey(v1, keyManagement, clock);
       registerDeleteApiKey(v1, keyManagement);

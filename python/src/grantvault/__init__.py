@@ -15,6 +15,7 @@ Standard library only. ``AsyncVault`` offers the same methods as coroutines.
 """
 
 from ._version import __version__
+from .admin import ApiKeysAdmin, AppsAdmin, IdentityProviderAdmin, ProvidersAdmin, VaultAdmin
 from .async_vault import AsyncVault
 from .browser import can_open_browser
 from .errors import (
@@ -42,22 +43,35 @@ from .errors import (
 )
 from .response import Headers, Response, RetryInfo
 from .types import (
+    ApiKey,
+    App,
     AppInfo,
+    AppProvider,
     AuditEvent,
     AuditPage,
     AuthResult,
     ConnectResult,
     ConnectSession,
+    CreatedApiKey,
+    CreatedApp,
     ErrorIssue,
     Grant,
     GrantPage,
     GrantPolicy,
+    IdentityProvider,
+    OfferedProvider,
+    ProviderParameter,
 )
 from .vault import Vault
 
 __all__ = [
     "AmbiguousGrantError",
+    "ApiKey",
+    "ApiKeysAdmin",
+    "App",
     "AppInfo",
+    "AppProvider",
+    "AppsAdmin",
     "AsyncVault",
     "AuditEvent",
     "AuditPage",
@@ -69,6 +83,8 @@ __all__ = [
     "ConnectResult",
     "ConnectSession",
     "ConnectTimeoutError",
+    "CreatedApiKey",
+    "CreatedApp",
     "CredentialRevokedError",
     "ErrorIssue",
     "Grant",
@@ -80,15 +96,21 @@ __all__ = [
     "Headers",
     "HostNotAllowedError",
     "InsufficientScopeError",
+    "IdentityProvider",
+    "IdentityProviderAdmin",
     "InvalidUserTokenError",
     "NetworkError",
+    "OfferedProvider",
     "PolicyViolationError",
     "ProviderAPIError",
+    "ProviderParameter",
+    "ProvidersAdmin",
     "ReAuthRequiredError",
     "Response",
     "RetryInfo",
     "TokenRefreshUnavailableError",
     "Vault",
+    "VaultAdmin",
     "VaultError",
     "VaultValueError",
     "__version__",

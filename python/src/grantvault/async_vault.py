@@ -30,6 +30,7 @@ from .types import (
     Grant,
     GrantPage,
     GrantPolicy,
+    OfferedProvider,
 )
 from .vault import Vault
 
@@ -103,6 +104,10 @@ class AsyncVault:
     async def get_app(self) -> AppInfo:
         """Async version of :meth:`Vault.get_app`."""
         return await self._run(self._vault.get_app)
+
+    async def list_providers(self) -> list[OfferedProvider]:
+        """Async version of :meth:`Vault.list_providers`."""
+        return await self._run(self._vault.list_providers)
 
     async def connect(
         self,

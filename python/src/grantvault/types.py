@@ -15,16 +15,24 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 __all__ = [
+    "ApiKey",
+    "App",
     "AppInfo",
+    "AppProvider",
     "AuditEvent",
     "AuditPage",
     "AuthResult",
     "ConnectResult",
     "ConnectSession",
+    "CreatedApiKey",
+    "CreatedApp",
     "ErrorIssue",
     "Grant",
     "GrantPage",
     "GrantPolicy",
+    "IdentityProvider",
+    "OfferedProvider",
+    "ProviderParameter",
 ]
 
 
@@ -192,6 +200,133 @@ class ConnectSession(_FromBody):
     """Shown on the Connect page too, so the user can tell the link is theirs."""
     expires_at: datetime
     """When the session expires if the user has not finished."""
+
+
+@dataclass(frozen=True)
+class ProviderParameter(_FromBody):
+    """A value a connection to the provider needs (a tenant, a shop, a region)."""
+
+    name: str
+    """The ``{name}`` the value fills in the provider's URLs."""
+    display_name: str
+    """What to call it when asking a user."""
+    description: str | None
+    pattern: str
+    """A regular expression every value must match."""
+
+
+@dataclass(frozen=True)
+class OfferedProvider:
+    """A provider the app may offer its users (``list_providers()``): never its OAuth client.
+
+    ``kind`` is ``oauth2`` or ``oidc``; ``parameters`` is empty when a connection needs none.
+    """
+
+    id: str
+    display_name: str
+    kind: str
+    scopes: list[str]
+    parameters: list[ProviderParameter]
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> OfferedProvider:
+        """Builds the provider from the vault's JSON object."""
+        return cls(
+            id=body["id"],
+            display_name=body["display_name"],
+            kind=body["kind"],
+            scopes=list(body.get("scopes") or []),
+            parameters=[ProviderParameter.from_body(item) for item in body.get("parameters") or []],
+        )
+
+
+@dataclass(frozen=True)
+class App(_FromBody):
+    """An app as the admin API shows it (``VaultAdmin.apps``)."""
+
+    app_id: str
+    name: str
+    enabled: bool
+    """A disabled app's keys are refused until it is enabled again."""
+    allowed_origins: list[str]
+    """Web origins allowed as Connect.js popup origins and redirect return URLs."""
+    user_grants_need_user_token: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CreatedApiKey(_FromBody):
+    """A new API key. ``api_key`` is shown only here (and left out of ``repr()``): keep it."""
+
+    api_key_id: str
+    api_key: str = field(repr=False)
+    prefix: str
+    scopes: list[str]
+    app_id: str | None = None
+    name: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CreatedApp:
+    """A new app and its first API key (every scope)."""
+
+    app: App
+    api_key: CreatedApiKey
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> CreatedApp:
+        """Builds it from ``POST /v1/apps``'s answer."""
+        app = App.from_body(body["app"])
+        key = {"app_id": app.app_id, **body["api_key"]}
+        return cls(app=app, api_key=CreatedApiKey.from_body(key))
+
+
+@dataclass(frozen=True)
+class AppProvider(_FromBody):
+    """An app's provider as the admin API shows it: never its client secret."""
+
+    provider_id: str
+    enabled: bool
+    redirect_uri: str
+    """Register this at the provider as the OAuth client's redirect URI."""
+    created_at: datetime
+    updated_at: datetime
+    document: dict[str, Any]
+    """The provider document (a providers-file entry, camelCase), without ``clientSecret``."""
+
+
+@dataclass(frozen=True)
+class IdentityProvider(_FromBody):
+    """An app's identity provider (sign-in, user tokens) as the admin API shows it: no secret."""
+
+    app_id: str
+    enabled: bool
+    redirect_uri: str
+    created_at: datetime
+    updated_at: datetime
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiKey(_FromBody):
+    """An app's API key as listed: never the key itself (the vault keeps only its hash).
+
+    ``status`` is ``active``, ``disabled``, ``expired`` or ``revoked``.
+    """
+
+    api_key_id: str
+    app_id: str
+    name: str | None
+    prefix: str
+    scopes: list[str]
+    status: str
+    created_at: datetime
+    created_by: str | None
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    disabled_at: datetime | None
+    revoked_at: datetime | None
 
 
 def parse_time(value: object) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import audit, grants, identity
+from . import audit, grants, identity, providers
 from . import connect as _connect
 from . import connect_session as _connect_session
 from . import request as _request
@@ -25,6 +25,7 @@ from .types import (
     Grant,
     GrantPage,
     GrantPolicy,
+    OfferedProvider,
 )
 
 
@@ -99,6 +100,12 @@ class Vault:
     def get_app(self) -> AppInfo:
         """Which app this client's API key belongs to; a cheap way to check the key works."""
         return AppInfo.from_body(self._http.call("GET", "/v1/app"))
+
+    def list_providers(self) -> list[OfferedProvider]:
+        """The providers this app may offer its users (its own enabled ones, then the vault's
+        built-in ones): id, display name, kind, scopes, and the per-connection parameters (a
+        tenant, a shop) a connection needs. For building your own provider picker."""
+        return providers.list_providers(self._http)
 
     def connect(
         self,
