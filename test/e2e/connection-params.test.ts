@@ -128,6 +128,35 @@ describe("per-connection parameters (a tenant in every URL)", () => {
     return grant;
   }
 
+  it("listProviders() tells the app what each provider asks for (item 5)", async () => {
+    const offered = await sdk.listProviders();
+    expect(offered.map((provider) => [provider.id, provider.parameters])).toEqual([
+      [
+        "corp",
+        [
+          {
+            name: "tenant",
+            displayName: "Company workspace",
+            description: "The name in your sign-in address, e.g. acme",
+            pattern: "[a-z]+",
+          },
+        ],
+      ],
+      // Without a pattern of its own, a value must be a DNS label.
+      [
+        "desk",
+        [
+          {
+            name: "tenant",
+            displayName: "tenant",
+            description: null,
+            pattern: "^[a-z0-9][a-z0-9\\-]{0,62}$",
+          },
+        ],
+      ],
+    ]);
+  });
+
   it("connects with the tenant the app gave, uses and refreshes the grant at that tenant only", async () => {
     const session = await sdk.createConnectSession({
       allowedProviders: ["corp"],
