@@ -20,7 +20,8 @@ export const ERROR_CODES = {
   unknown_provider: { status: 400, message: "The request names a provider this vault does not have." },
   no_providers_configured: {
     status: 400,
-    message: "No provider is configured: add one to the providers file (GRANTVAULT_PROVIDERS_FILE).",
+    message:
+      "This app offers no provider yet: add one with `grantvault-server providers create`, the admin API (POST /v1/apps/{app_id}/providers) or GRANTVAULT_PROVIDERS_FILE.",
   },
   invalid_cursor: { status: 400, message: "The pagination cursor is not valid; start again without it." },
   not_found: { status: 404, message: "There is no such resource." },
