@@ -147,10 +147,9 @@ describe("a provider managed over the admin API, three processes on PostgreSQL",
       tokenUrl: "ftp://example.com/token",
     });
     expect(refused.status).toBe(400);
-    expect((refused.body.error as { issues: { path: string }[] }).issues.map((issue) => issue.path).sort()).toEqual([
-      "id",
-      "tokenUrl",
-    ]);
+    expect(
+      (refused.body.error as { issues: { path: string }[] }).issues.map((issue) => issue.path).sort(),
+    ).toEqual(["id", "tokenUrl"]);
     expect(JSON.stringify(refused.body)).not.toContain(clients[0]?.client_secret);
 
     // Nobody restarted: the same three processes answered throughout.

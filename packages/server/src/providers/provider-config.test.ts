@@ -46,7 +46,7 @@ describe("providers file", () => {
     expect("problems" in result && result.problems).toStrictEqual([
       "providers[0].id: must be lowercase letters, digits, - or _ (at most 63)",
       "providers[0].clientId: is required",
-      "providers[0].clientSecret: Invalid input: expected string, received undefined",
+      "providers[0].clientSecret: is required",
       expect.stringMatching(/^providers\[0\]\.catalog: must be one of github, gitlab, google/),
       "providers[2].issuer: must be an https URL (http only for localhost/127.0.0.1)",
       'providers[3].id: "corp" is used twice',

@@ -16,6 +16,12 @@ import {
 const id = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be lowercase letters, digits, - or _ (at most 63)");
+/** A string that must be there: "is required" whether it is missing or empty. */
+function required() {
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .min(1, "is required");
+}
 const url = z.string().refine(isAcceptableUrl, "must be an https URL (http only for localhost/127.0.0.1)");
 /** A provider URL: may carry `{name}` placeholders of the provider's `parameters`. */
 const templateUrl = z
@@ -55,8 +61,8 @@ const scopes = z.array(z.string().regex(/^[^\s,]+$/, "a scope has no spaces or c
 const common = {
   id,
   displayName: z.string().min(1).max(60).optional(),
-  clientId: z.string().min(1, "is required"),
-  clientSecret: z.string().min(1, "is required"),
+  clientId: required(),
+  clientSecret: required(),
   /** Replaces the default scopes. */
   scopes: scopes.optional(),
   /** Extra authorize parameters (e.g. `{"hd": "example.com"}` for Google). */
@@ -154,10 +160,10 @@ export const ProviderConfig = z.union([catalogProvider, oidcProvider, oauth2Prov
  */
 export const IdentityProviderConfig = z
   .object({
-    app: z.string().min(1, "is required").max(100),
+    app: required().max(100),
     issuer: url,
-    clientId: z.string().min(1, "is required"),
-    clientSecret: z.string().min(1, "is required"),
+    clientId: required(),
+    clientSecret: required(),
     /** The `aud` user tokens must carry; the client id when omitted (ID tokens are issued to it). */
     audience: z.string().min(1).optional(),
     displayName: z.string().min(1).max(60).optional(),
