@@ -25,6 +25,7 @@ from grantvault import (
     CredentialRevokedError,
     GrantExpiredError,
     HostNotAllowedError,
+    InsufficientScopeError,
     InvalidUserTokenError,
     PolicyViolationError,
     TokenRefreshUnavailableError,
@@ -266,6 +267,9 @@ class ErrorsTest(unittest.TestCase):
             ("invalid_user_token", InvalidUserTokenError),
             ("origin_not_allowed", PolicyViolationError),
             ("scope_not_allowed", PolicyViolationError),
+            ("insufficient_scope", InsufficientScopeError),
+            ("api_key_expired", AuthenticationError),
+            ("api_key_disabled", AuthenticationError),
         ):
             error = error_from_response(403, {"error": {"code": code, "message": "m"}})
             self.assertIs(type(error), cls)

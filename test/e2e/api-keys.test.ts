@@ -8,8 +8,9 @@ import { type ConnectWorld, startConnectWorld } from "../harness/connect-world.j
 import { type ApiResponse, callApi, type ErrorBody } from "./support.js";
 
 /**
- * API keys over HTTP (security review 1, F4 and F5): key management needs an admin key and is
- * audited; a proxy-only key uses grants through the vault and is never handed a token.
+ * API keys over HTTP (security review 1, F4 and F5; issue 15 scopes): key management needs an
+ * admin key and is audited; a key with only the `proxy` scope uses grants through the vault and is
+ * never handed a token.
  */
 let world: ConnectWorld;
 let browser: Browser;
@@ -46,7 +47,7 @@ describe("API key management over HTTP", () => {
   it("F4: a key without admin cannot mint a successor or revoke the owner's key; both tries leave no key", async () => {
     const worker = await createKey({ name: "worker" });
     expect(worker.status).toBe(201);
-    expect(worker.body.scopes).toEqual(["retrieve"]);
+    expect(worker.body.scopes).toEqual(["connect", "use", "proxy", "read"]);
 
     const backdoor = await createKey({ name: "backdoor" }, worker.body.api_key);
     expect(backdoor.status).toBe(403);
@@ -64,11 +65,11 @@ describe("API key management over HTTP", () => {
   it("F4: an admin key cannot grant more than it has, and creation and revocation are audited with the acting key", async () => {
     const narrow = await createKey({ name: "narrow admin", scopes: ["admin"] });
     expect(narrow.status).toBe(201);
-    const escalate = await createKey({ scopes: ["admin", "retrieve"] }, narrow.body.api_key);
+    const escalate = await createKey({ scopes: ["admin", "use"] }, narrow.body.api_key);
     expect(escalate.status).toBe(403);
     expect(escalate.body.error.code).toBe("insufficient_scope");
 
-    const made = await createKey({ name: "short-lived", scopes: [] }, narrow.body.api_key);
+    const made = await createKey({ name: "short-lived", scopes: ["admin"] }, narrow.body.api_key);
     expect(made.status).toBe(201);
     const revoked = await callApi(world, "DELETE", `/v1/api-keys/${made.body.api_key_id}`, {
       apiKey: narrow.body.api_key,
@@ -83,7 +84,7 @@ describe("API key management over HTTP", () => {
     );
     expect(created).toMatchObject({
       api_key_prefix: narrow.body.prefix,
-      details: { scopes: [], by: "api_key" },
+      details: { scopes: ["admin"], by: "api_key" },
     });
     const revocation = events.find(
       (event) =>
@@ -94,7 +95,7 @@ describe("API key management over HTTP", () => {
     expect(JSON.stringify(events)).not.toContain(made.body.api_key);
   });
 
-  it("F4: the app's last active key cannot be revoked over HTTP", async () => {
+  it("F4: the app's last active admin key cannot be revoked over HTTP", async () => {
     const other = await world.vault.apiKeys.createApp("single key app");
     const only = await callApi<ErrorBody>(world, "DELETE", `/v1/api-keys/${other.apiKey.key.id}`, {
       apiKey: other.apiKey.plaintext,
@@ -106,8 +107,8 @@ describe("API key management over HTTP", () => {
 });
 
 describe("proxy-only keys", () => {
-  it("F5: a proxy-only key is refused retrieve mode (audited) and works in proxy mode", async () => {
-    const agentKey = await createKey({ name: "agent", scopes: [] });
+  it("F5: a proxy-only key is refused retrieve mode (insufficient_scope, audited) and works in proxy mode", async () => {
+    const agentKey = await createKey({ name: "agent", scopes: ["proxy"] });
     const agent = new Vault({ apiKey: agentKey.body.api_key, baseUrl: world.baseUrl });
 
     const retrieve = await callApi<ErrorBody & { headers?: unknown }>(
@@ -117,7 +118,7 @@ describe("proxy-only keys", () => {
       { apiKey: agentKey.body.api_key, body: { method: "GET", url: `${world.api.baseUrl}/user` } },
     );
     expect(retrieve.status).toBe(403);
-    expect(retrieve.body.error.code).toBe("retrieve_not_allowed");
+    expect(retrieve.body.error.code).toBe("insufficient_scope");
     expect(retrieve.text).not.toMatch(/bearer/i);
     // Twice: the second call must not slip through a cached read of the grant either.
     await agent.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId });
@@ -125,9 +126,9 @@ describe("proxy-only keys", () => {
       apiKey: agentKey.body.api_key,
       body: { method: "GET", url: `${world.api.baseUrl}/user` },
     });
-    expect(again.body.error.code).toBe("retrieve_not_allowed");
+    expect(again.body.error.code).toBe("insufficient_scope");
     await expect(agent.request("GET", `${world.api.baseUrl}/user`, { grantId })).rejects.toMatchObject({
-      code: "retrieve_not_allowed",
+      code: "insufficient_scope",
     });
 
     const proxied = await agent.proxyRequest("GET", `${world.api.baseUrl}/user`, { grantId });
@@ -137,10 +138,10 @@ describe("proxy-only keys", () => {
     const refused = (await auditTypes()).find(
       (event) => event.type === "credential.refused" && event.api_key_prefix === agentKey.body.prefix,
     );
-    expect(refused).toMatchObject({ details: { code: "retrieve_not_allowed" } });
+    expect(refused).toMatchObject({ details: { code: "insufficient_scope" } });
   });
 
-  it("F5: a key with retrieve still gets the credential (the default for keys minted over HTTP)", async () => {
+  it("F5: a key with use still gets the credential (the default for keys minted over HTTP)", async () => {
     const worker = await createKey({ name: "script" });
     const granted = await callApi<{ headers: Record<string, string> }>(
       world,

@@ -80,13 +80,14 @@ export interface CliRun {
 export function runNodeEntry(
   entry: string,
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
 ): Promise<CliRun> {
   const child = spawn(process.execPath, [entry, ...args], {
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env: { PATH: process.env.PATH ?? "", ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  child.stdin?.end(options.input);
   const output = capture(child);
   return new Promise((resolve) =>
     child.once("close", (code) => resolve({ code, stdout: output.stdout(), stderr: output.stderr() })),
@@ -96,7 +97,8 @@ export function runNodeEntry(
 /** Runs the server CLI to completion (for commands that exit), capturing its output. */
 export function runServerCli(
   args: string[],
-  options: { cwd: string; env?: Record<string, string> },
+  /** `input`: written to the command's standard input (else it has none). */
+  options: { cwd: string; env?: Record<string, string>; input?: string },
 ): Promise<CliRun> {
   return runNodeEntry(SERVER_ENTRY, args, options);
 }

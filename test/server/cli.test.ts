@@ -41,7 +41,14 @@ describe("grantvault-server apps and keys", () => {
     expect(created.api_key).toMatch(/^gv_live_/);
     const listed = await runJson("apps", "list");
     expect(listed).toStrictEqual([
-      { app_id: created.app_id, name: "billing", created_at: expect.any(String), allowed_origins: [] },
+      {
+        app_id: created.app_id,
+        name: "billing",
+        enabled: true,
+        created_at: expect.any(String),
+        allowed_origins: [],
+        user_grants_need_user_token: true,
+      },
     ]);
     // Web flows: the operator allows an origin (by app name), and can take it back.
     expect(await runJson("apps", "allow-origin", "billing", "https://billing.example.com")).toStrictEqual({

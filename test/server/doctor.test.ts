@@ -1,8 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Check } from "../../packages/server/src/testing.js";
+import {
+  AuditLog,
+  type Check,
+  ConfigEvents,
+  Keyring,
+  KeyringHolder,
+  loadKeyring,
+  OPERATOR,
+  ProviderAdmin,
+  Store,
+  systemClock,
+} from "../../packages/server/src/testing.js";
 import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
 import { runServerCli } from "../harness/server-process.js";
 
@@ -56,6 +68,7 @@ describe("grantvault-server doctor", () => {
       ["database", true],
       ["key ring", true],
       ["providers", true],
+      ["stored providers", true],
     ]);
     expect(healthy.code).toBe(0);
 
@@ -131,6 +144,60 @@ describe("grantvault-server doctor", () => {
         ok: false,
         detail: expect.stringContaining(`run: chmod 600 ${file}`),
       });
+    });
+
+    it("issue 15: checks the apps' stored providers: secrets that open, issuers that answer", async () => {
+      const created = await runServerCli(["apps", "create", "--name", "shop", "--json"], {
+        cwd,
+        env: { GRANTVAULT_DATA_DIR: dataDir },
+      });
+      expect(created.code, created.stderr).toBe(0);
+      const { app_id: appId } = JSON.parse(created.stdout) as { app_id: string };
+      const store = await Store.open(join(dataDir, "grantvault.db"));
+      try {
+        const { keyring } = await loadKeyring({ envValue: undefined, dataDir, mayCreateFile: false });
+        const keys = new KeyringHolder(keyring, { kind: "env" });
+        const admin = new ProviderAdmin({
+          store,
+          keys,
+          audit: new AuditLog(store, systemClock, keys),
+          events: new ConfigEvents(undefined),
+          clock: systemClock,
+          publicUrl: "http://127.0.0.1:7400",
+        });
+        const document = { type: "oidc", issuer: oauth.issuer, clientId: "a", clientSecret: "s3cret-value" };
+        await admin.create(OPERATOR, appId, { ...document, id: "idp" });
+        await admin.create(OPERATOR, appId, { ...document, id: "lost" });
+        // Sealed under a key the ring does not hold (dropped too early, say).
+        const stranger = new Keyring([{ id: "gone", key: randomBytes(32) }]);
+        await store.db
+          .updateTable("providers")
+          .set({ client_secret: stranger.seal("s3cret-value", "x") })
+          .where("provider_id", "=", "lost")
+          .execute();
+      } finally {
+        await store.close();
+      }
+      const run = await runServerCli(["doctor", "--json"], { cwd, env: { GRANTVAULT_DATA_DIR: dataDir } });
+      expect(run.code).toBe(1);
+      expect(run.stdout).not.toContain("s3cret-value");
+      const { checks } = JSON.parse(run.stdout) as { checks: Check[] };
+      expect(checks.filter((check) => check.name === "stored providers")).toStrictEqual([
+        { name: "stored providers", ok: true, detail: "2 provider(s) of apps in the database" },
+        {
+          name: "stored providers",
+          ok: false,
+          detail: expect.stringMatching(
+            new RegExp(`^app shop \\(${appId}\\), provider lost: cannot be used`),
+          ),
+          fix: expect.stringContaining("providers update"),
+        },
+        {
+          name: "stored providers",
+          ok: true,
+          detail: `app shop (${appId}), provider idp: ${oauth.issuer} discovery reachable`,
+        },
+      ]);
     });
   });
 });

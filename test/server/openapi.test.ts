@@ -99,7 +99,7 @@ describe("real answers validate against the document", () => {
       method: "POST",
       url: "/v1/api-keys",
       headers: bearer(),
-      payload: { name: "second", scopes: ["retrieve"] },
+      payload: { name: "second", scopes: ["use"] },
     });
     await check("/v1/api-keys", "post", created, 201);
     const revoked = await vault.app.inject({

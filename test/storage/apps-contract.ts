@@ -143,8 +143,10 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
           createdAt,
           lastUsedAt: null,
           revokedAt: null,
-          scopes: ["retrieve"],
+          scopes: ["use"],
           createdBy: null,
+          expiresAt: null,
+          disabledAt: null,
         };
       }
 
@@ -228,7 +230,8 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
           appId: app.id,
           keyId: apiKey.key.id,
           keyPrefix: apiKey.key.prefix,
-          scopes: ["admin", "retrieve"],
+          scopes: ["admin", "connect", "use", "proxy", "read"],
+          expiresAt: null,
         });
       });
 
@@ -334,7 +337,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, apiKey, actor } = await adminKeyOf(management, "scoped");
         const plain = await management.create(actor, app.id, { name: "worker" });
-        expect(plain.key.scopes).toEqual(["retrieve"]);
+        expect(plain.key.scopes).toEqual(["connect", "use", "proxy", "read"]);
         const plainAuth = await new ApiKeyService(env.store, clock).authenticate(plain.plaintext);
         if (!plainAuth.ok) throw new Error("the new key must authenticate");
         const worker = { kind: "api_key" as const, ...plainAuth };
@@ -350,16 +353,16 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
         expect((await env.store.apiKeys.get(apiKey.key.id))?.revokedAt).toBeNull();
       });
 
-      it("F4: a key cannot grant scopes it lacks, and a proxy-only key is one without retrieve", async () => {
+      it("F4: a key cannot grant scopes it lacks", async () => {
         const management = ApiKeyManagement.forStore(env.store, clock, holder(masterKey("k1")));
         const { app, actor } = await adminKeyOf(management, "granter");
-        const proxyOnly = await management.create(actor, app.id, { name: "agent", scopes: [] });
-        expect(proxyOnly.key.scopes).toEqual([]);
+        const proxyOnly = await management.create(actor, app.id, { name: "agent", scopes: ["proxy"] });
+        expect(proxyOnly.key.scopes).toEqual(["proxy"]);
         const narrowAdmin = await management.create(actor, app.id, { name: "admin", scopes: ["admin"] });
         const narrowAuth = await new ApiKeyService(env.store, clock).authenticate(narrowAdmin.plaintext);
         if (!narrowAuth.ok) throw new Error("the new key must authenticate");
         await expect(
-          management.create({ kind: "api_key", ...narrowAuth }, app.id, { name: "x", scopes: ["retrieve"] }),
+          management.create({ kind: "api_key", ...narrowAuth }, app.id, { name: "x", scopes: ["use"] }),
         ).rejects.toMatchObject({ code: "insufficient_scope" });
       });
 
@@ -376,7 +379,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
             details: {
               api_key_id: apiKey.key.id,
               prefix: apiKey.key.prefix,
-              scopes: ["admin", "retrieve"],
+              scopes: ["admin", "connect", "use", "proxy", "read"],
               by: "operator",
             },
           },
@@ -386,7 +389,7 @@ export function appsContract(engine: Engine, open: () => Promise<OpenedDatabase>
             details: {
               api_key_id: second.key.id,
               prefix: second.key.prefix,
-              scopes: ["retrieve"],
+              scopes: ["connect", "use", "proxy", "read"],
               by: "api_key",
             },
           },

@@ -119,6 +119,8 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
       await store.credentials.put(grant.id, "gv1:k:sealed-1", Date.now());
       const facts: GrantUseFacts = {
         keyHash: hashApiKey(apiKey.plaintext),
+        keyScopes: apiKey.key.scopes.join(" "),
+        keyExpiresAt: null,
         appId: app.id,
         grantId: grant.id,
         providerId: grant.providerId,
@@ -160,6 +162,21 @@ export function auditChainContract(engine: string, open: () => Promise<OpenedDat
           "user changed",
           () => setGrant({ user_subject: "user-2" }),
           () => setGrant({ user_subject: "user-1" }),
+        ],
+        [
+          "key rescoped",
+          () => store.apiKeys.update(apiKey.key.id, { scopes: ["proxy"] }),
+          () => store.apiKeys.update(apiKey.key.id, { scopes: apiKey.key.scopes }),
+        ],
+        [
+          "key expiry set",
+          () => store.apiKeys.update(apiKey.key.id, { expiresAt: Date.now() + 60_000 }),
+          () => store.apiKeys.update(apiKey.key.id, { expiresAt: null }),
+        ],
+        [
+          "key disabled",
+          () => store.apiKeys.update(apiKey.key.id, { disabledAt: Date.now() }),
+          () => store.apiKeys.update(apiKey.key.id, { disabledAt: null }),
         ],
         ["key revoked", () => keys.revoke(apiKey.key.id), null],
       ];

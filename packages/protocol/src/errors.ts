@@ -12,6 +12,11 @@ export const ERROR_CODES = {
   },
   invalid_api_key: { status: 401, message: "The API key is not valid." },
   api_key_revoked: { status: 401, message: "The API key has been revoked." },
+  api_key_expired: { status: 401, message: "The API key has expired; ask for a new one." },
+  api_key_disabled: {
+    status: 401,
+    message: "The API key is disabled; an admin of its app can enable it again.",
+  },
   unknown_provider: { status: 400, message: "The request names a provider this vault does not have." },
   no_providers_configured: {
     status: 400,
@@ -85,8 +90,10 @@ export const ERROR_CODES = {
   },
   insufficient_scope: {
     status: 403,
-    message: "This API key may not do that: it lacks the scope the action needs (see `keys list`).",
+    message:
+      "This key may not do that: it lacks the scope the action needs (see `grantvault-server api-keys list`).",
   },
+  // No longer answered (issue 15): a proxy-only key asking for a token gets insufficient_scope.
   retrieve_not_allowed: {
     status: 403,
     message:
@@ -94,7 +101,8 @@ export const ERROR_CODES = {
   },
   last_api_key: {
     status: 409,
-    message: "That is the app's last active API key; create another before revoking it.",
+    message:
+      "That is the app's last active admin key; create another before revoking, disabling or narrowing it.",
   },
   malformed_request: {
     status: 400,

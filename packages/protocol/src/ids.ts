@@ -3,6 +3,7 @@ export const ID_FORMATS = {
   grant: { prefix: "grant_", pattern: /^grant_[0-9a-f]{24}$/, noun: "a grant id" },
   apiKey: { prefix: "key_", pattern: /^key_[0-9a-f]{24}$/, noun: "an API key id" },
   app: { prefix: "app_", pattern: /^app_[0-9a-f]{24}$/, noun: "an app id" },
+  operatorKey: { prefix: "opk_", pattern: /^opk_[0-9a-f]{24}$/, noun: "an operator key id" },
 } as const;
 
 export type IdKind = keyof typeof ID_FORMATS;
@@ -10,6 +11,7 @@ export type IdKind = keyof typeof ID_FORMATS;
 /** Values mistaken for ids that must not be echoed: they are secrets. */
 const SECRET_SHAPES = [
   { prefix: "gv_live_", noun: "an API key" },
+  { prefix: "gv_op_", noun: "an operator key" },
   { prefix: "gvcs_", noun: "a connect session token" },
 ] as const;
 

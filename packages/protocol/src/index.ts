@@ -12,3 +12,4 @@ export * from "./ids.js";
 export * from "./local-credentials.js";
 export * from "./openapi.js";
 export * from "./response-schemas.js";
+export * from "./route-scopes.js";

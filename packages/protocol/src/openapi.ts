@@ -15,7 +15,17 @@ import {
   ProviderBody,
   UpdateAppRequest,
 } from "./admin.js";
-import { CreateApiKeyRequest, CreateApiKeyResponse, RevokeApiKeyResponse } from "./api-keys.js";
+import {
+  ApiKeyIdParams,
+  ApiKeyView,
+  AppApiKeyParams,
+  AppApiKeysParams,
+  CreateApiKeyRequest,
+  CreateApiKeyResponse,
+  ListApiKeysResponse,
+  RevokeApiKeyResponse,
+  UpdateApiKeyRequest,
+} from "./api-keys.js";
 import { AppInfoResponse } from "./app.js";
 import { ListAuditQuery } from "./audit.js";
 import { CreateConnectSessionRequest, GetConnectSessionQuery } from "./connect-sessions.js";
@@ -36,6 +46,7 @@ import {
   ResolveGrantResponseSchema,
   VerifyUserTokenResponseSchema,
 } from "./response-schemas.js";
+import { routeAccess } from "./route-scopes.js";
 
 /**
  * The HTTP API as a table: one row per operation, built from the request and response schemas of
@@ -83,13 +94,22 @@ const COMMON_ERRORS: ErrorCode[] = [
   "internal_error",
   "database_busy",
 ];
-const AUTH_ERRORS: ErrorCode[] = ["missing_api_key", "invalid_api_key", "api_key_revoked", "app_disabled"];
+const AUTH_ERRORS: ErrorCode[] = [
+  "missing_api_key",
+  "invalid_api_key",
+  "api_key_revoked",
+  "api_key_expired",
+  "api_key_disabled",
+  "insufficient_scope",
+  "app_disabled",
+];
 const BODY_ERRORS: ErrorCode[] = [
   "invalid_request",
   "invalid_json",
   "payload_too_large",
   "unsupported_media_type",
 ];
+const KEY_CHANGE_ERRORS: ErrorCode[] = [...BODY_ERRORS, "not_found", "last_api_key", "audit_unavailable"];
 
 export const API_OPERATIONS: ApiOperation[] = [
   {
@@ -136,7 +156,90 @@ export const API_OPERATIONS: ApiOperation[] = [
       "The providers the caller's app may offer its users: its own enabled ones, then the built-in ones.",
     auth: "api_key",
     success: { status: 200, description: "The providers.", schema: ListProvidersResponse },
-    errors: ["insufficient_scope"],
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/v1/api-keys",
+    operationId: "listApiKeys",
+    summary: "The caller's app's API keys, revoked ones too (prefixes only; admin key).",
+    auth: "api_key",
+    success: { status: 200, description: "The keys.", schema: ListApiKeysResponse },
+    errors: [],
+  },
+  {
+    method: "get",
+    path: "/v1/api-keys/{id}",
+    operationId: "getApiKey",
+    summary: "One key of the caller's app (prefix only; admin key).",
+    auth: "api_key",
+    params: ApiKeyIdParams,
+    success: { status: 200, description: "The key.", schema: ApiKeyView },
+    errors: ["invalid_request", "not_found"],
+  },
+  {
+    method: "patch",
+    path: "/v1/api-keys/{id}",
+    operationId: "updateApiKey",
+    summary:
+      "Rename, rescope (never beyond the caller's scopes), set or clear the expiry of, disable or enable a key of the caller's app (admin key).",
+    auth: "api_key",
+    params: ApiKeyIdParams,
+    body: UpdateApiKeyRequest,
+    success: { status: 200, description: "The key as it now is.", schema: ApiKeyView },
+    errors: KEY_CHANGE_ERRORS,
+  },
+  {
+    method: "get",
+    path: "/v1/apps/{app_id}/api-keys",
+    operationId: "listAppApiKeys",
+    summary: "An app's API keys (an operator key, or the app's admin key).",
+    auth: "api_key",
+    params: AppApiKeysParams,
+    success: { status: 200, description: "The keys.", schema: ListApiKeysResponse },
+    errors: ["invalid_request", "not_found"],
+  },
+  {
+    method: "post",
+    path: "/v1/apps/{app_id}/api-keys",
+    operationId: "createAppApiKey",
+    summary: "Another API key for an app (an operator key, or the app's admin key).",
+    auth: "api_key",
+    params: AppApiKeysParams,
+    body: CreateApiKeyRequest,
+    success: { status: 201, description: "The key; the whole key only here.", schema: CreateApiKeyResponse },
+    errors: [...BODY_ERRORS, "not_found", "audit_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/v1/apps/{app_id}/api-keys/{key_id}",
+    operationId: "getAppApiKey",
+    summary: "One key of an app (prefix only).",
+    auth: "api_key",
+    params: AppApiKeyParams,
+    success: { status: 200, description: "The key.", schema: ApiKeyView },
+    errors: ["invalid_request", "not_found"],
+  },
+  {
+    method: "patch",
+    path: "/v1/apps/{app_id}/api-keys/{key_id}",
+    operationId: "updateAppApiKey",
+    summary: "Change a key of an app: name, scopes, expiry, enabled.",
+    auth: "api_key",
+    params: AppApiKeyParams,
+    body: UpdateApiKeyRequest,
+    success: { status: 200, description: "The key as it now is.", schema: ApiKeyView },
+    errors: KEY_CHANGE_ERRORS,
+  },
+  {
+    method: "delete",
+    path: "/v1/apps/{app_id}/api-keys/{key_id}",
+    operationId: "revokeAppApiKey",
+    summary: "Revoke (delete for good) a key of an app.",
+    auth: "api_key",
+    params: AppApiKeyParams,
+    success: { status: 200, description: "Revoked.", schema: RevokeApiKeyResponse },
+    errors: ["invalid_request", "not_found", "last_api_key", "audit_unavailable"],
   },
   {
     method: "post",
@@ -146,7 +249,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     auth: "api_key",
     body: CreateApiKeyRequest,
     success: { status: 201, description: "The key; the whole key only here.", schema: CreateApiKeyResponse },
-    errors: [...BODY_ERRORS, "insufficient_scope"],
+    errors: [...BODY_ERRORS, "audit_unavailable"],
   },
   {
     method: "delete",
@@ -156,7 +259,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     auth: "api_key",
     params: id("key", "an API key id"),
     success: { status: 200, description: "Revoked.", schema: RevokeApiKeyResponse },
-    errors: ["invalid_request", "insufficient_scope", "not_found", "last_api_key", "audit_unavailable"],
+    errors: ["invalid_request", "not_found", "last_api_key", "audit_unavailable"],
   },
   {
     method: "post",
@@ -272,7 +375,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     method: "post",
     path: "/v1/grants/{id}/credential",
     operationId: "getCredential",
-    summary: "Retrieve mode: the headers for one call to `url` (a `retrieve` key).",
+    summary: "Retrieve mode: the headers for one call to `url` (a key with the `use` scope).",
     auth: "api_key",
     params: id("grant", "a grant id"),
     body: CredentialRequest,
@@ -280,7 +383,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     errors: [
       ...BODY_ERRORS,
       "grant_not_found",
-      "retrieve_not_allowed",
+      "provider_disabled",
       "host_not_allowed",
       "grant_expired",
       "grant_revoked",
@@ -305,6 +408,7 @@ export const API_OPERATIONS: ApiOperation[] = [
       "invalid_request",
       "payload_too_large",
       "grant_not_found",
+      "provider_disabled",
       "host_not_allowed",
       "forbidden_header",
       "method_override_refused",
@@ -604,7 +708,16 @@ function operationObject(operation: ApiOperation): JsonSchema {
       : {}),
     responses,
     "x-error-codes": codes,
+    ...accessExtension(operation),
   };
+}
+
+/** Who may call it (the protocol's ROUTE_ACCESS): `x-grantvault-access`, for the `/v1` routes. */
+function accessExtension(operation: ApiOperation): JsonSchema {
+  if (operation.auth !== "api_key") return {};
+  const access = routeAccess(operation.method, operation.path);
+  if (!access) throw new Error(`${operation.method} ${operation.path} has no entry in ROUTE_ACCESS`);
+  return { "x-grantvault-access": access };
 }
 
 /** The version of the contract: the protocol package's, which the server and SDKs share. */

@@ -93,6 +93,13 @@ export class InvalidUserTokenError extends VaultError {}
 export class PolicyViolationError extends VaultError {}
 
 /**
+ * The API key lacks the scope the call needs (`insufficient_scope`): e.g. a `proxy` key asking
+ * for a token (retrieve mode needs `use`), or a `read` key creating a connect session. The
+ * message names the scope; an admin of the app can grant it (`PATCH /v1/api-keys/<id>`).
+ */
+export class InsufficientScopeError extends PolicyViolationError {}
+
+/**
  * Proxy mode: the vault could not get an answer from the provider's API (unreachable, or an answer
  * larger than the vault passes on). The provider's own errors (4xx, 5xx) are responses, not this.
  */
@@ -111,6 +118,8 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "missing_api_key":
     case "invalid_api_key":
     case "api_key_revoked":
+    case "api_key_expired":
+    case "api_key_disabled":
       return new AuthenticationError(error.code, error.message, options);
     case "grant_not_found":
       return new GrantNotFoundError(error.code, error.message, options);
@@ -129,8 +138,9 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "invalid_user_token":
       return new InvalidUserTokenError(error.code, error.message, options);
     case "origin_not_allowed":
-    case "scope_not_allowed":
     case "insufficient_scope":
+      return new InsufficientScopeError(error.code, error.message, options);
+    case "scope_not_allowed":
     case "retrieve_not_allowed":
     case "user_token_required":
     case "method_override_refused":

@@ -31,6 +31,7 @@ export {
   GrantNotFoundError,
   GrantRevokedError,
   HostNotAllowedError,
+  InsufficientScopeError,
   InvalidUserTokenError,
   isVaultError,
   NetworkError,

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
 import { ApiKeyService } from "./apps/api-keys.js";
 import { AppSettings } from "./apps/app-settings.js";
+import { OperatorKeyService } from "./apps/operator-keys.js";
 import { AuditLog } from "./audit/audit-log.js";
 import type { Clock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
@@ -34,6 +35,7 @@ import { registerAuthSessions } from "./http/routes/auth-sessions.js";
 import { registerConnectPages } from "./http/routes/connect-pages.js";
 import { registerDeleteApiKey } from "./http/routes/delete-api-key.js";
 import { registerDeleteGrant } from "./http/routes/delete-grant.js";
+import { registerGetApiKeys } from "./http/routes/get-api-keys.js";
 import { registerGetApp } from "./http/routes/get-app.js";
 import { registerGetAudit } from "./http/routes/get-audit.js";
 import { registerGetConnectSession } from "./http/routes/get-connect-session.js";
@@ -45,6 +47,7 @@ import { registerGetOAuthCallback } from "./http/routes/get-oauth-callback.js";
 import { registerGetOpenApi } from "./http/routes/get-openapi.js";
 import { registerGetProviders } from "./http/routes/get-providers.js";
 import { registerGetReadyz } from "./http/routes/get-readyz.js";
+import { registerPatchApiKey } from "./http/routes/patch-api-key.js";
 import { registerPostApiKeys } from "./http/routes/post-api-keys.js";
 import { registerPostConnectSessions } from "./http/routes/post-connect-sessions.js";
 import { registerPostGrantCredential } from "./http/routes/post-grant-credential.js";
@@ -149,7 +152,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       : undefined);
   const recorder = metrics ?? NO_METRICS;
   const audit = new AuditLog(store, clock, deps.keys, recorder);
-  const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit });
+  const keyManagement = new ApiKeyManagement({ keys: apiKeys, store, audit, clock });
   const oauth = new OAuthClient(deps.fetch ?? fetch, () => clock.now());
   const configEvents = new ConfigEvents(store.pubsub);
   await configEvents.start();
@@ -268,10 +271,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   await app.register(
     async (v1) => {
-      requireApiKey(v1, apiKeys);
+      requireApiKey(v1, { apiKeys, operatorKeys: new OperatorKeyService(store, clock) });
       registerGetApp(v1, store);
       registerGetProviders(v1, providers);
+      registerGetApiKeys(v1, keyManagement, clock);
       registerPostApiKeys(v1, keyManagement);
+      registerPatchApiKey(v1, keyManagement, clock);
       registerDeleteApiKey(v1, keyManagement);
       registerPostConnectSessions(v1, sessions, config.publicUrl);
       registerGetConnectSession(v1, sessions);

@@ -1,7 +1,7 @@
 import { randomBytes, randomFillSync } from "node:crypto";
 
 /** A random identifier that says what it names, e.g. `app_5f0c…`, `grant_…` (96 random bits). */
-export function newId(prefix: "app" | "key" | "grant" | "prv"): string {
+export function newId(prefix: "app" | "key" | "grant" | "prv" | "opk"): string {
   return `${prefix}_${randomBytes(12).toString("hex")}`;
 }
 

@@ -2,12 +2,12 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
+import { OPERATOR } from "./apps/admin-actor.js";
 import { ApiKeyManagement } from "./apps/api-key-management.js";
 import type { IssuedApiKey } from "./apps/api-keys.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { systemClock } from "./clock.js";
 import type { ServerConfig } from "./config.js";
-import { CLI_OPERATOR } from "./control/change-actor.js";
 import { ConfigEvents } from "./control/config-events.js";
 import { IdentityProviderAdmin } from "./control/identity-provider-admin.js";
 import { type ImportReport, ProviderAdmin } from "./control/provider-admin.js";
@@ -179,7 +179,7 @@ async function importProvidersFile(
   });
   const total: ImportReport = { created: [], updated: [], unchanged: [] };
   for (const app of await store.apps.list()) {
-    const report = await admin.import(CLI_OPERATOR, app.id, file.providers);
+    const report = await admin.import(OPERATOR, app.id, file.providers);
     for (const outcome of ["created", "updated", "unchanged"] as const)
       total[outcome].push(...report[outcome]);
   }
@@ -219,7 +219,7 @@ async function importIdentityProviders(
     publicUrl: config.publicUrl,
   });
   for (const entry of file.identity) {
-    if (apps.some((app) => app.id === entry.app)) await admin.import(CLI_OPERATOR, entry.app, entry);
+    if (apps.some((app) => app.id === entry.app)) await admin.import(OPERATOR, entry.app, entry);
   }
 }
 

@@ -8,6 +8,7 @@ export { BODY_LIMIT_BYTES, buildApp } from "./app.js";
 export { ApiKeyManagement, OPERATOR } from "./apps/api-key-management.js";
 export { API_KEY_PREFIX, ApiKeyService, hashApiKey } from "./apps/api-keys.js";
 export { AppSettings } from "./apps/app-settings.js";
+export { OPERATOR_KEY_PREFIX, OperatorKeyService } from "./apps/operator-keys.js";
 export { AuditLog } from "./audit/audit-log.js";
 export type { ChainFields, ChainTip } from "./audit/chain-link.js";
 export { GENESIS, hashOf } from "./audit/chain-link.js";
@@ -20,8 +21,9 @@ export { loadConfig } from "./config.js";
 export { MAX_LIVE_FLOWS_PER_SESSION } from "./connect/connect-flow.js";
 export { ConnectSessionService } from "./connect/connect-sessions.js";
 export { SessionEvents } from "./connect/session-events.js";
-export { CLI_OPERATOR } from "./control/change-actor.js";
+export { AppAdmin } from "./control/app-admin.js";
 export { ConfigEvents } from "./control/config-events.js";
+export { IdentityProviderAdmin } from "./control/identity-provider-admin.js";
 export { ProviderAdmin } from "./control/provider-admin.js";
 export { ProviderDirectory } from "./control/provider-directory.js";
 export { beginFileRotation } from "./crypto/key-file-rotation.js";
@@ -31,7 +33,10 @@ export { KeyringHolder } from "./crypto/keyring-holder.js";
 export { KEY_FILE_NAME, loadKeyring, writeKeyFile } from "./crypto/master-keys.js";
 export { countSealedByKey, reencryptAll } from "./crypto/reencrypt.js";
 export { CredentialStore } from "./grants/credential-store.js";
+export { requireAppAdmin, requireOperator } from "./http/admin-access.js";
+export { requireApiKey } from "./http/api-key-auth.js";
 export { answerClientError } from "./http/client-errors.js";
+export { installErrorHandling } from "./http/error-handler.js";
 export { UserTokens } from "./identity/user-tokens.js";
 export { newEventId, newId } from "./ids.js";
 export { createLogger } from "./logger.js";
@@ -50,6 +55,11 @@ export type { ConnectSessionRecord } from "./storage/connect-sessions-repository
 export type { GrantRecord } from "./storage/grants-repository.js";
 export { migrationProvider } from "./storage/migrations/index.js";
 export type { OAuthStateRecord } from "./storage/oauth-states-repository.js";
-export { bindingOf, USER_TOKEN_FIELD } from "./storage/sealed-fields.js";
+export {
+  bindingOf,
+  IDENTITY_SECRET_FIELD,
+  PROVIDER_SECRET_FIELD,
+  USER_TOKEN_FIELD,
+} from "./storage/sealed-fields.js";
 export { startCheckpointer } from "./storage/sqlite-checkpointer.js";
 export { Store } from "./storage/store.js";

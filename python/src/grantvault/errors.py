@@ -23,6 +23,7 @@ __all__ = [
     "GrantNotFoundError",
     "GrantRevokedError",
     "HostNotAllowedError",
+    "InsufficientScopeError",
     "InvalidUserTokenError",
     "NetworkError",
     "PolicyViolationError",
@@ -183,6 +184,11 @@ class PolicyViolationError(VaultError):
     """The request asks for more than the operator allows (an origin, a scope)."""
 
 
+class InsufficientScopeError(PolicyViolationError):
+    """The API key lacks the scope the call needs (``insufficient_scope``), e.g. a ``proxy`` key
+    asking for a token (retrieve mode needs ``use``). The message names the scope."""
+
+
 class ProviderAPIError(VaultError):
     """Proxy mode: the vault could not get an answer from the provider's API (unreachable, or an
     answer larger than the vault passes on). Provider errors (4xx, 5xx) are responses, not this."""
@@ -197,6 +203,8 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "missing_api_key": AuthenticationError,
     "invalid_api_key": AuthenticationError,
     "api_key_revoked": AuthenticationError,
+    "api_key_expired": AuthenticationError,
+    "api_key_disabled": AuthenticationError,
     "grant_not_found": GrantNotFoundError,
     "grant_expired": GrantExpiredError,
     "grant_revoked": GrantRevokedError,
@@ -207,7 +215,7 @@ _BY_CODE: dict[str, type[VaultError]] = {
     "invalid_user_token": InvalidUserTokenError,
     "origin_not_allowed": PolicyViolationError,
     "scope_not_allowed": PolicyViolationError,
-    "insufficient_scope": PolicyViolationError,
+    "insufficient_scope": InsufficientScopeError,
     "retrieve_not_allowed": PolicyViolationError,
     "user_token_required": PolicyViolationError,
     "method_override_refused": PolicyViolationError,

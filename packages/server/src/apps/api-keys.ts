@@ -3,7 +3,7 @@ import { API_KEY_SCOPES, type ApiKeyScope } from "@grantvault/protocol";
 import type { Clock } from "../clock.js";
 import { newId } from "../ids.js";
 import { isTouchDue, LAST_USED_RESOLUTION_MS } from "../last-used.js";
-import type { ApiKeyRecord } from "../storage/api-keys-repository.js";
+import { type ApiKeyRecord, keyStatus } from "../storage/api-keys-repository.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 import type { GrantRecord } from "../storage/grants-repository.js";
 import type { Store } from "../storage/store.js";
@@ -22,8 +22,26 @@ export interface IssuedApiKey {
 }
 
 export type Authentication =
-  | { ok: true; appId: string; keyId: string; keyPrefix: string; scopes: readonly ApiKeyScope[] }
-  | { ok: false; reason: "invalid_api_key" | "api_key_revoked" | "app_disabled" };
+  | {
+      ok: true;
+      appId: string;
+      keyId: string;
+      keyPrefix: string;
+      scopes: readonly ApiKeyScope[];
+      expiresAt: number | null;
+    }
+  | { ok: false; reason: KeyRefusal };
+
+/**
+ * Why a presented key is refused: a code of the error registry, each a 401 but `app_disabled`
+ * (403: the key is good, its app is switched off).
+ */
+export type KeyRefusal =
+  | "invalid_api_key"
+  | "api_key_revoked"
+  | "api_key_disabled"
+  | "api_key_expired"
+  | "app_disabled";
 
 /** An authentication and what the same query read of the grant the call names. */
 export interface KeyAndGrant {
@@ -65,6 +83,7 @@ export class ApiKeyService {
     name: string | null,
     scopes: readonly ApiKeyScope[] = API_KEY_SCOPES,
     createdBy: string | null = null,
+    expiresAt: number | null = null,
   ): Promise<IssuedApiKey> {
     // 32 random bytes: unguessable, so a fast hash is the right way to store it (no salt needed).
     const plaintext = `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
@@ -78,6 +97,8 @@ export class ApiKeyService {
       revokedAt: null,
       scopes: API_KEY_SCOPES.filter((scope) => scopes.includes(scope)),
       createdBy,
+      expiresAt,
+      disabledAt: null,
     };
     await this.store.apiKeys.insert({ ...key, hash: hashApiKey(plaintext) });
     return { key, plaintext };
@@ -113,14 +134,23 @@ export class ApiKeyService {
 
   async #judge(key: ApiKeyRecord | null): Promise<Authentication> {
     if (!key) return { ok: false, reason: "invalid_api_key" };
-    if (key.revokedAt !== null) return { ok: false, reason: "api_key_revoked" };
-    if (key.appDisabled === true) return { ok: false, reason: "app_disabled" };
     const now = this.clock.now();
+    const status = keyStatus(key, now);
+    if (status !== "active") return { ok: false, reason: `api_key_${status}` };
+    // Read in the same query as the key (issue 15): a disabled app's keys are all refused.
+    if (key.appDisabled === true) return { ok: false, reason: "app_disabled" };
     // The row just read says whether a write is due: most calls need none.
     if (isTouchDue(key.lastUsedAt, now)) {
       await this.store.apiKeys.touch(key.id, now, LAST_USED_RESOLUTION_MS);
     }
-    return { ok: true, appId: key.appId, keyId: key.id, keyPrefix: key.prefix, scopes: key.scopes };
+    return {
+      ok: true,
+      appId: key.appId,
+      keyId: key.id,
+      keyPrefix: key.prefix,
+      scopes: key.scopes,
+      expiresAt: key.expiresAt,
+    };
   }
 
   /** False when there is no such key or it was already revoked. */

@@ -1,9 +1,9 @@
 import { AuditLog } from "../audit/audit-log.js";
 import type { KeyringSource } from "../audit/chain-writer.js";
 import type { Clock } from "../clock.js";
-import { actingKeyPrefix, type ChangeActor, CLI_OPERATOR } from "../control/change-actor.js";
 import { VaultError } from "../errors.js";
 import type { Store } from "../storage/store.js";
+import { type AdminActor, actorLabel, actorPrefix, OPERATOR } from "./admin-actor.js";
 
 /**
  * The operator's per-app settings that change what the app's API keys may do. Each change is an
@@ -25,7 +25,7 @@ export class AppSettings {
   async setUserGrantsNeedUserToken(
     appId: string,
     required: boolean,
-    actor: ChangeActor = CLI_OPERATOR,
+    actor: AdminActor = OPERATOR,
   ): Promise<boolean> {
     const { store, audit } = this.deps;
     if (!(await store.apps.setUserGrantsNeedUserToken(appId, required))) return false;
@@ -33,8 +33,8 @@ export class AppSettings {
       await audit.append({
         appId,
         type: "app.setting_changed",
-        apiKeyPrefix: actingKeyPrefix(actor),
-        details: { setting: "user_grants_need_user_token", value: required, by: actor.kind },
+        apiKeyPrefix: actorPrefix(actor),
+        details: { setting: "user_grants_need_user_token", value: required, by: actorLabel(actor) },
       });
     } catch (error) {
       // Fail closed: a change that is not on record is undone.

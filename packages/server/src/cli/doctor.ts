@@ -1,6 +1,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { ConfigError, loadConfig, type ServerConfig } from "../config.js";
+import { openStoredProvider } from "../control/stored-provider.js";
 import { loadKeyring } from "../crypto/master-keys.js";
 import { loadProvidersFile, ProvidersFileError } from "../providers/providers-file.js";
 import { isPostgresUrl } from "../storage/database.js";
@@ -9,7 +10,7 @@ import { type Output, printable } from "./output.js";
 
 /** One check's verdict: what was looked at, and when it failed, what to do about it. */
 export interface Check {
-  name: "configuration" | "data directory" | "database" | "key ring" | "providers";
+  name: "configuration" | "data directory" | "database" | "key ring" | "providers" | "stored providers";
   ok: boolean;
   detail: string;
   /** How to fix it; only when the check failed. */
@@ -63,9 +64,12 @@ async function runChecks(
   }
   const checks: Check[] = [{ name: "configuration", ok: true, detail: "settings parse" }];
   checks.push(await checkDataDir(config));
-  checks.push(await checkDatabase(config));
-  checks.push(await checkKeyring(config));
+  const database = await checkDatabase(config);
+  const keyring = await checkKeyring(config);
+  checks.push(database, keyring);
   checks.push(...(await checkProviders(config)));
+  // The apps' providers need a readable, migrated database and the key ring to open their secrets.
+  if (database.ok && keyring.ok) checks.push(...(await checkStoredProviders(config)));
   return checks;
 }
 
@@ -201,6 +205,71 @@ async function checkProviders(config: ServerConfig): Promise<Check[]> {
     }),
   );
   return [...checks, ...(discovered as Check[])];
+}
+
+/**
+ * The providers the apps keep in the database: every client secret opens with the key ring (a
+ * key dropped too early leaves one unreadable) and every document is still valid; OpenID issuers
+ * answer their discovery.
+ */
+async function checkStoredProviders(config: ServerConfig): Promise<Check[]> {
+  const name = "stored providers";
+  const { keyring } = await loadKeyring({
+    envValue: config.masterKey,
+    dataDir: config.dataDir,
+    mayCreateFile: false,
+  });
+  const store = await Store.open(config.databaseUrl, {
+    migrate: false,
+    acquireTimeoutMs: DISCOVERY_TIMEOUT_MS,
+  });
+  try {
+    const checks: Check[] = [];
+    const issuers = new Map<string, string>();
+    let count = 0;
+    for (const app of await store.apps.list()) {
+      for (const row of await store.providers.listForApp(app.id)) {
+        count++;
+        const label = `app ${app.name} (${app.id}), provider ${row.providerId}`;
+        try {
+          const provider = openStoredProvider(row, keyring);
+          // A URL with per-connection placeholders has no single discovery document to check.
+          if (
+            "type" in provider &&
+            provider.type === "oidc" &&
+            row.enabled &&
+            !provider.issuer.includes("{")
+          ) {
+            issuers.set(provider.issuer, issuers.get(provider.issuer) ?? label);
+          }
+        } catch (error) {
+          checks.push({
+            name,
+            ok: false,
+            detail: `${label}: cannot be used (${messageOf(error)})`,
+            fix: "set its client secret again (`grantvault-server providers update`), or restore the key that sealed it",
+          });
+        }
+      }
+    }
+    checks.unshift({ name, ok: true, detail: `${count} provider(s) of apps in the database` });
+    for (const [issuer, label] of issuers) {
+      const problem = await discoveryProblem(issuer);
+      checks.push(
+        problem === null
+          ? { name, ok: true, detail: `${label}: ${issuer} discovery reachable` }
+          : {
+              name,
+              ok: false,
+              detail: `${label}: ${issuer} discovery ${problem}`,
+              fix: "check the issuer URL and that this host can reach it (proxy, firewall, DNS)",
+            },
+      );
+    }
+    return checks;
+  } finally {
+    await store.close();
+  }
 }
 
 /** Null when the issuer's discovery document answers with a matching issuer; else what is wrong. */

@@ -20,18 +20,21 @@ import { openDataDir, openRuntime } from "../runtime.js";
 import { serve } from "../serve.js";
 import { isPostgresUrl } from "../storage/database.js";
 import {
-  appsAllowGrantUseWithoutUser,
-  appsAllowOrigin,
-  appsCreate,
-  appsDisallowOrigin,
-  appsList,
-  appsRequireUserToken,
-  type CommandContext,
-  keysCreate,
-  keysList,
-  keysRevoke,
-} from "./app-commands.js";
+  apiKeysCreate,
+  apiKeysDelete,
+  apiKeysDisable,
+  apiKeysEnable,
+  apiKeysList,
+  apiKeysShow,
+  apiKeysUpdate,
+  operatorKeysCreate,
+  operatorKeysList,
+  operatorKeysRevoke,
+} from "./api-key-commands.js";
+import { appsAllowGrantUseWithoutUser, appsRequireUserToken, type CommandContext } from "./app-commands.js";
+import { appsAllowOrigin, appsCreate, appsDisallowOrigin, appsList } from "./apps-commands.js";
 import { auditCheckpoints, auditVerify } from "./audit-commands.js";
+import { CONTROL_PLANE_COMMANDS, CONTROL_PLANE_HANDLERS } from "./control-plane-cli.js";
 import { doctor } from "./doctor.js";
 import { keysDrop, keysGenerate, keysRotate, keysStatus } from "./encryption-key-commands.js";
 import { emit, type Output, processOutput, UsageError } from "./output.js";
@@ -44,9 +47,22 @@ const COMMANDS: Record<string, (context: CommandContext) => Promise<unknown>> = 
   "apps disallow-origin": appsDisallowOrigin,
   "apps allow-grant-use-without-user": appsAllowGrantUseWithoutUser,
   "apps require-user-token": appsRequireUserToken,
-  "keys create": keysCreate,
-  "keys list": keysList,
-  "keys revoke": keysRevoke,
+  ...CONTROL_PLANE_HANDLERS,
+  "api-keys create": apiKeysCreate,
+  "api-keys list": apiKeysList,
+  "api-keys show": apiKeysShow,
+  "api-keys update": apiKeysUpdate,
+  "api-keys disable": apiKeysDisable,
+  "api-keys enable": apiKeysEnable,
+  "api-keys delete": apiKeysDelete,
+  "api-keys revoke": apiKeysDelete,
+  // The names from before issue 15, kept working.
+  "keys create": apiKeysCreate,
+  "keys list": apiKeysList,
+  "keys revoke": apiKeysDelete,
+  "operator-keys create": operatorKeysCreate,
+  "operator-keys list": operatorKeysList,
+  "operator-keys revoke": operatorKeysRevoke,
   "keys rotate": keysRotate,
   "keys status": keysStatus,
   "keys drop": keysDrop,
@@ -64,18 +80,50 @@ Commands:
                                  providers (discovery reachable); say what to fix; exit 1 if
                                  anything fails. Changes nothing.
   apps create --name NAME        create an app and print its first API key (once)
+    [--allowed-origin ORIGIN]…
   apps list                      list apps
+  apps show APP                  an app: status, origins, keys, providers, grants
+  apps update APP [--name NAME] [--allowed-origins LIST] [--[no-]user-grants-need-user-token]
+                                 change an app (audited)
+  apps disable APP               refuse the app's API keys (app_disabled) until enabled
+  apps enable APP                accept them again
+  apps delete APP --yes          delete an app with its keys, grants and providers (the
+                                 audit log stays)
   apps allow-origin APP ORIGIN   let APP's web flows use ORIGIN (Connect.js popup, return URLs)
   apps disallow-origin APP ORIGIN  take that back
   apps allow-grant-use-without-user APP
                                  let APP use its user-bound grants without the user's token
                                  (audited; the default requires it)
   apps require-user-token APP    back to the default: a user-bound grant needs its user's token
-  keys create --app APP_ID       create another API key for an app (printed once); all scopes
-               [--proxy-only]  unless --proxy-only (no scope: proxy mode only, for agents) or
-               [--scopes LIST] --scopes admin,retrieve (admin: manage keys; retrieve: get tokens)
-  keys list [--app APP_ID]       list API keys (prefixes only)
-  keys revoke KEY_ID             revoke an API key, effective immediately
+  providers import FILE [--app APP]
+                                 bring the app's providers in line with a providers file
+                                 (idempotent: prints created/updated/unchanged)
+  providers list [--app APP]     the app's providers (--app optional with one app only)
+  providers show ID              a provider's document (never its secret), redirect URI
+  providers create --file DOC.json | --document JSON
+    [--client-secret-env VAR | --client-secret-stdin]
+                                 add a provider (catalog, oidc or oauth2) to the app
+  providers update ID --file … | --document … [--replace] [--client-secret-…]
+                                 change the fields given (null removes one); --replace: whole
+  providers disable ID / enable ID  stop / resume offering it (its grants are refused meanwhile)
+  providers delete ID            delete it (its grants stay, refused)
+  identity-provider show|set|delete [--app APP]
+                                 the app's sign-in provider; set takes --file/--document and
+                                 --client-secret-env VAR / --client-secret-stdin
+  api-keys create --app APP      create another API key for an app (printed once); all scopes
+    [--name NAME] [--scopes LIST | --proxy-only] [--expires-in 30d]
+                                 unless narrowed: admin,connect,use,proxy,read (see README)
+  api-keys list [--app APP]      list API keys (prefixes only)
+  api-keys show KEY_ID           one key's scopes, status, expiry, last use
+  api-keys update KEY_ID [--name NAME] [--scopes LIST | --proxy-only]
+    [--expires-in 30d | --no-expiry]   change a key (audited)
+  api-keys disable KEY_ID        refuse a key until enabled again (api-keys enable KEY_ID)
+  api-keys delete KEY_ID         revoke an API key for good, effective immediately
+                                 (keys create|list|revoke: the same as api-keys create|list|delete)
+  operator-keys create [--name NAME] [--expires-in 30d]
+                                 a vault-wide key for the admin API (/v1/apps…), printed once
+  operator-keys list             list operator keys (prefixes only)
+  operator-keys revoke KEY_ID    revoke an operator key, effective immediately
   keys rotate                    add a new encryption key and re-encrypt every stored secret
   keys status                    show encryption keys and how many secrets each protects
   keys drop KEY_ID               remove an unused old encryption key from the key file
@@ -130,6 +178,75 @@ const SETTINGS_FOOTER =
 const APP_ID = { type: "string", value: "APP" } as const;
 const APP = { name: "APP", hint: "an app id or name; see `grantvault-server apps list`" };
 
+const NAME_OPTION: OptionSpec = { type: "string", value: "NAME", description: "a name for the key" };
+const EXPIRES_IN: OptionSpec = {
+  type: "string",
+  value: "DURATION",
+  description: "refused after this long: a number and s, m, h, d or w (e.g. 30d)",
+};
+const SCOPE_OPTIONS: Record<string, OptionSpec> = {
+  scopes: {
+    type: "string",
+    value: "LIST",
+    description:
+      "some of admin,connect,use,proxy,read (admin: control plane; connect: sessions; use: tokens and proxy; proxy: proxy only; read: grants and audit)",
+  },
+  "proxy-only": { type: "boolean", description: "only the proxy scope (for agents)" },
+};
+
+/** `api-keys …`; `keys create|list|revoke` are the same commands under their older names. */
+function apiKeyCommandSpecs(group: "api-keys" | "keys"): CommandSpec[] {
+  const keyId = [{ name: "KEY_ID", hint: `see \`grantvault-server ${group} list\`` }];
+  return [
+    withDatabase({
+      name: `${group} create`,
+      summary: "create another API key for an app (printed once); all scopes unless narrowed",
+      options: {
+        app: {
+          ...APP_ID,
+          description: "the app, by name or id (required; see `grantvault-server apps list`)",
+        },
+        name: NAME_OPTION,
+        ...SCOPE_OPTIONS,
+        "expires-in": EXPIRES_IN,
+      },
+    }),
+    withDatabase({
+      name: `${group} list`,
+      summary: "list API keys (prefixes only)",
+      options: { app: { ...APP_ID, description: "only this app's keys" } },
+    }),
+    withDatabase({ name: `${group} show`, summary: "one API key (prefix only)", operands: keyId }),
+    withDatabase({
+      name: `${group} update`,
+      summary: "change an API key's name, scopes or expiry (audited)",
+      operands: keyId,
+      options: {
+        name: NAME_OPTION,
+        ...SCOPE_OPTIONS,
+        "expires-in": EXPIRES_IN,
+        "no-expiry": { type: "boolean", description: "the key no longer expires" },
+      },
+    }),
+    withDatabase({
+      name: `${group} disable`,
+      summary: "refuse an API key until enabled again",
+      operands: keyId,
+    }),
+    withDatabase({ name: `${group} enable`, summary: "accept a disabled API key again", operands: keyId }),
+    withDatabase({
+      name: `${group} delete`,
+      summary: "revoke an API key for good, effective immediately",
+      operands: keyId,
+    }),
+    withDatabase({
+      name: `${group} revoke`,
+      summary: "revoke an API key, effective immediately",
+      operands: keyId,
+    }),
+  ];
+}
+
 /** A command that opens the database (with the settings as options). */
 function withDatabase(command: CommandSpec): CommandSpec {
   return { ...command, options: { ...command.options, ...HIDDEN_SETTINGS }, footer: SETTINGS_FOOTER };
@@ -160,7 +277,15 @@ const CLI: CliSpec = {
     withDatabase({
       name: "apps create",
       summary: "create an app and print its first API key (once)",
-      options: { name: { type: "string", value: "NAME", description: "the app's name (required)" } },
+      options: {
+        name: { type: "string", value: "NAME", description: "the app's name (required)" },
+        "allowed-origin": {
+          type: "string",
+          multiple: true,
+          value: "ORIGIN",
+          description: "an origin its web flows may use (repeatable)",
+        },
+      },
     }),
     withDatabase({ name: "apps list", summary: "list apps" }),
     withDatabase({
@@ -184,32 +309,21 @@ const CLI: CliSpec = {
       summary: "back to the default: a user-bound grant needs its user's token",
       operands: [APP],
     }),
+    ...CONTROL_PLANE_COMMANDS.map(withDatabase),
+    ...apiKeyCommandSpecs("api-keys"),
+    ...apiKeyCommandSpecs("keys").filter((spec) =>
+      ["keys create", "keys list", "keys revoke"].includes(spec.name),
+    ),
     withDatabase({
-      name: "keys create",
-      summary: "create another API key for an app (printed once); all scopes unless narrowed",
-      options: {
-        app: {
-          ...APP_ID,
-          description: "the app, by name or id (required; see `grantvault-server apps list`)",
-        },
-        name: { type: "string", value: "NAME", description: "a name for the key" },
-        "proxy-only": { type: "boolean", description: "no scope: proxy mode only (for agents)" },
-        scopes: {
-          type: "string",
-          value: "LIST",
-          description: "admin,retrieve or one of them (admin: manage keys; retrieve: get tokens)",
-        },
-      },
+      name: "operator-keys create",
+      summary: "create a vault-wide key for the admin API (/v1/apps…), printed once",
+      options: { name: NAME_OPTION, "expires-in": EXPIRES_IN },
     }),
+    withDatabase({ name: "operator-keys list", summary: "list operator keys (prefixes only)" }),
     withDatabase({
-      name: "keys list",
-      summary: "list API keys (prefixes only)",
-      options: { app: { ...APP_ID, description: "only this app's keys" } },
-    }),
-    withDatabase({
-      name: "keys revoke",
-      summary: "revoke an API key, effective immediately",
-      operands: [{ name: "KEY_ID", hint: "see `grantvault-server keys list`" }],
+      name: "operator-keys revoke",
+      summary: "revoke an operator key, effective immediately",
+      operands: [{ name: "KEY_ID", hint: "see `grantvault-server operator-keys list`" }],
     }),
     withDatabase({
       name: "keys rotate",
@@ -315,7 +429,7 @@ export async function main(
       output.err(`grantvault-server: using the vault in ${config.dataDir}\n`);
     }
     return await runWith(config, logger, async (runtime) => {
-      const code = await run({ runtime, output, json, positionals: operands, options });
+      const code = await run({ runtime, config, env, output, json, positionals: operands, options });
       return typeof code === "number" ? code : 0;
     });
   } catch (error) {

@@ -1,5 +1,6 @@
 import { CreateAppRequest, UpdateAppRequest, WebOrigin } from "@grantvault/protocol";
 import type { z } from "zod";
+import { type AdminActor, actorLabel, actorPrefix, type OperatorActor } from "../apps/admin-actor.js";
 import type { ApiKeyManagement } from "../apps/api-key-management.js";
 import type { IssuedApiKey } from "../apps/api-keys.js";
 import type { AppSettings } from "../apps/app-settings.js";
@@ -9,7 +10,6 @@ import type { Clock } from "../clock.js";
 import { VaultError } from "../errors.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 import type { Store } from "../storage/store.js";
-import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
 import type { ConfigEvents } from "./config-events.js";
 
 /** An app as the admin API and CLI show it. */
@@ -57,18 +57,19 @@ export class AppAdmin {
   }
 
   /** A new app and its first API key (every scope), whose plaintext is shown this once. */
-  async create(input: unknown): Promise<{ app: AppView; apiKey: IssuedApiKey }> {
+  async create(actor: OperatorActor, input: unknown): Promise<{ app: AppView; apiKey: IssuedApiKey }> {
     const request = parsed(CreateAppRequest, input);
     const { app, apiKey } = await this.deps.apiKeys.createApp(
       request.name,
       unique(request.allowed_origins ?? []),
+      actor,
     );
     await this.deps.events.publish(app.id);
     return { app: viewOf(app), apiKey };
   }
 
   /** Changes the fields given (PATCH): name, enabled, allowed_origins, user_grants_need_user_token. */
-  async update(actor: ChangeActor, appId: string, input: unknown): Promise<AppView> {
+  async update(actor: AdminActor, appId: string, input: unknown): Promise<AppView> {
     const patch = parsed(UpdateAppRequest, input);
     const { store } = this.deps;
     const before = await this.#existing(appId);
@@ -98,7 +99,7 @@ export class AppAdmin {
   }
 
   /** Disables the app (its keys are refused with `app_disabled`) or enables it again. */
-  async setEnabled(actor: ChangeActor, appId: string, enabled: boolean): Promise<AppView> {
+  async setEnabled(actor: AdminActor, appId: string, enabled: boolean): Promise<AppView> {
     const { store, clock } = this.deps;
     await this.#existing(appId);
     if (await store.apps.setDisabledAt(appId, enabled ? null : clock.now())) {
@@ -111,13 +112,13 @@ export class AppAdmin {
   }
 
   /** Adds an origin to the app's allowed origins (no change when it is there). */
-  async allowOrigin(actor: ChangeActor, appId: string, origin: string): Promise<AppView> {
+  async allowOrigin(actor: AdminActor, appId: string, origin: string): Promise<AppView> {
     const app = await this.#existing(appId);
     return this.update(actor, appId, { allowed_origins: [...app.allowedOrigins, checkedOrigin(origin)] });
   }
 
   /** Takes an origin back (no change when it was not there). */
-  async disallowOrigin(actor: ChangeActor, appId: string, origin: string): Promise<AppView> {
+  async disallowOrigin(actor: AdminActor, appId: string, origin: string): Promise<AppView> {
     const app = await this.#existing(appId);
     return this.update(actor, appId, {
       allowed_origins: app.allowedOrigins.filter((allowed) => allowed !== checkedOrigin(origin)),
@@ -128,7 +129,7 @@ export class AppAdmin {
    * Deletes the app and everything it owns (see the class comment). The `app.deleted` row is
    * written first: a deletion that cannot be recorded does not happen.
    */
-  async delete(actor: ChangeActor, appId: string): Promise<void> {
+  async delete(actor: AdminActor, appId: string): Promise<void> {
     const { store, audit, events } = this.deps;
     const app = await this.#existing(appId);
     const [keys, grants, providers] = await Promise.all([
@@ -140,13 +141,13 @@ export class AppAdmin {
       await audit.append({
         appId,
         type: "app.deleted",
-        apiKeyPrefix: actingKeyPrefix(actor),
+        apiKeyPrefix: actorPrefix(actor),
         details: {
           name: app.name,
           active_api_keys: keys,
           grants,
           providers: providers.map((provider) => provider.providerId),
-          by: actor.kind,
+          by: actorLabel(actor),
         },
       });
     } catch (error) {
@@ -157,7 +158,7 @@ export class AppAdmin {
   }
 
   async #recorded(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     type: AuditEventType,
     details: Record<string, unknown>,
@@ -167,8 +168,8 @@ export class AppAdmin {
       await this.deps.audit.append({
         appId,
         type,
-        apiKeyPrefix: actingKeyPrefix(actor),
-        details: { ...details, by: actor.kind },
+        apiKeyPrefix: actorPrefix(actor),
+        details: { ...details, by: actorLabel(actor) },
       });
     } catch (error) {
       await undo();
@@ -199,16 +200,20 @@ export function viewOf(app: AppRecord): AppView {
 function parsed<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
   const result = schema.safeParse(input ?? {});
   if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
   throw new VaultError("invalid_request", {
-    issues: result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+    message: `The app is invalid: ${issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; ")}.`,
+    issues,
   });
 }
 
 function checkedOrigin(origin: string): string {
   const result = WebOrigin.safeParse(origin);
   if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: "origin", message: issue.message }));
   throw new VaultError("invalid_request", {
-    issues: result.error.issues.map((issue) => ({ path: "origin", message: issue.message })),
+    message: `${origin}: ${issues.map((issue) => issue.message).join("; ")}`,
+    issues,
   });
 }
 

@@ -1,3 +1,4 @@
+import { type AdminActor, actorLabel, actorPrefix } from "../apps/admin-actor.js";
 import type { AuditEventType } from "../audit/audit-event.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -13,7 +14,6 @@ import type { IdentityProviderRow } from "../storage/identity-providers-reposito
 import { bindingOf, IDENTITY_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { canonicalJson } from "./canonical-json.js";
-import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
 import type { ConfigEvents } from "./config-events.js";
 
 /** An app's identity provider as the admin API and CLI show it: never its client secret. */
@@ -55,7 +55,7 @@ export class IdentityProviderAdmin {
    * Sets the app's identity provider as a whole (PUT). Without `clientSecret` the stored one is
    * kept, so a document can be re-sent without the secret; a new one needs it.
    */
-  async put(actor: ChangeActor, appId: string, document: unknown): Promise<IdentityProviderView> {
+  async put(actor: AdminActor, appId: string, document: unknown): Promise<IdentityProviderView> {
     const { view } = await this.#change(actor, appId, async (current) => {
       if (isObject(document) && "app" in document) {
         throw invalid([{ path: "app", message: "is given by the path (or --app), not the document" }]);
@@ -70,7 +70,7 @@ export class IdentityProviderAdmin {
   }
 
   /** Changes some fields (PATCH): `null` removes an optional one; `enabled` turns it on or off. */
-  async update(actor: ChangeActor, appId: string, patch: unknown): Promise<IdentityProviderView> {
+  async update(actor: AdminActor, appId: string, patch: unknown): Promise<IdentityProviderView> {
     if (!isObject(patch)) throw invalid([{ path: "", message: "must be a JSON object" }]);
     const { enabled, ...fields } = patch;
     if (enabled !== undefined && typeof enabled !== "boolean") {
@@ -98,7 +98,7 @@ export class IdentityProviderAdmin {
     return view;
   }
 
-  async setEnabled(actor: ChangeActor, appId: string, enabled: boolean): Promise<IdentityProviderView> {
+  async setEnabled(actor: AdminActor, appId: string, enabled: boolean): Promise<IdentityProviderView> {
     const { store, clock } = this.deps;
     const before = await this.#existing(appId);
     if (before.enabled === enabled) return this.#view(before);
@@ -111,7 +111,7 @@ export class IdentityProviderAdmin {
   }
 
   /** Removes the app's identity provider: sign-in and user tokens stop working for the app. */
-  async delete(actor: ChangeActor, appId: string): Promise<void> {
+  async delete(actor: AdminActor, appId: string): Promise<void> {
     const { store } = this.deps;
     const before = await this.#existing(appId);
     await store.identityProviders.delete(appId);
@@ -125,7 +125,7 @@ export class IdentityProviderAdmin {
    * when equal, so every start (and every process of a fleet) may run it.
    */
   async import(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     config: IdentityProviderConfig,
   ): Promise<IdentityImportOutcome> {
@@ -134,7 +134,7 @@ export class IdentityProviderAdmin {
   }
 
   async #change(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     next: (current: IdentityProviderRow | null) => Promise<IdentityProviderConfig>,
   ): Promise<{ view: IdentityProviderView; outcome: IdentityImportOutcome }> {
@@ -179,7 +179,7 @@ export class IdentityProviderAdmin {
 
   /** Writes the audit row of a change already stored; undoes the change when that fails. */
   async #recorded(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     type: AuditEventType,
     details: Record<string, unknown>,
@@ -189,8 +189,8 @@ export class IdentityProviderAdmin {
       await this.deps.audit.append({
         appId,
         type,
-        apiKeyPrefix: actingKeyPrefix(actor),
-        details: { ...details, by: actor.kind },
+        apiKeyPrefix: actorPrefix(actor),
+        details: { ...details, by: actorLabel(actor) },
       });
     } catch (error) {
       await undo();

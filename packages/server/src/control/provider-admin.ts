@@ -1,3 +1,4 @@
+import { type AdminActor, actorPrefix } from "../apps/admin-actor.js";
 import type { AuditEventType } from "../audit/audit-event.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -13,8 +14,8 @@ import type { ProviderRow } from "../storage/providers-repository.js";
 import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { canonicalJson } from "./canonical-json.js";
-import { actingKeyPrefix, type ChangeActor } from "./change-actor.js";
 import type { ConfigEvents } from "./config-events.js";
+import { openProviderSecret } from "./stored-provider.js";
 
 /** An app's provider as the admin API and CLI show it: never its client secret. */
 export interface ProviderView {
@@ -63,7 +64,7 @@ export class ProviderAdmin {
   }
 
   /** A new provider of the app; `already_exists` when the app has one with that id. */
-  async create(actor: ChangeActor, appId: string, document: unknown): Promise<ProviderView> {
+  async create(actor: AdminActor, appId: string, document: unknown): Promise<ProviderView> {
     const provider = validated(document);
     await this.#requireApp(appId);
     const row = await this.#locked(appId, async (store) => {
@@ -87,7 +88,7 @@ export class ProviderAdmin {
    * kept, so a document can be re-sent without the secret; a new provider needs one.
    */
   async replace(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     providerId: string,
     document: unknown,
@@ -104,7 +105,7 @@ export class ProviderAdmin {
    * Changes some fields (PATCH): `null` removes an optional one; `enabled` turns the provider on
    * or off. The result is validated as a whole.
    */
-  async update(actor: ChangeActor, appId: string, providerId: string, patch: unknown): Promise<ProviderView> {
+  async update(actor: AdminActor, appId: string, providerId: string, patch: unknown): Promise<ProviderView> {
     if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
       throw invalid([{ path: "", message: "must be a JSON object" }]);
     }
@@ -135,7 +136,7 @@ export class ProviderAdmin {
   }
 
   async setEnabled(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     providerId: string,
     enabled: boolean,
@@ -155,7 +156,7 @@ export class ProviderAdmin {
    * Deletes the provider. Its grants stay (and are refused until a provider with that id exists
    * again), so deleting by mistake loses no user's consent.
    */
-  async delete(actor: ChangeActor, appId: string, providerId: string): Promise<void> {
+  async delete(actor: AdminActor, appId: string, providerId: string): Promise<void> {
     const { store } = this.deps;
     const before = await this.#existing(appId, providerId);
     await store.providers.delete(appId, providerId);
@@ -168,7 +169,7 @@ export class ProviderAdmin {
    * the app that the file does not name are kept; whether one is enabled is not the file's to say.
    */
   async import(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     providers: readonly ProviderConfig[],
   ): Promise<ImportReport> {
@@ -187,7 +188,7 @@ export class ProviderAdmin {
    * recorded) when equal to what is stored.
    */
   async #change(
-    actor: ChangeActor,
+    actor: AdminActor,
     appId: string,
     providerId: string,
     next: (current: ProviderRow | null) => Promise<ProviderConfig>,
@@ -240,7 +241,7 @@ export class ProviderAdmin {
 
   /** Writes the audit row of a change already stored; undoes the change when that fails. */
   async #recorded(
-    actor: ChangeActor,
+    actor: AdminActor,
     row: ProviderRow,
     type: AuditEventType,
     details: Record<string, unknown>,
@@ -251,7 +252,7 @@ export class ProviderAdmin {
         appId: row.appId,
         type,
         providerId: row.providerId,
-        apiKeyPrefix: actingKeyPrefix(actor),
+        apiKeyPrefix: actorPrefix(actor),
         details: { provider_id: row.providerId, ...details, by: actor.kind },
       });
     } catch (error) {
@@ -280,8 +281,7 @@ export class ProviderAdmin {
   }
 
   async #openSecret(row: ProviderRow): Promise<string> {
-    const keyring = await this.deps.keys.current();
-    return keyring.open(row.sealedSecret, bindingOf(PROVIDER_SECRET_FIELD, row.id));
+    return openProviderSecret(row, await this.deps.keys.current());
   }
 
   async #existing(appId: string, providerId: string): Promise<ProviderRow> {

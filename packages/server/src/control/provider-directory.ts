@@ -1,12 +1,14 @@
 import type { KeyringHolder } from "../crypto/keyring-holder.js";
 import type { AppIdentity } from "../identity/identity-registry.js";
 import type { Logger } from "../logger.js";
-import { type IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
+import { LruMap } from "../lru-map.js";
+import type { IdentityProviderConfig, ProviderConfig } from "../providers/provider-config.js";
 import { resolveIdentityProvider, resolveProvider } from "../providers/resolve-provider.js";
 import type { ResolvedProvider } from "../providers/resolved-provider.js";
-import { bindingOf, IDENTITY_SECRET_FIELD, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
+import { bindingOf, IDENTITY_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import type { ConfigEvents } from "./config-events.js";
+import { openStoredProvider } from "./stored-provider.js";
 
 /** What one app offers: its own providers, then the built-in ones it does not shadow. */
 export interface AppProviders {
@@ -26,6 +28,9 @@ export interface AppProviders {
  */
 export const CONFIG_TTL_MS = 30_000;
 
+/** Apps whose configuration a process keeps read at once; the least recently used leave first. */
+const APPS_CACHED = 10_000;
+
 interface Cached<T> {
   value: Promise<T>;
   until: number;
@@ -37,8 +42,8 @@ interface Cached<T> {
  * (the demo provider, tests' in-memory ones) are offered to every app that has none of that id.
  */
 export class ProviderDirectory {
-  readonly #providers = new Map<string, Cached<AppProviders>>();
-  readonly #identities = new Map<string, Cached<AppIdentity | undefined>>();
+  readonly #providers = new LruMap<string, Cached<AppProviders>>(APPS_CACHED);
+  readonly #identities = new LruMap<string, Cached<AppIdentity | undefined>>(APPS_CACHED);
   readonly #builtIns: readonly ResolvedProvider[];
   readonly #builtInIdentities: ReadonlyMap<string, AppIdentity>;
 
@@ -81,7 +86,7 @@ export class ProviderDirectory {
     this.#identities.delete(appId);
   }
 
-  #cached<T>(cache: Map<string, Cached<T>>, appId: string, load: () => Promise<T>): Promise<T> {
+  #cached<T>(cache: LruMap<string, Cached<T>>, appId: string, load: () => Promise<T>): Promise<T> {
     const now = this.deps.now();
     const hit = cache.get(appId);
     if (hit && hit.until > now) return hit.value;
@@ -106,9 +111,7 @@ export class ProviderDirectory {
         continue;
       }
       try {
-        const clientSecret = keyring.open(row.sealedSecret, bindingOf(PROVIDER_SECRET_FIELD, row.id));
-        const config = ProviderConfig.parse({ ...row.config, clientSecret });
-        own.set(row.providerId, resolveProvider(config));
+        own.set(row.providerId, resolveProvider(openStoredProvider(row, keyring)));
       } catch (error) {
         // One unusable row (a catalog entry this version lacks, an unreadable secret) must not
         // take the app's other providers down with it.

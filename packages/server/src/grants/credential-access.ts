@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from "@grantvault/protocol";
+import { type ApiKeyScope, GRANT_USE_SCOPES } from "@grantvault/protocol";
 import { type ApiKeyService, keyHashOf } from "../apps/api-keys.js";
 import type { AuditEventInput, AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -112,12 +112,13 @@ export class CredentialAccess {
     let access: GrantedAccess;
     try {
       // F5: a proxy-only key never sees a token; it may still use the grant through the vault.
-      if (mode === "retrieve" && !caller.scopes.includes("retrieve")) {
-        throw new VaultError(grant ? "retrieve_not_allowed" : "grant_not_found");
+      // Refused whether or not the grant exists: a key learns nothing beyond its scopes.
+      if (!mayUse(caller.scopes, mode)) {
+        throw new VaultError("insufficient_scope", { message: scopeRefusal(mode, caller.scopes) });
       }
       access = await this.#check(caller, grant, sealedCredential, request);
     } catch (error) {
-      if (error instanceof VaultError && error.code !== "grant_not_found") {
+      if (error instanceof VaultError && error.code !== "grant_not_found" && grant) {
         await this.deps.audit
           .append({
             ...audited(caller, grantId, request),
@@ -147,6 +148,7 @@ export class CredentialAccess {
         appId: caller.appId,
         keyPrefix: caller.keyPrefix,
         keyScopes: caller.scopes,
+        keyExpiresAt: auth.expiresAt,
         keyLastUsedAt: read.keyLastUsedAt,
         grant: access.grant,
         sealedCredential,
@@ -176,8 +178,9 @@ export class CredentialAccess {
     const read = this.#recentReads.find(keyHash, grantId, this.deps.clock.now());
     // Under concurrent calls the full path's appends share statements; a conditional one is alone.
     if (!read || this.deps.audit.isBusy(read.appId)) return null;
-    // A key's scopes never change after it is issued, so the read's are the key's.
-    if (mode === "retrieve" && !read.keyScopes.includes("retrieve")) return null;
+    // The read's scopes and expiry are checked again in the INSERT (a key may change meanwhile).
+    if (!mayUse(read.keyScopes, mode)) return null;
+    if (read.keyExpiresAt !== null && read.keyExpiresAt <= this.deps.clock.now()) return null;
     const { grant, sealedCredential } = read;
     if (!UserBinding.isOpen(grant, request.userToken)) return null;
     if ("refusal" in (await this.#judge(grant, request.url))) return null;
@@ -195,6 +198,8 @@ export class CredentialAccess {
     try {
       written = await this.deps.audit.appendIf(retrieved(access, request), {
         keyHash,
+        keyScopes: read.keyScopes.join(" "),
+        keyExpiresAt: read.keyExpiresAt,
         appId: read.appId,
         grantId,
         providerId: grant.providerId,
@@ -302,6 +307,17 @@ export class CredentialAccess {
     }
     return { provider };
   }
+}
+
+/** Whether a key with `scopes` may use a grant in `mode` (GRANT_USE_SCOPES, the route table's). */
+function mayUse(scopes: readonly ApiKeyScope[], mode: AccessMode): boolean {
+  return GRANT_USE_SCOPES[mode].some((scope) => scopes.includes(scope));
+}
+
+function scopeRefusal(mode: AccessMode, has: readonly ApiKeyScope[]): string {
+  const needed = GRANT_USE_SCOPES[mode].map((scope) => `\`${scope}\``).join(" or ");
+  const what = mode === "retrieve" ? "Retrieving a grant's token" : "Using a grant through the vault";
+  return `${what} needs the ${needed} scope; this key has ${has.length > 0 ? has.join(", ") : "no scopes"}.${mode === "retrieve" && has.includes("proxy") ? " Use proxy mode (vault.proxyRequest), where the vault makes the call." : ""}`;
 }
 
 /** Every catalog provider and every standard one takes a Bearer token (RFC 6750 §2.1). */

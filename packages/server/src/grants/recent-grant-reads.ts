@@ -9,6 +9,7 @@ export interface GrantRead {
   appId: string;
   keyPrefix: string;
   keyScopes: readonly ApiKeyScope[];
+  keyExpiresAt: number | null;
   keyLastUsedAt: number | null;
   grant: GrantRecord;
   sealedCredential: string;

@@ -14,8 +14,20 @@ export interface ApiKeyRecord {
   scopes: readonly ApiKeyScope[];
   /** The key that created this one; null when the operator did. */
   createdBy: string | null;
+  /** From then on the key is refused; null: never. */
+  expiresAt: number | null;
+  /** Set while the key is disabled (reversible, unlike revokedAt). */
+  disabledAt: number | null;
   /** Set (read with the key when authenticating) when its app is disabled: its keys are refused. */
   appDisabled?: true;
+}
+
+/** What an update may change of a key (absent: unchanged). */
+export interface ApiKeyChanges {
+  name?: string | null;
+  scopes?: readonly ApiKeyScope[];
+  expiresAt?: number | null;
+  disabledAt?: number | null;
 }
 
 export class ApiKeysRepository {
@@ -42,6 +54,8 @@ export class ApiKeysRepository {
           "api_keys.revoked_at",
           "api_keys.scopes",
           "api_keys.created_by",
+          "api_keys.expires_at",
+          "api_keys.disabled_at",
           "apps.disabled_at as app_disabled_at",
         ])
         .where("api_keys.hash", "=", slot("hash")),
@@ -62,6 +76,8 @@ export class ApiKeysRepository {
         revoked_at: key.revokedAt,
         scopes: key.scopes.join(" "),
         created_by: key.createdBy,
+        expires_at: key.expiresAt,
+        disabled_at: key.disabledAt,
       })
       .execute();
   }
@@ -97,6 +113,23 @@ export class ApiKeysRepository {
     return Number(row.count);
   }
 
+  /** Applies `changes` to a key that is not revoked; false when there is none. */
+  async update(id: string, changes: ApiKeyChanges): Promise<boolean> {
+    const set: Partial<Database["api_keys"]> = {};
+    if (changes.name !== undefined) set.name = changes.name;
+    if (changes.scopes !== undefined) set.scopes = changes.scopes.join(" ");
+    if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt;
+    if (changes.disabledAt !== undefined) set.disabled_at = changes.disabledAt;
+    if (Object.keys(set).length === 0) return (await this.get(id))?.revokedAt === null;
+    const result = await this.db
+      .updateTable("api_keys")
+      .set(set)
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Marks the key revoked; false when there is no such key or it was revoked already. */
   async revoke(id: string, at: number): Promise<boolean> {
     const result = await this.db
@@ -130,7 +163,20 @@ export function toApiKey(row: Database["api_keys"]): ApiKeyRecord {
     revokedAt: row.revoked_at,
     scopes: scopesOf(row.scopes),
     createdBy: row.created_by,
+    expiresAt: row.expires_at,
+    disabledAt: row.disabled_at,
   };
+}
+
+/** Whether a key authenticates at `now`, and if not why. */
+export function keyStatus(
+  key: Pick<ApiKeyRecord, "revokedAt" | "disabledAt" | "expiresAt">,
+  now: number,
+): "active" | "disabled" | "expired" | "revoked" {
+  if (key.revokedAt !== null) return "revoked";
+  if (key.disabledAt !== null) return "disabled";
+  if (key.expiresAt !== null && key.expiresAt <= now) return "expired";
+  return "active";
 }
 
 /** The known scopes in a stored list; a name this version does not know grants nothing. */

@@ -38,11 +38,14 @@ void everyColumnListed;
 
 /**
  * What a grant use was decided on, to be still true when its audit row is written: the key (by
- * hash) unrevoked and of `appId`; the grant of that app active, with the same provider, expiry
+ * hash) unrevoked, enabled, of `appId`, with the same scopes and expiry; the grant of that app active, with the same provider, expiry
  * and user; the same sealed credential. See {@link AuditRepository.insertLinkIf}.
  */
 export interface GrantUseFacts {
   keyHash: string;
+  /** The key's scopes as stored (space-separated): a changed key is read afresh. */
+  keyScopes: string;
+  keyExpiresAt: number | null;
   appId: string;
   grantId: string;
   providerId: string;
@@ -82,6 +85,9 @@ export class AuditRepository {
                   .select(sql`1`.as("one"))
                   .where("api_keys.hash", "=", slot("keyHash"))
                   .where("api_keys.revoked_at", "is", null)
+                  .where("api_keys.disabled_at", "is", null)
+                  .where("api_keys.scopes", "=", slot("keyScopes"))
+                  .where("api_keys.expires_at", "is not distinct from", slot("keyExpiresAt"))
                   .where("api_keys.app_id", "=", slot("appId"))
                   .where("grants.id", "=", slot("grantId"))
                   .where("grants.status", "=", "active")

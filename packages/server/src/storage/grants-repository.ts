@@ -75,6 +75,8 @@ export class GrantsRepository {
           "api_keys.revoked_at as key_revoked_at",
           "api_keys.scopes as key_scopes",
           "api_keys.created_by as key_created_by",
+          "api_keys.expires_at as key_expires_at",
+          "api_keys.disabled_at as key_disabled_at",
           "apps.disabled_at as app_disabled_at",
         ])
         .select(GRANT_COLUMNS.map((column) => `grants.${column}` as const))
@@ -103,6 +105,8 @@ export class GrantsRepository {
       revoked_at: rest.key_revoked_at,
       scopes: rest.key_scopes,
       created_by: rest.key_created_by,
+      expires_at: rest.key_expires_at,
+      disabled_at: rest.key_disabled_at,
     });
     if (rest.app_disabled_at !== null) key.appDisabled = true;
     return { key, grant: isGrantRow(rest) ? toGrant(rest) : null, sealedCredential };
@@ -346,6 +350,8 @@ type KeyAndGrantRow = { [Column in keyof GrantsRow]: GrantsRow[Column] | null } 
   key_revoked_at: number | null;
   key_scopes: string;
   key_created_by: string | null;
+  key_expires_at: number | null;
+  key_disabled_at: number | null;
   app_disabled_at: number | null;
   sealed_credential: string | null;
 };

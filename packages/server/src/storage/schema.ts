@@ -7,6 +7,7 @@ import type { Generated } from "kysely";
 export interface Database {
   apps: AppsTable;
   api_keys: ApiKeysTable;
+  operator_keys: OperatorKeysTable;
   grants: GrantsTable;
   credentials: CredentialsTable;
   connect_sessions: ConnectSessionsTable;
@@ -121,10 +122,27 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
-  /** Space-separated ApiKeyScope names (`admin retrieve`). */
+  /** Space-separated ApiKeyScope names (`admin connect use proxy read`). */
   scopes: string;
   /** The key that created this one; null when the operator did. */
   created_by: string | null;
+  /** From then on the key is refused (`api_key_expired`); null: never. */
+  expires_at: number | null;
+  /** Set while the key is disabled (reversible, unlike revoked_at). */
+  disabled_at: number | null;
+}
+
+/** The operator's vault-wide keys (`gv_op_…`): the control plane only, no app's grants. */
+export interface OperatorKeysTable {
+  id: string;
+  name: string | null;
+  prefix: string;
+  /** SHA-256 of the whole key (hex); the key itself is never stored. */
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
 }
 
 export interface GrantsTable {

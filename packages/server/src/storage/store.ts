@@ -18,6 +18,7 @@ import {
 import { GrantsRepository } from "./grants-repository.js";
 import { IdentityProvidersRepository } from "./identity-providers-repository.js";
 import { OAuthStatesRepository } from "./oauth-states-repository.js";
+import { OperatorKeysRepository } from "./operator-keys-repository.js";
 import { ProvidersRepository } from "./providers-repository.js";
 import { RefreshLeasesRepository } from "./refresh-leases-repository.js";
 import type { Database } from "./schema.js";
@@ -29,6 +30,7 @@ import { SealedValuesRepository } from "./sealed-values-repository.js";
 export class Store {
   readonly apps: AppsRepository;
   readonly apiKeys: ApiKeysRepository;
+  readonly operatorKeys: OperatorKeysRepository;
   readonly grants: GrantsRepository;
   readonly credentials: CredentialsRepository;
   readonly sealedValues: SealedValuesRepository;
@@ -46,6 +48,7 @@ export class Store {
     const { db } = handle;
     this.apps = new AppsRepository(db);
     this.apiKeys = new ApiKeysRepository(db);
+    this.operatorKeys = new OperatorKeysRepository(db);
     this.grants = new GrantsRepository(db);
     this.credentials = new CredentialsRepository(db);
     this.sealedValues = new SealedValuesRepository(db);

@@ -5,9 +5,8 @@ import {
   type DeleteAppResponse,
   type ListAppsResponse,
 } from "@grantvault/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { AppAdmin } from "../../control/app-admin.js";
-import { VaultError } from "../../errors.js";
 import { requireAppAdmin, requireOperator } from "../admin-access.js";
 import { appBody } from "../admin-bodies.js";
 import { callerOf } from "../api-key-auth.js";
@@ -19,15 +18,15 @@ import { validate } from "../validate.js";
  */
 export function registerAdminApps(scope: FastifyInstance, apps: AppAdmin): void {
   scope.get("/apps", async (request): Promise<ListAppsResponse> => {
-    if (isOperator(request)) return { apps: (await apps.list()).map(appBody) };
+    if (request.caller?.kind === "operator") return { apps: (await apps.list()).map(appBody) };
     const { appId } = callerOf(request);
     requireAppAdmin(request, appId);
     return { apps: [appBody(await apps.get(appId))] };
   });
 
   scope.post("/apps", async (request, reply): Promise<CreateAppResponse> => {
-    requireOperator(request);
-    const { app, apiKey } = await apps.create(request.body);
+    const actor = requireOperator(request);
+    const { app, apiKey } = await apps.create(actor, request.body);
     reply.status(201);
     return {
       app: appBody(app),
@@ -59,15 +58,4 @@ export function registerAdminApps(scope: FastifyInstance, apps: AppAdmin): void 
     await apps.delete(actor, app_id);
     return { app_id, deleted: true };
   });
-}
-
-/** Whether the caller holds an operator key (it sees every app). */
-function isOperator(request: FastifyRequest): boolean {
-  try {
-    requireOperator(request);
-    return true;
-  } catch (error) {
-    if (error instanceof VaultError && error.code === "insufficient_scope") return false;
-    throw error;
-  }
 }

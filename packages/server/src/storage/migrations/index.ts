@@ -13,6 +13,7 @@ import { auditMac } from "./0011-audit-mac.js";
 import { userGrantsNeedUserToken } from "./0012-user-grants-need-user-token.js";
 import { grantsByLabel } from "./0013-grants-by-label.js";
 import { controlPlane } from "./0014-control-plane.js";
+import { keyScopes } from "./0015-key-scopes.js";
 
 /**
  * Every schema migration, in order. Names sort lexically and are recorded in the database;
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0012-user-grants-need-user-token": userGrantsNeedUserToken,
   "0013-grants-by-label": grantsByLabel,
   "0014-control-plane": controlPlane,
+  "0015-key-scopes": keyScopes,
 };
 
 export const migrationProvider: MigrationProvider = {
