@@ -25,6 +25,7 @@ from grantvault import ConnectResult, Vault
 _REQUIRED = (
     "GRANTVAULT_URL",
     "GRANTVAULT_API_KEY",
+    "GV_TEST_OPERATOR_KEY",
     "BROWSER",
     "GV_TEST_API_URL",
     "GV_TEST_OIDC_PROVIDER",
@@ -46,6 +47,8 @@ if _missing:
 
 BASE_URL = os.environ["GRANTVAULT_URL"]
 API_KEY = os.environ["GRANTVAULT_API_KEY"]
+OPERATOR_KEY = os.environ["GV_TEST_OPERATOR_KEY"]
+"""A vault-wide operator key: the admin client's calls on apps (create, disable, delete)."""
 API_URL = os.environ["GV_TEST_API_URL"]
 OIDC = os.environ["GV_TEST_OIDC_PROVIDER"]
 OAUTH2 = os.environ["GV_TEST_OAUTH2_PROVIDER"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unittest
 
 import support
-from grantvault import App, AppProvider, IdentityProvider, VaultAdmin, VaultError
+from grantvault import App, AppProvider, IdentityProvider, Vault, VaultAdmin, VaultError
 
 
 def _document(provider_id: str, **extra: object) -> dict[str, object]:
@@ -95,6 +95,34 @@ class VaultAdminTest(unittest.TestCase):
         finally:
             restore = {"displayName": name} if name else {"displayName": "Test sign-in"}
             self.admin.identity_provider.update(self.app_id, restore)
+
+
+class OperatorAdminTest(unittest.TestCase):
+    def test_an_operator_creates_sets_up_disables_enables_and_deletes_an_app(self) -> None:
+        operator = VaultAdmin(api_key=support.OPERATOR_KEY)
+        origins = ["https://py.example.com"]
+        created = operator.apps.create("py operator app", allowed_origins=origins)
+        app_id = created.app.app_id
+        try:
+            self.assertEqual(created.app.allowed_origins, origins)
+            self.assertIn("admin", created.api_key.scopes)
+            self.assertNotIn(created.api_key.api_key, repr(created))
+            self.assertIn(app_id, [app.app_id for app in operator.apps.list()])
+            operator.providers.create(app_id, _document("py-ops"))
+            client = Vault(api_key=created.api_key.api_key)
+            self.assertIn("py-ops", [provider.id for provider in client.list_providers()])
+
+            self.assertFalse(operator.apps.disable(app_id).enabled)
+            with self.assertRaises(VaultError) as refused:
+                client.get_app()
+            self.assertEqual(refused.exception.code, "app_disabled")
+            self.assertTrue(operator.apps.enable(app_id).enabled)
+            self.assertEqual(client.get_app().app_id, app_id)
+        finally:
+            operator.apps.delete(app_id)
+        with self.assertRaises(VaultError) as gone:
+            operator.apps.get(app_id)
+        self.assertEqual(gone.exception.code, "not_found")
 
 
 if __name__ == "__main__":

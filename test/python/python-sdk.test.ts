@@ -68,6 +68,7 @@ const JWT = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 function redact(text: string): string {
   return text
     .replaceAll(world.apiKey, "gv_live_<redacted>")
+    .replaceAll(world.operatorKey, "gv_op_<redacted>")
     .replace(/gvcs_[A-Za-z0-9_-]+/g, "gvcs_<redacted>")
     .replace(JWT, "<user token>");
 }
@@ -85,6 +86,7 @@ describe("the Python SDK against a real vault", () => {
     Object.assign(env, {
       GRANTVAULT_URL: world.baseUrl,
       GRANTVAULT_API_KEY: world.apiKey,
+      GV_TEST_OPERATOR_KEY: world.operatorKey,
       GV_TEST_API_URL: world.api.baseUrl,
       GV_TEST_OIDC_PROVIDER: world.oidcProvider,
       GV_TEST_OAUTH2_PROVIDER: world.oauth2Provider,
@@ -111,6 +113,9 @@ describe("the Python SDK against a real vault", () => {
     expect(output, "a Python test was skipped").not.toMatch(/skipped=\d+|\.\.\. skipped/);
     expect(run.output).toMatch(/^OK$/m);
     expect(run.output.includes(world.apiKey), "the API key appeared in the test output").toBe(false);
+    expect(run.output.includes(world.operatorKey), "the operator key appeared in the test output").toBe(
+      false,
+    );
     for (const token of Object.values(world.userTokens)) {
       expect(run.output.includes(token), "a user token appeared in the test output").toBe(false);
     }

@@ -25,6 +25,8 @@ export interface PythonWorld {
   server: ServerProcess;
   baseUrl: string;
   apiKey: string;
+  /** A vault-wide operator key (`operator-keys create`), for the admin client's app calls. */
+  operatorKey: string;
   oauth: OAuthProvider;
   api: ResourceApi;
   oidcProvider: string;
@@ -83,6 +85,13 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
     app_id: string;
     api_key: string;
   };
+  const operator = await runServerCli(
+    ["operator-keys", "create", "--name", "python tests", "--json", "--data-dir", dataDir],
+    { cwd: dir, env: { GRANTVAULT_LOG_LEVEL: "warn" } },
+  );
+  if (operator.code !== 0)
+    throw new Error(`operator-keys create failed (${operator.code}): ${operator.stderr}`);
+  const { operator_key: operatorKey } = JSON.parse(operator.stdout) as { operator_key: string };
   const providersFile = join(dir, "providers.json");
   await writeFile(
     providersFile,
@@ -127,6 +136,7 @@ export async function startPythonWorld(options: { accessTokenTtlSeconds: number 
       server,
       baseUrl,
       apiKey,
+      operatorKey,
       oauth,
       api,
       oidcProvider: "idp",

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AppProvider, Vault, VaultAdmin, VaultError } from "../../packages/sdk/src/index.js";
+import {
+  type AppProvider,
+  InsufficientScopeError,
+  Vault,
+  VaultAdmin,
+  VaultError,
+} from "../../packages/sdk/src/index.js";
 import { freePort } from "../harness/free-port.js";
 import { startTestVault, type TestVault } from "../harness/vault-app.js";
 
@@ -79,7 +85,9 @@ describe("VaultAdmin.apps with an app's admin key", () => {
   it("answers another app's id as not found, and app creation or deletion as out of scope", async () => {
     expect((await failure(admin.apps.get(other.id))).code).toBe("not_found");
     expect((await failure(admin.apps.update(other.id, { name: "mine now" }))).code).toBe("not_found");
-    expect((await failure(admin.apps.create({ name: "new app" }))).code).toBe("insufficient_scope");
+    const creation = await failure(admin.apps.create({ name: "new app" }));
+    expect(creation).toBeInstanceOf(InsufficientScopeError);
+    expect(creation.code).toBe("insufficient_scope");
     expect((await failure(admin.apps.delete(own.id))).code).toBe("insufficient_scope");
     const invalid = await failure(admin.apps.update(own.id, { name: "", allowedOrigins: ["not an origin"] }));
     expect(invalid.code).toBe("invalid_request");

@@ -150,6 +150,16 @@ export const API_OPERATIONS: ApiOperation[] = [
   },
   {
     method: "get",
+    path: "/v1/providers",
+    operationId: "listProviders",
+    summary:
+      "The providers the caller's app may offer its users: its own enabled ones, then the built-in ones.",
+    auth: "api_key",
+    success: { status: 200, description: "The providers.", schema: ListProvidersResponse },
+    errors: [],
+  },
+  {
+    method: "get",
     path: "/v1/api-keys",
     operationId: "listApiKeys",
     summary: "The caller's app's API keys, revoked ones too (prefixes only; admin key).",
@@ -230,16 +240,6 @@ export const API_OPERATIONS: ApiOperation[] = [
     params: AppApiKeyParams,
     success: { status: 200, description: "Revoked.", schema: RevokeApiKeyResponse },
     errors: ["invalid_request", "not_found", "last_api_key", "audit_unavailable"],
-  },
-  {
-    method: "get",
-    path: "/v1/providers",
-    operationId: "listProviders",
-    summary:
-      "The providers the caller's app may offer its users: its own enabled ones, then the built-in ones.",
-    auth: "api_key",
-    success: { status: 200, description: "The providers.", schema: ListProvidersResponse },
-    errors: ["insufficient_scope"],
   },
   {
     method: "post",

@@ -273,8 +273,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     async (v1) => {
       requireApiKey(v1, { apiKeys, operatorKeys: new OperatorKeyService(store, clock) });
       registerGetApp(v1, store);
-      registerGetApiKeys(v1, keyManagement, clock);
       registerGetProviders(v1, providers);
+      registerGetApiKeys(v1, keyManagement, clock);
       registerPostApiKeys(v1, keyManagement);
       registerPatchApiKey(v1, keyManagement, clock);
       registerDeleteApiKey(v1, keyManagement);

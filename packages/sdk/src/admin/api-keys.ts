@@ -1,9 +1,16 @@
-import type { ApiKeyScope } from "@grantvault/protocol";
+import type {
+  ApiKeyScope,
+  ApiKeyStatus,
+  ApiKeyView,
+  CreateApiKeyRequest,
+  CreateApiKeyResponse,
+  ListApiKeysResponse,
+  UpdateApiKeyRequest,
+} from "@grantvault/protocol";
 import type { VaultHttp } from "../http.js";
 import { apiKeyPath, appPath, isoTime } from "./paths.js";
 
-/** Whether a key authenticates now: `disabled` can be enabled again, `revoked` (deleted) cannot. */
-export type ApiKeyStatus = "active" | "disabled" | "expired" | "revoked";
+export type { ApiKeyStatus };
 
 /** An app's API key as listed and shown: never the key itself (the vault keeps only its hash). */
 export interface ApiKey {
@@ -51,32 +58,6 @@ export interface UpdateApiKeyOptions {
   enabled?: boolean;
 }
 
-/** The wire shapes (`ApiKeyView` and `CreateApiKeyResponse` of the protocol's api-keys.ts). */
-interface ApiKeyBody {
-  api_key_id: string;
-  app_id: string;
-  name: string | null;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  status: ApiKeyStatus;
-  created_at: string;
-  created_by: string | null;
-  last_used_at: string | null;
-  expires_at: string | null;
-  disabled_at: string | null;
-  revoked_at: string | null;
-}
-
-interface CreatedApiKeyBody {
-  api_key_id: string;
-  app_id: string;
-  api_key: string;
-  prefix: string;
-  name: string | null;
-  scopes: ApiKeyScope[];
-  expires_at?: string | null;
-}
-
 /** An app's API keys (`VaultAdmin.apiKeys`): mint, narrow, disable and revoke them. */
 export class ApiKeysAdmin {
   readonly #http: VaultHttp;
@@ -86,21 +67,23 @@ export class ApiKeysAdmin {
   }
 
   async list(appId: string): Promise<ApiKey[]> {
-    const body = await this.#http.call<{ api_keys: ApiKeyBody[] }>("GET", `${appPath(appId)}/api-keys`);
+    const body = await this.#http.call<ListApiKeysResponse>("GET", `${appPath(appId)}/api-keys`);
     return body.api_keys.map(toApiKey);
   }
 
   async get(appId: string, keyId: string): Promise<ApiKey> {
-    return toApiKey(await this.#http.call<ApiKeyBody>("GET", apiKeyPath(appId, keyId)));
+    return toApiKey(await this.#http.call<ApiKeyView>("GET", apiKeyPath(appId, keyId)));
   }
 
   async create(appId: string, options: CreateApiKeyOptions = {}): Promise<CreatedApiKey> {
-    const body = {
+    const body: CreateApiKeyRequest = {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.scopes === undefined ? {} : { scopes: options.scopes }),
       ...(options.expiresAt === undefined ? {} : { expires_at: isoTime(options.expiresAt) }),
     };
-    const created = await this.#http.call<CreatedApiKeyBody>("POST", `${appPath(appId)}/api-keys`, { body });
+    const created = await this.#http.call<CreateApiKeyResponse>("POST", `${appPath(appId)}/api-keys`, {
+      body,
+    });
     return {
       apiKeyId: created.api_key_id,
       appId: created.app_id,
@@ -108,19 +91,19 @@ export class ApiKeysAdmin {
       prefix: created.prefix,
       name: created.name,
       scopes: created.scopes,
-      expiresAt: date(created.expires_at ?? null),
+      expiresAt: date(created.expires_at),
     };
   }
 
   /** Changes only the fields given; scopes never beyond the calling key's own. */
   async update(appId: string, keyId: string, changes: UpdateApiKeyOptions): Promise<ApiKey> {
-    const body = {
+    const body: UpdateApiKeyRequest = {
       ...(changes.name === undefined ? {} : { name: changes.name }),
       ...(changes.scopes === undefined ? {} : { scopes: changes.scopes }),
       ...(changes.expiresAt === undefined ? {} : { expires_at: isoTime(changes.expiresAt) }),
       ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
     };
-    return toApiKey(await this.#http.call<ApiKeyBody>("PATCH", apiKeyPath(appId, keyId), { body }));
+    return toApiKey(await this.#http.call<ApiKeyView>("PATCH", apiKeyPath(appId, keyId), { body }));
   }
 
   /** The key is refused until enabled again. */
@@ -142,7 +125,7 @@ function date(value: string | null): Date | null {
   return value === null ? null : new Date(value);
 }
 
-function toApiKey(body: ApiKeyBody): ApiKey {
+function toApiKey(body: ApiKeyView): ApiKey {
   return {
     apiKeyId: body.api_key_id,
     appId: body.app_id,
