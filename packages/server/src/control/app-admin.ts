@@ -11,6 +11,7 @@ import { VaultError } from "../errors.js";
 import type { AppRecord } from "../storage/apps-repository.js";
 import type { Store } from "../storage/store.js";
 import type { ConfigEvents } from "./config-events.js";
+import { recordChange } from "./recorded-change.js";
 
 /** An app as the admin API and CLI show it. */
 export interface AppView {
@@ -157,26 +158,14 @@ export class AppAdmin {
     await events.publish(appId);
   }
 
-  async #recorded(
+  #recorded(
     actor: AdminActor,
     appId: string,
     type: AuditEventType,
     details: Record<string, unknown>,
     undo: () => Promise<unknown>,
   ): Promise<void> {
-    try {
-      await this.deps.audit.append({
-        appId,
-        type,
-        apiKeyPrefix: actorPrefix(actor),
-        details: { ...details, by: actorLabel(actor) },
-      });
-    } catch (error) {
-      await undo();
-      throw new VaultError("audit_unavailable", { cause: error });
-    } finally {
-      await this.deps.events.publish(appId);
-    }
+    return recordChange(this.deps, actor, { appId, type, details }, undo);
   }
 
   async #existing(appId: string): Promise<AppRecord> {

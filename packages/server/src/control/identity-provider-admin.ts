@@ -1,4 +1,4 @@
-import { type AdminActor, actorLabel, actorPrefix } from "../apps/admin-actor.js";
+import type { AdminActor } from "../apps/admin-actor.js";
 import type { AuditEventType } from "../audit/audit-event.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -15,6 +15,7 @@ import { bindingOf, IDENTITY_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { canonicalJson } from "./canonical-json.js";
 import type { ConfigEvents } from "./config-events.js";
+import { recordChange } from "./recorded-change.js";
 
 /** An app's identity provider as the admin API and CLI show it: never its client secret. */
 export interface IdentityProviderView {
@@ -177,27 +178,14 @@ export class IdentityProviderAdmin {
     };
   }
 
-  /** Writes the audit row of a change already stored; undoes the change when that fails. */
-  async #recorded(
+  #recorded(
     actor: AdminActor,
     appId: string,
     type: AuditEventType,
     details: Record<string, unknown>,
     undo: () => Promise<unknown>,
   ): Promise<void> {
-    try {
-      await this.deps.audit.append({
-        appId,
-        type,
-        apiKeyPrefix: actorPrefix(actor),
-        details: { ...details, by: actorLabel(actor) },
-      });
-    } catch (error) {
-      await undo();
-      throw new VaultError("audit_unavailable", { cause: error });
-    } finally {
-      await this.deps.events.publish(appId);
-    }
+    return recordChange(this.deps, actor, { appId, type, details }, undo);
   }
 
   async #changedFields(before: IdentityProviderRow, after: IdentityProviderRow): Promise<string[]> {

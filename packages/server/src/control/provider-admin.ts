@@ -1,4 +1,4 @@
-import { type AdminActor, actorPrefix } from "../apps/admin-actor.js";
+import type { AdminActor } from "../apps/admin-actor.js";
 import type { AuditEventType } from "../audit/audit-event.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
@@ -15,6 +15,7 @@ import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
 import { canonicalJson } from "./canonical-json.js";
 import type { ConfigEvents } from "./config-events.js";
+import { recordChange } from "./recorded-change.js";
 import { openProviderSecret } from "./stored-provider.js";
 
 /** An app's provider as the admin API and CLI show it: never its client secret. */
@@ -239,29 +240,20 @@ export class ProviderAdmin {
     };
   }
 
-  /** Writes the audit row of a change already stored; undoes the change when that fails. */
-  async #recorded(
+  #recorded(
     actor: AdminActor,
     row: ProviderRow,
     type: AuditEventType,
     details: Record<string, unknown>,
     undo: () => Promise<unknown>,
   ): Promise<void> {
-    try {
-      await this.deps.audit.append({
-        appId: row.appId,
-        type,
-        providerId: row.providerId,
-        apiKeyPrefix: actorPrefix(actor),
-        details: { provider_id: row.providerId, ...details, by: actor.kind },
-      });
-    } catch (error) {
-      await undo();
-      throw new VaultError("audit_unavailable", { cause: error });
-    } finally {
-      // Also after an undo: a process may have read the change in between.
-      await this.deps.events.publish(row.appId);
-    }
+    const change = {
+      appId: row.appId,
+      type,
+      providerId: row.providerId,
+      details: { provider_id: row.providerId, ...details },
+    };
+    return recordChange(this.deps, actor, change, undo);
   }
 
   async #changedFields(before: ProviderRow, after: ProviderRow): Promise<string[]> {
