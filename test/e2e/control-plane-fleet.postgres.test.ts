@@ -3,7 +3,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../harness/free-port.js";
 import { type OAuthProvider, startOAuthProvider } from "../harness/oauth-provider.js";
 import { createTestDatabase, type TestDatabase } from "../harness/postgres.js";
 import { runServerCli, type ServerProcess, startServerProcess } from "../harness/server-process.js";
@@ -16,6 +15,12 @@ import { runServerCli, type ServerProcess, startServerProcess } from "../harness
 
 const PROCESSES = 3;
 const PROPAGATION_MS = 1000;
+/**
+ * The fleet's public URL, as behind a load balancer: every process builds the same redirect URI
+ * from it, so the processes listen on ports of their own choosing (no port picked ahead and raced
+ * for). The test never follows a redirect to it.
+ */
+const PUBLIC_URL = "https://vault.fleet.example";
 
 let database: TestDatabase;
 let cwd: string;
@@ -40,19 +45,13 @@ beforeAll(async () => {
     // Everything the processes log is scanned for the client secrets below.
     GRANTVAULT_LOG_LEVEL: "debug",
   };
-  const ports = await Promise.all(Array.from({ length: PROCESSES }, () => freePort()));
-  for (const client of clients) {
-    client.redirect_uris = ports.map((port) => `http://127.0.0.1:${port}/v1/oauth/callback/fleet`);
-  }
+  env.GRANTVAULT_PUBLIC_URL = PUBLIC_URL;
+  for (const client of clients) client.redirect_uris = [`${PUBLIC_URL}/v1/oauth/callback/fleet`];
   oauth = await startOAuthProvider({ clients, scopes: ["repo"] });
   const created = await runServerCli(["apps", "create", "--name", "fleet", "--json"], { cwd, env });
   expect(created.code, created.stderr).toBe(0);
   ({ app_id: appId, api_key: apiKey } = JSON.parse(created.stdout) as { app_id: string; api_key: string });
-  servers = await Promise.all(
-    ports.map((port) =>
-      startServerProcess({ cwd, env, args: ["--port", String(port)] }).then((server) => server),
-    ),
-  );
+  servers = await Promise.all(Array.from({ length: PROCESSES }, () => startServerProcess({ cwd, env })));
 }, 120_000);
 
 afterAll(async () => {
@@ -81,11 +80,12 @@ async function call(server: ServerProcess, method: string, path: string, body?: 
 async function connectTarget(server: ServerProcess): Promise<string> {
   const created = await call(server, "POST", "/v1/connect/sessions", { allowed_providers: ["fleet"] });
   if (created.status !== 201) return (created.body.error as { code: string }).code;
-  const connectUrl = created.body.connect_url as string;
-  const started = await fetch(`${connectUrl}/start`, {
+  // The Connect link names the public URL; this process is where the load balancer sent it.
+  const connectPath = new URL(created.body.connect_url as string).pathname;
+  const started = await fetch(`${server.baseUrl}${connectPath}/start`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: server.baseUrl },
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: PUBLIC_URL },
     body: "provider=fleet",
   });
   expect(started.status).toBe(303);
