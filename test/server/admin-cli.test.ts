@@ -121,6 +121,16 @@ describe("grantvault-server providers", () => {
     );
     expect(missingVariable.code).toBe(2);
     expect(missingVariable.err).toContain("NOPE");
+    // A secret typed into --document would sit in the process list and the shell's history.
+    const inline = await run(
+      "providers",
+      "create",
+      "--document",
+      '{"id":"gitlab","catalog":"gitlab","clientId":"gl","clientSecret":"typed-in-secret"}',
+    );
+    expect(inline.code).toBe(2);
+    expect(inline.err).toContain("--client-secret-env");
+    expect(inline.err).not.toContain("typed-in-secret");
 
     const docPath = join(dataDir, "patch.json");
     await writeFile(docPath, JSON.stringify({ scopes: ["repo", "read:user"], displayName: "GitHub" }));

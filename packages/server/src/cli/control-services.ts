@@ -116,6 +116,11 @@ export async function documentInput(
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
       throw new UsageError("the document must be a JSON object");
     }
+    if (typeof document === "string" && "clientSecret" in parsed) {
+      throw new UsageError(
+        "--document holds a clientSecret, and a command line is visible to other users (ps) and kept in shell history: leave it out and give it with --client-secret-env VAR or --client-secret-stdin (or put the document in a --file readable by you only)",
+      );
+    }
   }
   const secret = await clientSecret(context, options.readStdin ?? readStdin);
   if (secret !== undefined) parsed = { ...parsed, clientSecret: secret };
