@@ -350,8 +350,29 @@ describe("admin API: apps", () => {
       user_grants_need_user_token: false,
     });
 
+    // A Connect link handed out before the app is disabled.
+    const pendingProvider = { id: "pending", catalog: "gitlab", clientId: "gl", clientSecret: "gl-secret" };
+    expect((await call("POST", `/v1/apps/${alpha.id}/providers`, alpha.key, pendingProvider)).status).toBe(
+      201,
+    );
+    const pending = await call("POST", "/v1/connect/sessions", alpha.key, { allowed_providers: ["pending"] });
+    expect(pending.status, pending.text).toBe(201);
+    const pendingPath = new URL(pending.body.connect_url).pathname;
+
     const disabled = await call("PATCH", `/v1/apps/${alpha.id}`, alpha.key, { enabled: false });
     expect(disabled.body.enabled).toBe(false);
+    // Its pending Connect links stop too: no page, no start of OAuth.
+    const page = await vault.app.inject({ method: "GET", url: pendingPath });
+    expect(page.statusCode).toBe(403);
+    expect(page.body).toContain("This app is disabled");
+    const start = await vault.app.inject({
+      method: "POST",
+      url: `${pendingPath}/start`,
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://127.0.0.1:4999" },
+      payload: "provider=pending",
+    });
+    expect(start.statusCode).toBe(403);
+    expect(start.headers.location).toBeUndefined();
     for (const key of [alpha.key, alphaWorker]) {
       const refused = await call("GET", "/v1/app", key);
       expect(refused.status).toBe(403);

@@ -51,7 +51,7 @@ export interface FlowStart {
 export type CallbackTarget = { kind: "connect"; providerId: string } | { kind: "auth" };
 
 /** Why a Connect link cannot be used (any more). */
-export type UnusableSession = "not_found" | "expired" | "finished";
+export type UnusableSession = "not_found" | "expired" | "finished" | "app_disabled";
 
 /**
  * The browser side of headless connect: the Connect page starts OAuth with one provider, and the
@@ -86,7 +86,14 @@ export class ConnectFlow {
     if (!session) return "not_found";
     const status = this.deps.sessions.statusOf(session);
     if (status === "expired") return "expired";
-    return status === "pending" ? session : "finished";
+    if (status !== "pending") return "finished";
+    return (await this.#appDisabled(session.appId)) ? "app_disabled" : session;
+  }
+
+  /** A disabled app's pending sessions complete no more than its keys are accepted. */
+  async #appDisabled(appId: string): Promise<boolean> {
+    const app = await this.deps.store.apps.get(appId);
+    return app === null || (app.disabledAt ?? null) !== null;
   }
 
   /**
@@ -243,6 +250,15 @@ export class ConnectFlow {
       return {
         kind: "error",
         message: "This connection request has expired or was already completed. Start again from your app.",
+        session,
+        display,
+        stateUsed: true,
+      };
+    }
+    if (await this.#appDisabled(session.appId)) {
+      return {
+        kind: "error",
+        message: "This app has been disabled by the vault's operator; nothing was connected.",
         session,
         display,
         stateUsed: true,

@@ -41,6 +41,12 @@ const UNUSABLE: Record<UnusableSession, { status: number; heading: string; messa
     heading: "This link was already used",
     message: "This connection request is finished. Start again from your app to connect another account.",
   },
+  app_disabled: {
+    status: 403,
+    heading: "This app is disabled",
+    message:
+      "The vault's operator has disabled the app that sent you here; nothing can be connected for it now.",
+  },
 };
 
 /**
