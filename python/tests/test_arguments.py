@@ -275,6 +275,8 @@ class ErrorsTest(unittest.TestCase):
             ("insufficient_scope", InsufficientScopeError),
             ("api_key_expired", AuthenticationError),
             ("api_key_disabled", AuthenticationError),
+            ("app_disabled", AuthenticationError),
+            ("provider_disabled", PolicyViolationError),
         ):
             error = error_from_response(403, {"error": {"code": code, "message": "m"}})
             self.assertIs(type(error), cls)

@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../../packages/protocol/src/errors.js";
+import { errorFromResponse } from "../../packages/sdk/src/errors.js";
 import * as sdk from "../../packages/sdk/src/index.js";
 
 /**
@@ -222,5 +224,32 @@ describe("Python SDK parity with the TypeScript SDK", () => {
       "VaultAdmin.apps.parity_probe_call (method)",
     ]);
     expect(snakeCase("getAPIKey")).toBe("get_api_key");
+  });
+
+  it("turns every error code of the registry into the same error class in both SDKs", () => {
+    const codes = Object.keys(ERROR_CODES);
+    const ts = Object.fromEntries(
+      codes.map((code) => [code, errorFromResponse(400, { error: { code, message: "m" } }).constructor.name]),
+    );
+    const script = [
+      "import json, sys",
+      "from grantvault.errors import error_from_response",
+      "codes = json.loads(sys.argv[1])",
+      'print(json.dumps({c: type(error_from_response(400, {"error": {"code": c, "message": "m"}})).__name__ for c in codes}))',
+    ].join("\n");
+    const python = JSON.parse(
+      execFileSync("python3", ["-c", script, JSON.stringify(codes)], {
+        encoding: "utf8",
+        env: { ...process.env, PYTHONPATH: join(ROOT, "python", "src"), PYTHONDONTWRITEBYTECODE: "1" },
+      }),
+    ) as Record<string, string>;
+    expect(python).toEqual(ts);
+    // The control plane's refusals have their own classes, not the generic one.
+    expect(ts).toMatchObject({
+      insufficient_scope: "InsufficientScopeError",
+      app_disabled: "AuthenticationError",
+      provider_disabled: "PolicyViolationError",
+      origin_not_allowed: "PolicyViolationError",
+    });
   });
 });

@@ -41,7 +41,7 @@ export class VaultError extends Error {
   }
 }
 
-/** The API key is missing, wrong or revoked. */
+/** The API key is missing, wrong, revoked, expired or disabled, or its app is disabled. */
 export class AuthenticationError extends VaultError {}
 
 /** The caller passed something invalid; raised before any network call. */
@@ -120,6 +120,7 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
     case "api_key_revoked":
     case "api_key_expired":
     case "api_key_disabled":
+    case "app_disabled":
       return new AuthenticationError(error.code, error.message, options);
     case "grant_not_found":
       return new GrantNotFoundError(error.code, error.message, options);
@@ -137,9 +138,10 @@ export function errorFromResponse(status: number, body: unknown): VaultError {
       return new AmbiguousGrantError(error.code, error.message, options);
     case "invalid_user_token":
       return new InvalidUserTokenError(error.code, error.message, options);
-    case "origin_not_allowed":
     case "insufficient_scope":
       return new InsufficientScopeError(error.code, error.message, options);
+    case "origin_not_allowed":
+    case "provider_disabled":
     case "scope_not_allowed":
     case "retrieve_not_allowed":
     case "user_token_required":
