@@ -13,8 +13,16 @@ import {
 import type { IdentityProviderRow } from "../storage/identity-providers-repository.js";
 import { bindingOf, IDENTITY_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
-import { canonicalJson } from "./canonical-json.js";
 import type { ConfigEvents } from "./config-events.js";
+import {
+  changedFields,
+  hasClientSecret,
+  invalidDocument,
+  isDocumentObject,
+  patched,
+  requireApp,
+  sameDocument,
+} from "./document-changes.js";
 import { recordChange } from "./recorded-change.js";
 
 /** An app's identity provider as the admin API and CLI show it: never its client secret. */
@@ -58,12 +66,14 @@ export class IdentityProviderAdmin {
    */
   async put(actor: AdminActor, appId: string, document: unknown): Promise<IdentityProviderView> {
     const { view } = await this.#change(actor, appId, async (current) => {
-      if (isObject(document) && "app" in document) {
+      if (isDocumentObject(document) && "app" in document) {
         throw invalid([{ path: "app", message: "is given by the path (or --app), not the document" }]);
       }
-      const secret = current && !hasSecret(document) ? await this.#openSecret(current) : undefined;
+      const secret = current && !hasClientSecret(document) ? await this.#openSecret(current) : undefined;
       return validated(
-        secret === undefined || !isObject(document) ? document : { ...document, clientSecret: secret },
+        secret === undefined || !isDocumentObject(document)
+          ? document
+          : { ...document, clientSecret: secret },
         appId,
       );
     });
@@ -72,7 +82,7 @@ export class IdentityProviderAdmin {
 
   /** Changes some fields (PATCH): `null` removes an optional one; `enabled` turns it on or off. */
   async update(actor: AdminActor, appId: string, patch: unknown): Promise<IdentityProviderView> {
-    if (!isObject(patch)) throw invalid([{ path: "", message: "must be a JSON object" }]);
+    if (!isDocumentObject(patch)) throw invalid([{ path: "", message: "must be a JSON object" }]);
     const { enabled, ...fields } = patch;
     if (enabled !== undefined && typeof enabled !== "boolean") {
       throw invalid([{ path: "enabled", message: "must be true or false" }]);
@@ -84,15 +94,10 @@ export class IdentityProviderAdmin {
     if (Object.keys(fields).length > 0) {
       ({ view } = await this.#change(actor, appId, async (current) => {
         if (!current) throw notFound();
-        const merged: Record<string, unknown> = {
-          ...current.config,
-          clientSecret: await this.#openSecret(current),
-        };
-        for (const [field, value] of Object.entries(fields)) {
-          if (value === null) delete merged[field];
-          else merged[field] = value;
-        }
-        return validated(merged, appId);
+        return validated(
+          patched({ ...current.config, clientSecret: await this.#openSecret(current) }, fields),
+          appId,
+        );
       }));
     }
     if (enabled !== undefined) view = await this.setEnabled(actor, appId, enabled);
@@ -189,19 +194,13 @@ export class IdentityProviderAdmin {
   }
 
   async #changedFields(before: IdentityProviderRow, after: IdentityProviderRow): Promise<string[]> {
-    const keys = new Set([...Object.keys(before.config), ...Object.keys(after.config)]);
-    const changed = [...keys].filter(
-      (key) => canonicalJson(before.config[key]) !== canonicalJson(after.config[key]),
-    );
-    if ((await this.#openSecret(before)) !== (await this.#openSecret(after))) changed.push("clientSecret");
-    return changed.sort();
+    const secretChanged = (await this.#openSecret(before)) !== (await this.#openSecret(after));
+    return changedFields(before.config, after.config, secretChanged);
   }
 
   async #sameAs(row: IdentityProviderRow, config: IdentityProviderConfig): Promise<boolean> {
     const { clientSecret, app: _app, ...document } = config;
-    return (
-      canonicalJson(row.config) === canonicalJson(document) && (await this.#openSecret(row)) === clientSecret
-    );
+    return sameDocument(row.config, await this.#openSecret(row), document, clientSecret);
   }
 
   async #openSecret(row: IdentityProviderRow): Promise<string> {
@@ -216,9 +215,8 @@ export class IdentityProviderAdmin {
     return row;
   }
 
-  async #requireApp(appId: string): Promise<void> {
-    if (!(await this.deps.store.apps.get(appId)))
-      throw new VaultError("not_found", { message: "There is no such app." });
+  #requireApp(appId: string): Promise<void> {
+    return requireApp(this.deps.store, appId);
   }
 
   #view(row: IdentityProviderRow): IdentityProviderView {
@@ -240,20 +238,9 @@ function validated(document: unknown, appId: string): IdentityProviderConfig {
 }
 
 function invalid(issues: DocumentIssue[]): VaultError {
-  return new VaultError("invalid_request", {
-    message: `The identity provider document is invalid: ${issues.map((issue) => `${issue.path || "(document)"}: ${issue.message}`).join("; ")}.`,
-    issues: issues.map((issue) => ({ path: issue.path, message: issue.message })),
-  });
+  return invalidDocument("identity provider", issues);
 }
 
 function notFound(): VaultError {
   return new VaultError("not_found", { message: "The app has no identity provider." });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function hasSecret(document: unknown): boolean {
-  return isObject(document) && "clientSecret" in document;
 }

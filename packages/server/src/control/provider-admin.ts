@@ -13,8 +13,16 @@ import {
 import type { ProviderRow } from "../storage/providers-repository.js";
 import { bindingOf, PROVIDER_SECRET_FIELD } from "../storage/sealed-fields.js";
 import type { Store } from "../storage/store.js";
-import { canonicalJson } from "./canonical-json.js";
 import type { ConfigEvents } from "./config-events.js";
+import {
+  changedFields,
+  hasClientSecret,
+  invalidDocument,
+  isDocumentObject,
+  patched,
+  requireApp,
+  sameDocument,
+} from "./document-changes.js";
 import { recordChange } from "./recorded-change.js";
 import { openProviderSecret } from "./stored-provider.js";
 
@@ -96,7 +104,7 @@ export class ProviderAdmin {
   ): Promise<ProviderView> {
     const input = withPathId(document, providerId);
     const { view } = await this.#change(actor, appId, providerId, async (current) => {
-      const secret = current && !hasSecret(input) ? await this.#openSecret(current) : undefined;
+      const secret = current && !hasClientSecret(input) ? await this.#openSecret(current) : undefined;
       return validated(secret === undefined ? input : { ...(input as object), clientSecret: secret });
     });
     return view;
@@ -107,10 +115,8 @@ export class ProviderAdmin {
    * or off. The result is validated as a whole.
    */
   async update(actor: AdminActor, appId: string, providerId: string, patch: unknown): Promise<ProviderView> {
-    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
-      throw invalid([{ path: "", message: "must be a JSON object" }]);
-    }
-    const { enabled, ...fields } = patch as Record<string, unknown>;
+    if (!isDocumentObject(patch)) throw invalid([{ path: "", message: "must be a JSON object" }]);
+    const { enabled, ...fields } = patch;
     if (enabled !== undefined && typeof enabled !== "boolean") {
       throw invalid([{ path: "enabled", message: "must be true or false" }]);
     }
@@ -121,15 +127,9 @@ export class ProviderAdmin {
     if (Object.keys(fields).length > 0) {
       ({ view } = await this.#change(actor, appId, providerId, async (current) => {
         if (!current) throw new VaultError("not_found");
-        const merged: Record<string, unknown> = {
-          ...current.config,
-          clientSecret: await this.#openSecret(current),
-        };
-        for (const [field, value] of Object.entries(fields)) {
-          if (value === null) delete merged[field];
-          else merged[field] = value;
-        }
-        return validated(merged);
+        return validated(
+          patched({ ...current.config, clientSecret: await this.#openSecret(current) }, fields),
+        );
       }));
     }
     if (enabled !== undefined) view = await this.setEnabled(actor, appId, providerId, enabled);
@@ -257,19 +257,13 @@ export class ProviderAdmin {
   }
 
   async #changedFields(before: ProviderRow, after: ProviderRow): Promise<string[]> {
-    const keys = new Set([...Object.keys(before.config), ...Object.keys(after.config)]);
-    const changed = [...keys].filter(
-      (key) => canonicalJson(before.config[key]) !== canonicalJson(after.config[key]),
-    );
-    if ((await this.#openSecret(before)) !== (await this.#openSecret(after))) changed.push("clientSecret");
-    return changed.sort();
+    const secretChanged = (await this.#openSecret(before)) !== (await this.#openSecret(after));
+    return changedFields(before.config, after.config, secretChanged);
   }
 
   async #sameAs(row: ProviderRow, provider: ProviderConfig): Promise<boolean> {
     const { clientSecret, ...config } = provider;
-    return (
-      canonicalJson(row.config) === canonicalJson(config) && (await this.#openSecret(row)) === clientSecret
-    );
+    return sameDocument(row.config, await this.#openSecret(row), config, clientSecret);
   }
 
   async #openSecret(row: ProviderRow): Promise<string> {
@@ -283,9 +277,8 @@ export class ProviderAdmin {
     return row;
   }
 
-  async #requireApp(appId: string): Promise<void> {
-    if (!(await this.deps.store.apps.get(appId)))
-      throw new VaultError("not_found", { message: "There is no such app." });
+  #requireApp(appId: string): Promise<void> {
+    return requireApp(this.deps.store, appId);
   }
 
   #locked<T>(appId: string, work: (store: Store) => Promise<T>): Promise<T> {
@@ -311,22 +304,15 @@ function validated(document: unknown): ProviderConfig {
 }
 
 function invalid(issues: DocumentIssue[]): VaultError {
-  return new VaultError("invalid_request", {
-    message: `The provider document is invalid: ${issues.map((issue) => `${issue.path || "(document)"}: ${issue.message}`).join("; ")}.`,
-    issues: issues.map((issue) => ({ path: issue.path, message: issue.message })),
-  });
+  return invalidDocument("provider", issues);
 }
 
 /** The path names the provider; a body naming another is a mistake, not a rename. */
 function withPathId(document: unknown, providerId: string): unknown {
-  if (typeof document !== "object" || document === null || Array.isArray(document)) return document;
-  const given = (document as { id?: unknown }).id;
+  if (!isDocumentObject(document)) return document;
+  const given = document.id;
   if (given !== undefined && given !== providerId) {
     throw invalid([{ path: "id", message: `must be "${providerId}" (the path's), or left out` }]);
   }
   return { ...document, id: providerId };
-}
-
-function hasSecret(document: unknown): boolean {
-  return typeof document === "object" && document !== null && "clientSecret" in document;
 }
