@@ -188,10 +188,10 @@ async function importProvidersFile(
 
 /** Every provider id some app offers, for the banner's redirect URIs. */
 async function offeredProviders(store: Store, builtIns: readonly ProviderConfig[]): Promise<string[]> {
-  const ids = new Set(builtIns.map((provider) => provider.id));
-  for (const app of await store.apps.list()) {
-    for (const row of await store.providers.listForApp(app.id)) ids.add(row.providerId);
-  }
+  const ids = new Set([
+    ...builtIns.map((provider) => provider.id),
+    ...(await store.providers.distinctProviderIds()),
+  ]);
   return [...ids].sort();
 }
 

@@ -31,6 +31,17 @@ export class ProvidersRepository {
     return rows.map(toRow);
   }
 
+  /** Every provider id some app uses, sorted (one query, no secrets read). */
+  async distinctProviderIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("providers")
+      .select("provider_id")
+      .distinct()
+      .orderBy("provider_id")
+      .execute();
+    return rows.map((row) => row.provider_id);
+  }
+
   async get(appId: string, providerId: string): Promise<ProviderRow | null> {
     const row = await this.db
       .selectFrom("providers")
