@@ -75,7 +75,8 @@ async function call(server: ServerProcess, method: string, path: string, body?: 
 
 /**
  * What `server` does with a connection to `fleet` right now: the client id of the authorize URL
- * its Connect page sends the browser to, or the error code that refuses the session.
+ * its Connect page sends the browser to, the error code that refuses the session, or the status
+ * of a start refused by a change that landed after the session was created.
  */
 async function connectTarget(server: ServerProcess): Promise<string> {
   const created = await call(server, "POST", "/v1/connect/sessions", { allowed_providers: ["fleet"] });
@@ -88,7 +89,9 @@ async function connectTarget(server: ServerProcess): Promise<string> {
     headers: { "content-type": "application/x-www-form-urlencoded", origin: PUBLIC_URL },
     body: "provider=fleet",
   });
-  expect(started.status).toBe(303);
+  // A change may land between the two requests: a provider disabled meanwhile is refused at the
+  // start, which this probe reports (it never equals what a step waits for, so the wait goes on).
+  if (started.status !== 303) return `start answered ${started.status}`;
   const authorize = new URL(started.headers.get("location") ?? "");
   expect(authorize.origin).toBe(new URL(oauth.authorizationUrl).origin);
   return authorize.searchParams.get("client_id") ?? "no client_id";
